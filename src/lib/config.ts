@@ -1,0 +1,211 @@
+/**
+ * The one place that reads the environment. Parsed once with zod into a frozen object;
+ * every problem is reported at once so an operator fixes a bad deployment in one pass.
+ */
+import { z } from 'zod';
+
+const BOOL_TRUE = new Set(['true', '1', 'yes', 'on']);
+const BOOL_FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** Empty strings count as "not set" so `FOO=` in a .env file falls back to the default. */
+const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const bool = (def: boolean) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return def;
+        const s = v.trim().toLowerCase();
+        if (BOOL_TRUE.has(s)) return true;
+        if (BOOL_FALSE.has(s)) return false;
+        ctx.addIssue({ code: 'custom', message: `must be one of true/false/1/0/yes/no, got "${v}"` });
+        return z.NEVER;
+      }),
+  );
+
+const int = (opts: { min?: number; max?: number; def?: number }) => {
+  const base = z
+    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be an integer') })
+    .transform((v, ctx) => {
+      const s = v.trim();
+      if (!/^-?\d+$/.test(s)) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer, got "${v}"` });
+        return z.NEVER;
+      }
+      const n = Number(s);
+      if (opts.min !== undefined && n < opts.min) {
+        ctx.addIssue({ code: 'custom', message: `must be >= ${opts.min}, got ${n}` });
+        return z.NEVER;
+      }
+      if (opts.max !== undefined && n > opts.max) {
+        ctx.addIssue({ code: 'custom', message: `must be <= ${opts.max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+  return z.preprocess(blankToUndefined, opts.def === undefined ? base : base.optional().transform((n) => n ?? opts.def!));
+};
+
+const requiredString = (what = 'is required') =>
+  z.preprocess(blankToUndefined, z.string({ error: () => what }).min(1, what));
+
+const urlString = (protocols: readonly string[]) =>
+  z.string({ error: () => 'is required' }).refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${protocols.map((p) => p.replace(':', '')).join('/')} URL` },
+  );
+const url = (protocols: readonly string[]) => z.preprocess(blankToUndefined, urlString(protocols));
+const optionalUrl = (protocols: readonly string[]) => z.preprocess(blankToUndefined, urlString(protocols).optional());
+const defaultUrl = (protocols: readonly string[], def: string) =>
+  z.preprocess(blankToUndefined, urlString(protocols).default(def));
+
+const HTTP = ['http:', 'https:'] as const;
+
+/** Telnyx publishes the webhook key as base64 of the RAW 32-byte Ed25519 public key (design.md §2). */
+const ed25519PublicKey = requiredString().refine(
+  (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v.trim()) && Buffer.from(v.trim(), 'base64').length === 32,
+  { message: 'must be the base64 of a raw 32-byte Ed25519 public key (as shown in the Telnyx portal)' },
+);
+
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+const list = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+);
+
+export const configSchema = z.object({
+  NODE_ENV: z.preprocess(blankToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: int({ min: 0, max: 65535 }),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  /** all = HTTP/WS ingress + queue workers; api = ingress only; worker = queue workers only. */
+  PROCESS_ROLE: z.preprocess(blankToUndefined, z.enum(['all', 'api', 'worker']).default('all')),
+
+  // Telnyx
+  TELNYX_API_KEY: requiredString(),
+  TELNYX_PUBLIC_KEY: ed25519PublicKey,
+  TELNYX_API_BASE_URL: defaultUrl(HTTP, 'https://api.telnyx.com/v2'),
+  TELNYX_API_TIMEOUT_MS: int({ min: 100, def: 5000 }),
+  TELNYX_WEBHOOK_SECRET: optionalString,
+  TELNYX_STREAM_CODEC: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toUpperCase() : undefined),
+    z.enum(['PCMU', 'PCMA', 'G722', 'OPUS', 'AMR-WB', 'L16']).default('PCMU'),
+  ),
+  MEDIA_STREAM_TOKEN: requiredString(),
+  PUBLIC_BASE_URL: optionalUrl(HTTP),
+  TELNYX_INGEST_HEALTH_GRACE_MS: int({ min: 0, def: 1200 }),
+  TELNYX_INGEST_HEALTH_ENABLED: bool(true),
+  TELNYX_INGEST_HEALTH_RESTART_ENABLED: bool(true),
+  TELNYX_INGEST_POST_PLAYBACK_GRACE_MS: int({ min: 0, def: 1200 }),
+  TELNYX_INGEST_MIN_AUDIO_MS_SINCE_PLAYBACK_END: int({ min: 0, def: 2000 }),
+  TELNYX_AMRWB_MIN_DECODED_BYTES: int({ min: 0, def: 320 }),
+  TELNYX_INGEST_DECODE_FAILURES_BEFORE_FALLBACK: int({ min: 1, def: 3 }),
+
+  // Audio files
+  AUDIO_PUBLIC_BASE_URL: url(HTTP),
+  AUDIO_STORAGE_DIR: requiredString(),
+  AUDIO_CLEANUP_HOURS: int({ min: 1, def: 24 }),
+  PLAYBACK_MODE: z.preprocess(blankToUndefined, z.enum(['url', 'stream']).default('stream')),
+
+  // Speech
+  WHISPER_URL: url(HTTP),
+  KOKORO_URL: url(HTTP),
+  KOKORO_VOICE: z.preprocess(blankToUndefined, z.string().default('af_heart')),
+  TTS_SAMPLE_RATE: int({ min: 8000, max: 48000, def: 24000 }),
+  GREETING_TEXT: optionalString,
+  STT_CHUNK_MS: int({ min: 100 }),
+  STT_SILENCE_MS: int({ min: 50 }),
+  STT_PRE_ROLL_MS: int({ min: 0, def: 1200 }),
+  STT_PARTIAL_MIN_MS: int({ min: 0, def: 600 }),
+  STT_HIGHPASS_ENABLED: bool(true),
+  STT_HIGHPASS_CUTOFF_HZ: int({ min: 10, max: 4000, def: 100 }),
+  STT_DEBUG_DUMP_WHISPER_WAVS: bool(false),
+  STT_DEBUG_DUMP_PCM16: bool(false),
+  STT_DEBUG_DIR: optionalString,
+  AMRWB_DEBUG_DIR: optionalString,
+  DEAD_AIR_MS: int({ min: 1000 }),
+  MAX_CALL_DURATION_MS: int({ min: 10000, def: 3_600_000 }),
+
+  // Brain
+  BRAIN_URL: optionalUrl(HTTP),
+  BRAIN_TIMEOUT_MS: int({ min: 100, def: 8000 }),
+  BRAIN_STREAMING_ENABLED: bool(true),
+  BRAIN_STREAM_PATH: z.preprocess(blankToUndefined, z.string().startsWith('/', 'must start with "/"').default('/reply/stream')),
+  BRAIN_STREAM_PING_MS: int({ min: 100, def: 15000 }),
+  BRAIN_STREAM_FIRST_AUDIO_MAX_MS: int({ min: 0, def: 2000 }),
+  BRAIN_STREAM_SEGMENT_MIN_CHARS: int({ min: 1, def: 120 }),
+  BRAIN_STREAM_SEGMENT_NEXT_CHARS: int({ min: 1, def: 180 }),
+
+  // Transport
+  TRANSPORT_MODE: z.preprocess(blankToUndefined, z.enum(['pstn', 'webrtc_hd']).default('pstn')),
+  WEBRTC_PORT: int({ min: 0, max: 65535, def: 0 }),
+  WEBRTC_ALLOWED_ORIGINS: list,
+
+  // Redis, tenants, capacity
+  REDIS_URL: url(['redis:', 'rediss:']),
+  TENANTMAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('tenantmap')),
+  CAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('cap')),
+  QUEUE_PREFIX: z.preprocess(blankToUndefined, z.string().default('bull')),
+  GLOBAL_CONCURRENCY_CAP: int({ min: 1 }),
+  TENANT_CONCURRENCY_CAP_DEFAULT: int({ min: 1 }),
+  TENANT_CALLS_PER_MIN_CAP_DEFAULT: int({ min: 1 }),
+  CAPACITY_TTL_SECONDS: int({ min: 5 }),
+  TENANT_CACHE_TTL_MS: int({ min: 0, def: 5000 }),
+
+  // Operations
+  ADMIN_USER: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  METRICS_TOKEN: optionalString,
+  HEALTH_CHECK_TIMEOUT_MS: int({ min: 50, def: 1500 }),
+  SHUTDOWN_TIMEOUT_MS: int({ min: 1000, max: 60000, def: 10000 }),
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse an environment; throws ConfigError naming EVERY bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const result = configSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  } else {
+    const c = result.data;
+    if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
+      problems.push('ADMIN_USER/ADMIN_PASSWORD: set both or neither');
+    }
+    if (c.BRAIN_STREAM_SEGMENT_NEXT_CHARS < c.BRAIN_STREAM_SEGMENT_MIN_CHARS) {
+      problems.push('BRAIN_STREAM_SEGMENT_NEXT_CHARS: must be >= BRAIN_STREAM_SEGMENT_MIN_CHARS');
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems.sort());
+  const data = result.data;
+  const publicBase = data.PUBLIC_BASE_URL ?? new URL(data.AUDIO_PUBLIC_BASE_URL).origin;
+  return Object.freeze({ ...data, PUBLIC_BASE_URL: publicBase.replace(/\/+$/, '') });
+}

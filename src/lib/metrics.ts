@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Queue depth source: anything that can count jobs by state (a BullMQ Queue does). */
+export interface CountableQueue {
+  name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+/**
+ * All Prometheus metrics of the process live on one registry built here, so tests can create an
+ * isolated set per app instance.
+ */
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  const queueSources: CountableQueue[] = [];
+
+  const metrics = {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    queueJobs: new Gauge({
+      name: 'queue_jobs',
+      help: 'BullMQ jobs by queue and state (waiting, active, delayed, failed)',
+      labelNames: ['queue', 'state'],
+      registers: r,
+      async collect() {
+        await Promise.all(
+          queueSources.map(async (q) => {
+            try {
+              const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+              for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
+            } catch {
+              // Redis down: keep the last values; /health/ready reports the outage.
+            }
+          }),
+        );
+      },
+    }),
+    webhooks: new Counter({
+      name: 'telnyx_webhooks_total',
+      help: 'Telnyx webhooks received by event type and outcome',
+      labelNames: ['event_type', 'outcome'],
+      registers: r,
+    }),
+    callControlDuration: new Histogram({
+      name: 'telnyx_command_duration_seconds',
+      help: 'Call Control REST command latency by action and outcome',
+      labelNames: ['action', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: r,
+    }),
+    callControlRetries: new Counter({
+      name: 'telnyx_command_retries_total',
+      help: 'Call Control command retries by action',
+      labelNames: ['action'],
+      registers: r,
+    }),
+    callControlFailures: new Counter({
+      name: 'telnyx_command_failures_total',
+      help: 'Call Control commands that failed for good, by action and reason',
+      labelNames: ['action', 'reason'],
+      registers: r,
+    }),
+    activeCalls: new Gauge({ name: 'active_calls', help: 'Calls holding a capacity lease on this instance', registers: r }),
+    capDenials: new Counter({
+      name: 'capacity_denials_total',
+      help: 'Calls refused by capacity caps, by reason',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    calls: new Counter({
+      name: 'calls_total',
+      help: 'Inbound calls by outcome (accepted, not_configured, invalid_config, at_capacity, capacity_error)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    jobsProcessed: new Counter({
+      name: 'jobs_processed_total',
+      help: 'Jobs processed by queue and outcome',
+      labelNames: ['queue', 'outcome'],
+      registers: r,
+    }),
+    watchQueues(queues: CountableQueue[]) {
+      queueSources.push(...queues);
+    },
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,58 @@
+/**
+ * Composition root: .env → config → logger → runtime; owns process signals and exit codes.
+ */
+import dotenv from 'dotenv';
+import { ConfigError, loadConfig, type Config } from './lib/config';
+import { createLogger } from './lib/logger';
+import { startRuntime } from './runtime';
+
+async function main(): Promise<void> {
+  dotenv.config({ quiet: true });
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'veralux-runtime' } });
+  if (!config.ADMIN_USER) logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: /admin/queues refuses every request');
+  if (!config.METRICS_TOKEN && config.NODE_ENV === 'production') logger.warn('METRICS_TOKEN not set: /metrics is unauthenticated');
+
+  const runtime = await startRuntime(config, logger);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out: forcing exit');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    runtime.close().then(
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
