@@ -6,28 +6,49 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { adminRouter } from './api/admin';
 import { createApp } from './api/app';
+import { audioFilesRouter } from './api/audio-files';
 import { httpReachableCheck, redisCheck } from './api/dependency-checks';
 import { healthRouter } from './api/health';
+import { telnyxWebhookRouter } from './api/telnyx-webhook';
+import { Capacity, LeaseKeeper } from './lib/capacity';
+import { CallStore } from './lib/calls/call-store';
+import { sleep } from './lib/clock';
 import type { Config } from './lib/config';
+import { errorMessage } from './lib/errors';
 import type { Logger } from './lib/logger';
 import { createMetrics, type Metrics } from './lib/metrics';
+import { CallOrder } from './lib/ordering/call-order';
 import { closeRedis, createRedis } from './lib/redis';
-import { cleanupAudioDir } from './jobs/maintenance/audio-cleanup';
+import { stateKeys } from './lib/state-keys';
+import { createCallControlClient, type CallControlClient } from './lib/telnyx/call-control-client';
+import { createWebhookVerifier } from './lib/telnyx/webhook-verify';
+import { TenantResolver } from './lib/tenants/tenant-resolver';
+import { createKokoroClient } from './lib/tts/kokoro-client';
+import { CallFlow } from './jobs/calls/call-flow';
+import { PromptSpeaker } from './jobs/calls/prompt-speaker';
+import { CommandProducer } from './jobs/call-control/command-producer';
+import { createCommandProcessor } from './jobs/call-control/command-processor';
+import { EventIngest } from './jobs/events/event-ingest';
+import { createEventProcessor } from './jobs/events/event-processor';
 import { closeQueues, createQueues, type Queues } from './jobs/queues';
-import { AUDIO_CLEANUP_EVERY_MS, AUDIO_CLEANUP_JOB, scheduleAudioCleanup } from './jobs/schedulers';
+import { AUDIO_CLEANUP_EVERY_MS, scheduleAudioCleanup } from './jobs/schedulers';
+import { createPromptProcessor } from './jobs/tts/prompt-processor';
+import { synthesizeToFile } from './jobs/tts/synthesize';
+import { buildWorkerSpecs } from './jobs/worker-specs';
 import { closeWorkers, startWorkers } from './jobs/workers';
-import { sleep } from './lib/clock';
-import { errorMessage } from './lib/errors';
 
 export interface RuntimeOptions {
   /** Override the audio-cleanup schedule (tests use a short one). */
   audioCleanupEveryMs?: number;
   /** Collect prom-client default process metrics (off in tests that build many runtimes). */
   defaultMetrics?: boolean;
+  /** Sliding rate window of the calls-per-minute cap (tests shorten it). */
+  rateWindowMs?: number;
 }
 
 export interface Runtime {
@@ -36,15 +57,24 @@ export interface Runtime {
   readonly metrics: Metrics;
   readonly redis: Redis;
   readonly queues: Queues;
+  readonly capacity: Capacity;
+  readonly calls: CallStore;
+  readonly instanceId: string;
   readonly server?: http.Server;
   /** Base URL of the HTTP server (when this process runs the API role). */
   readonly url?: string;
   close(): Promise<void>;
 }
 
+/** Webhook event ids are remembered a day: Telnyx redelivers failed webhooks for hours. */
+const EVENT_DEDUPE_TTL_SEC = 24 * 3600;
+/** Cached TTS files are reused for 30 min; always well under AUDIO_CLEANUP_HOURS (>= 1 h). */
+const TTS_CACHE_TTL_SEC = 1800;
+
 export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const runApi = config.PROCESS_ROLE !== 'worker';
   const runWorkers = config.PROCESS_ROLE !== 'api';
+  const instanceId = randomUUID();
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
 
   await mkdir(config.AUDIO_STORAGE_DIR, { recursive: true });
@@ -55,26 +85,70 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   const queues = createQueues(bullConnection, config.QUEUE_PREFIX);
   metrics.watchQueues(Object.values(queues));
 
+  const keys = stateKeys(config.STATE_PREFIX);
+  // Per-call records and counters outlive the longest call by an hour, for late webhooks.
+  const callTtlSec = Math.ceil(config.MAX_CALL_DURATION_MS / 1000) + 3600;
+  const order = new CallOrder(redis, keys, { dedupeTtlSec: EVENT_DEDUPE_TTL_SEC, counterTtlSec: callTtlSec });
+  const calls = new CallStore(redis, keys, callTtlSec);
+  const capacity = new Capacity({ redis, prefix: config.CAP_PREFIX, rateWindowMs: opts.rateWindowMs });
+  const leaseMs = config.CAPACITY_TTL_SECONDS * 1000;
+  const leases = new LeaseKeeper({ capacity, leaseMs, logger });
+
   let shuttingDown = false;
   let workers: Worker[] = [];
   let workerConnection: Redis | undefined;
+  let telnyx: CallControlClient | undefined;
   if (runWorkers) {
     workerConnection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq-worker');
-    const maxAgeMs = config.AUDIO_CLEANUP_HOURS * 3_600_000;
+    telnyx = createCallControlClient({ baseUrl: config.TELNYX_API_BASE_URL, apiKey: config.TELNYX_API_KEY, timeoutMs: config.TELNYX_API_TIMEOUT_MS, logger });
+    const kokoro = createKokoroClient({ timeoutMs: 15_000 });
+    const commands = new CommandProducer(queues.callControl, order);
+    const callFlow = new CallFlow({
+      calls,
+      tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS),
+      capacity,
+      leases,
+      commands,
+      prompts: new PromptSpeaker(queues.tts, { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE }),
+      maintenance: queues.maintenance,
+      redis,
+      stream: {
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        mediaStreamToken: config.MEDIA_STREAM_TOKEN,
+        codec: config.TELNYX_STREAM_CODEC,
+        playbackMode: config.PLAYBACK_MODE,
+      },
+      limits: {
+        globalMax: config.GLOBAL_CONCURRENCY_CAP,
+        tenantMax: config.TENANT_CONCURRENCY_CAP_DEFAULT,
+        tenantPerMinute: config.TENANT_CALLS_PER_MIN_CAP_DEFAULT,
+        tenantmapPrefix: config.TENANTMAP_PREFIX,
+        leaseMs,
+      },
+      maxCallDurationMs: config.MAX_CALL_DURATION_MS,
+      instanceId,
+      metrics,
+      logger,
+    });
+    const synthDeps = { kokoro, storageDir: config.AUDIO_STORAGE_DIR, redis, cachePrefix: `${config.STATE_PREFIX}:tts`, cacheTtlSec: TTS_CACHE_TTL_SEC, logger };
     workers = startWorkers(
       workerConnection,
       config.QUEUE_PREFIX,
-      {
-        maintenance: {
-          concurrency: 2,
-          processor: async (job) => {
-            if (job.name !== AUDIO_CLEANUP_JOB) throw new Error(`unknown maintenance job ${job.name}`);
-            const result = await cleanupAudioDir(config.AUDIO_STORAGE_DIR, maxAgeMs);
-            logger.info({ ...result, dir: config.AUDIO_STORAGE_DIR }, 'audio cleanup done');
-            return result;
-          },
-        },
-      },
+      buildWorkerSpecs({
+        logger,
+        audioDir: config.AUDIO_STORAGE_DIR,
+        audioMaxAgeMs: config.AUDIO_CLEANUP_HOURS * 3_600_000,
+        callFlow,
+        eventProcessor: createEventProcessor({ order, handler: callFlow, metrics, logger }),
+        commandProcessor: createCommandProcessor({ client: telnyx, order, calls, metrics, logger }),
+        promptProcessor: createPromptProcessor({
+          synthesize: (req) => synthesizeToFile(synthDeps, req),
+          commands,
+          audioPublicBaseUrl: config.AUDIO_PUBLIC_BASE_URL,
+          metrics,
+          logger,
+        }),
+      }),
       logger,
     );
     // In the background: the process must come up (and report not-ready) while Redis is down.
@@ -100,6 +174,12 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
           timeoutMs: t,
           isShuttingDown: () => shuttingDown,
         }),
+        telnyxWebhookRouter({
+          verifier: createWebhookVerifier({ publicKeyB64: config.TELNYX_PUBLIC_KEY, hmacSecret: config.TELNYX_WEBHOOK_SECRET }),
+          ingest: new EventIngest(queues.events, order),
+          metrics,
+        }),
+        audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
         adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(queues) }),
       ],
     });
@@ -114,9 +194,9 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     });
     const { port } = server.address() as AddressInfo;
     url = `http://127.0.0.1:${port}`;
-    logger.info({ port, role: config.PROCESS_ROLE, playbackMode: config.PLAYBACK_MODE }, 'runtime listening');
+    logger.info({ port, role: config.PROCESS_ROLE, playbackMode: config.PLAYBACK_MODE, instanceId }, 'runtime listening');
   } else {
-    logger.info({ role: config.PROCESS_ROLE }, 'runtime started (workers only)');
+    logger.info({ role: config.PROCESS_ROLE, instanceId }, 'runtime started (workers only)');
   }
 
   let closing: Promise<void> | undefined;
@@ -134,6 +214,10 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
       }
       await closeWorkers(workers, workerConnection?.status === 'ready');
       step('workers closed');
+      // Leases of calls still up are left to expire (CAPACITY_TTL_SECONDS) unless another
+      // instance refreshes them; we stop refreshing them here.
+      await leases.stop();
+      telnyx?.close();
       await closeQueues(queues);
       step('queues closed');
       await Promise.all([
@@ -144,7 +228,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
       step('redis closed');
     })());
 
-  return { config, logger, metrics, redis, queues, server, url, close };
+  return { config, logger, metrics, redis, queues, capacity, calls, instanceId, server, url, close };
 }
 
 /** Retries a boot-time Redis operation with capped backoff until it succeeds or the runtime stops. */

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../lib/metrics';
-import { safeEqual } from './basic-auth';
+import { safeEqual } from '../lib/secure-compare';
 
 /** Prometheus scrape endpoint; with METRICS_TOKEN set it requires `Authorization: Bearer <token>`. */
 export function metricsHandler(metrics: Metrics, token?: string): RequestHandler {

@@ -8,6 +8,8 @@ export interface WorkerSpec {
   processor: Processor;
   /** Parallel jobs per process for this queue. */
   concurrency: number;
+  /** Custom backoff (used by jobs added with `backoff: { type: <custom> }`). */
+  backoffStrategy?: (attemptsMade: number, type: string | undefined, err: Error | undefined) => number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function startWorkers(
       connection,
       prefix,
       concurrency: spec.concurrency,
+      settings: spec.backoffStrategy ? { backoffStrategy: spec.backoffStrategy } : undefined,
       // Stalled-job detection lets another instance pick up the jobs of a crashed one.
       stalledInterval: 30_000,
       maxStalledCount: 2,

@@ -21,7 +21,7 @@ const bool = (def: boolean) =>
         const s = v.trim().toLowerCase();
         if (BOOL_TRUE.has(s)) return true;
         if (BOOL_FALSE.has(s)) return false;
-        ctx.addIssue({ code: 'custom', message: `must be one of true/false/1/0/yes/no, got "${v}"` });
+        ctx.addIssue({ code: 'custom', message: `must be one of true/false/1/0/yes/no/on/off, got "${v}"` });
         return z.NEVER;
       }),
   );
@@ -144,7 +144,7 @@ export const configSchema = z.object({
   STT_DEBUG_DIR: optionalString,
   AMRWB_DEBUG_DIR: optionalString,
   DEAD_AIR_MS: int({ min: 1000 }),
-  MAX_CALL_DURATION_MS: int({ min: 10000, def: 3_600_000 }),
+  MAX_CALL_DURATION_MS: int({ min: 1000, def: 3_600_000 }),
 
   // Brain
   BRAIN_URL: optionalUrl(HTTP),
@@ -166,6 +166,8 @@ export const configSchema = z.object({
   TENANTMAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('tenantmap')),
   CAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('cap')),
   QUEUE_PREFIX: z.preprocess(blankToUndefined, z.string().default('bull')),
+  /** Prefix of the runtime's own per-call keys (call state, event dedupe, ordering counters). */
+  STATE_PREFIX: z.preprocess(blankToUndefined, z.string().default('veralux')),
   GLOBAL_CONCURRENCY_CAP: int({ min: 1 }),
   TENANT_CONCURRENCY_CAP_DEFAULT: int({ min: 1 }),
   TENANT_CALLS_PER_MIN_CAP_DEFAULT: int({ min: 1 }),
@@ -180,7 +182,8 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int({ min: 1000, max: 60000, def: 10000 }),
 });
 
-export type Config = Readonly<z.output<typeof configSchema>>;
+/** PUBLIC_BASE_URL is always set after loading (defaulted from AUDIO_PUBLIC_BASE_URL). */
+export type Config = Readonly<Omit<z.output<typeof configSchema>, 'PUBLIC_BASE_URL'> & { PUBLIC_BASE_URL: string }>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -199,6 +202,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     const c = result.data;
     if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
       problems.push('ADMIN_USER/ADMIN_PASSWORD: set both or neither');
+    }
+    if (c.NODE_ENV === 'production') {
+      // Example/dev secrets must never guard a production deployment.
+      if (c.TELNYX_WEBHOOK_SECRET !== undefined && c.TELNYX_WEBHOOK_SECRET.length < 16) {
+        problems.push('TELNYX_WEBHOOK_SECRET: too short for production (>= 16 chars), or unset it to accept only Ed25519-signed webhooks');
+      }
+      if (c.ADMIN_PASSWORD !== undefined && (c.ADMIN_PASSWORD.length < 12 || c.ADMIN_PASSWORD === 'change-me')) {
+        problems.push('ADMIN_PASSWORD: too weak for production (>= 12 chars, not the example value)');
+      }
+      if (c.MEDIA_STREAM_TOKEN.length < 16) problems.push('MEDIA_STREAM_TOKEN: too short for production (>= 16 chars)');
     }
     if (c.BRAIN_STREAM_SEGMENT_NEXT_CHARS < c.BRAIN_STREAM_SEGMENT_MIN_CHARS) {
       problems.push('BRAIN_STREAM_SEGMENT_NEXT_CHARS: must be >= BRAIN_STREAM_SEGMENT_MIN_CHARS');

@@ -40,6 +40,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     TENANTMAP_PREFIX: `t${id}:tenantmap`,
     CAP_PREFIX: `t${id}:cap`,
     QUEUE_PREFIX: `t${id}:bull`,
+    STATE_PREFIX: `t${id}:state`,
     ...overrides,
   };
 }

@@ -1,0 +1,57 @@
+# Veralux voice runtime: multi-stage image.
+#   build   – installs every dependency and compiles TypeScript (tsc + scripts/copy-assets.js → dist/)
+#   runtime – production dependencies + dist/ only, runs as the unprivileged `node` user
+#
+#   docker build -t veralux/runtime .
+#   docker compose up --build          (runtime + Redis, see docker-compose.yml and README.md)
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+# Dependencies first so this layer is cached until package*.json change. .npmrc carries the
+# project's npm settings (onnxruntime-node-install=skip, no audit/fund). The fallback to
+# `npm install` covers a package-lock.json that lacks other platforms' optional packages
+# (npm ci refuses such a lock); it resolves the same versions the lock pins.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci || { echo "npm ci refused the lockfile; falling back to npm install" >&2; npm install; }
+
+COPY tsconfig*.json ./
+COPY src ./src
+COPY scripts ./scripts
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    AUDIO_STORAGE_DIR=/var/lib/veralux/audio
+WORKDIR /app
+
+COPY package.json package-lock.json .npmrc ./
+RUN { npm ci --omit=dev || { echo "npm ci refused the lockfile; falling back to npm install" >&2; npm install --omit=dev; }; } \
+    && npm cache clean --force
+
+COPY --from=build /app/dist ./dist
+
+# Writable places for the unprivileged user: the audio store (mounted as a volume by
+# docker-compose.yml) and ./.tmp, where .env.example puts STT_DEBUG_DIR / AMRWB_DEBUG_DIR.
+# The code itself (/app, dist, node_modules) stays root-owned and read-only to the process.
+RUN mkdir -p /var/lib/veralux/audio /app/.tmp \
+    && chown node:node /var/lib/veralux/audio /app/.tmp
+
+USER node
+EXPOSE 3000
+
+# main.ts handles SIGTERM/SIGINT: stops accepting, finishes in-flight jobs, closes Redis,
+# exits 0 within SHUTDOWN_TIMEOUT_MS (default 10 s; compose gives it 15 s before SIGKILL).
+STOPSIGNAL SIGTERM
+
+# Liveness probe with node (the slim image has no curl). A PROCESS_ROLE=worker container runs no
+# HTTP server, so the probe passes trivially there.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "if (process.env.PROCESS_ROLE === 'worker') process.exit(0); require('http').get('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).setTimeout(4000, function () { this.destroy(new Error('timeout')); });"]
+
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,57 @@
+import express, { Router, type Request, type Response } from 'express';
+import { AppError } from '../lib/errors';
+import type { Metrics } from '../lib/metrics';
+import type { WebhookVerifier } from '../lib/telnyx/webhook-verify';
+import type { EventIngest } from '../jobs/events/event-ingest';
+import { telnyxEnvelopeSchema } from '../jobs/events/telnyx-event';
+
+export const WEBHOOK_PATHS = ['/v1/telnyx/webhook', '/webhooks/telnyx'];
+/** Telnyx call events are a few KB; 1 MB bounds memory per request with a wide margin. */
+export const WEBHOOK_BODY_LIMIT = '1mb';
+
+/**
+ * Telnyx webhook ingress: verify the signature over the RAW body, validate the envelope, persist
+ * the event, and only then acknowledge. Errors are thrown to the one error handler (api/error-handler.ts).
+ */
+export function telnyxWebhookRouter(deps: { verifier: WebhookVerifier; ingest: EventIngest; metrics: Metrics }): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  const handle = async (req: Request, res: Response) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = deps.verifier.verify(req.headers, body);
+    if (!verdict.ok) {
+      deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'unauthorized' });
+      throw new AppError('invalid_signature', `webhook signature rejected: ${verdict.reason}`, { status: 401 });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'invalid_json' });
+      throw new AppError('invalid_json', 'request body is not valid JSON', { status: 400 });
+    }
+    const parsed = telnyxEnvelopeSchema.safeParse(json);
+    if (!parsed.success) {
+      deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'invalid_envelope' });
+      const first = parsed.error.issues[0];
+      throw new AppError('invalid_envelope', `not a Telnyx event envelope: ${first?.path.join('.')}: ${first?.message}`, { status: 400 });
+    }
+    const event = parsed.data.data;
+    const eventType = metricLabel(event.event_type);
+    try {
+      const outcome = await deps.ingest.accept(event);
+      deps.metrics.webhooks.inc({ event_type: eventType, outcome });
+      res.status(200).json({ received: true, outcome });
+    } catch (err) {
+      deps.metrics.webhooks.inc({ event_type: eventType, outcome: 'error' });
+      throw err;
+    }
+  };
+  for (const path of WEBHOOK_PATHS) router.post(path, raw, handle);
+  return router;
+}
+
+/** Bounded label cardinality: event types are dotted lowercase words; anything else is "other". */
+function metricLabel(eventType: string): string {
+  return /^[a-z_.]{1,64}$/.test(eventType) ? eventType : 'other';
+}

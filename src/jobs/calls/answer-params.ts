@@ -1,0 +1,34 @@
+import { mediaTokenFor } from '../../lib/telnyx/media-token';
+
+export interface StreamSettings {
+  publicBaseUrl: string;
+  mediaStreamToken: string;
+  codec: string;
+  playbackMode: 'url' | 'stream';
+}
+
+/** `stream_url` for a call: PUBLIC_BASE_URL with http→ws / https→wss and the per-call token. */
+export function streamUrlFor(s: StreamSettings, callControlId: string): string {
+  const base = s.publicBaseUrl.replace(/^http(s?):\/\//i, (_m, tls: string) => `ws${tls}://`);
+  return `${base}/v1/telnyx/media/${encodeURIComponent(callControlId)}?token=${mediaTokenFor(s.mediaStreamToken, callControlId)}`;
+}
+
+/**
+ * Body of the `answer` command for an accepted call (design.md §2: `answer` accepts the stream
+ * fields but NOT stream_auth_token nor stream_bidirectional_sampling_rate). `inbound_track` keeps
+ * our own audio out of our VAD; bidirectional RTP only when we stream replies back.
+ */
+export function answerWithStream(s: StreamSettings, callControlId: string, clientState: string): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    client_state: clientState,
+    stream_url: streamUrlFor(s, callControlId),
+    stream_track: 'inbound_track',
+    stream_codec: s.codec,
+  };
+  if (s.playbackMode === 'stream') {
+    body.stream_bidirectional_mode = 'rtp';
+    body.stream_bidirectional_codec = s.codec;
+    body.stream_bidirectional_target_legs = 'self';
+  }
+  return body;
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { AppError } from '../../lib/errors';
+import type { CallOrder } from '../../lib/ordering/call-order';
+import { HANDLED_EVENTS, type EventJobData, type TelnyxEvent } from './telnyx-event';
+
+export type IngestOutcome = 'accepted' | 'duplicate' | 'ignored';
+
+/** Attempts for processing one event (processing is Redis work + enqueueing commands). */
+export const EVENT_ATTEMPTS = 5;
+
+/** BullMQ job ids cannot contain ':' (and Telnyx ids are opaque), so the id is a hash of data.id. */
+export function eventJobId(eventId: string): string {
+  return `ev-${createHash('sha256').update(eventId).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Persists a verified webhook event as a BullMQ job BEFORE the webhook is acknowledged, so a crash
+ * after the 200 loses nothing; a redelivery of the same data.id is admitted once.
+ */
+export class EventIngest {
+  constructor(
+    private readonly queue: Queue<EventJobData>,
+    private readonly order: CallOrder,
+  ) {}
+
+  async accept(event: TelnyxEvent): Promise<IngestOutcome> {
+    const callId = event.payload.call_control_id;
+    if (!HANDLED_EVENTS.has(event.event_type) || !callId) return 'ignored';
+    let seq: number;
+    try {
+      seq = await this.order.admitEvent(event.id, callId);
+    } catch (err) {
+      throw new AppError('event_store_unavailable', 'could not persist the event; retry later', { status: 503, retryable: true, cause: err });
+    }
+    if (seq === 0) return 'duplicate';
+    try {
+      await this.queue.add(event.event_type, { event, seq, receivedAt: Date.now() }, {
+        jobId: eventJobId(event.id),
+        attempts: EVENT_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 100 },
+      });
+    } catch (err) {
+      // Not persisted: forget the id so Telnyx's redelivery (after our 503) is admitted.
+      await this.order.forgetEvent(event.id).catch(() => undefined);
+      throw new AppError('event_store_unavailable', 'could not persist the event; retry later', { status: 503, retryable: true, cause: err });
+    }
+    return 'accepted';
+  }
+}

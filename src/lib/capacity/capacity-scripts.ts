@@ -1,0 +1,46 @@
+/**
+ * Loads the capacity Lua scripts and registers them on an ioredis client with defineCommand, so
+ * calls go out as EVALSHA (ioredis falls back to EVAL once per connection on NOSCRIPT).
+ * The file suffix is the number of KEYS (BullMQ convention); defineCommand needs it.
+ */
+import type { Redis } from 'ioredis';
+import { numberOfKeys, readLua } from '../lua';
+
+const SCRIPTS = {
+  capacityAcquire: 'capacity-acquire-3.lua',
+  capacityRefresh: 'capacity-refresh-2.lua',
+  capacityRelease: 'capacity-release-2.lua',
+  capacityUsage: 'capacity-usage-3.lua',
+} as const;
+
+const READ_ONLY: ReadonlySet<string> = new Set(['capacityUsage']);
+
+type Arg = string | number;
+
+/** Typed view of the commands defineCommand adds (ioredis cannot type them itself). */
+export interface CapacityCommands {
+  capacityAcquire(globalKey: string, tenantKey: string, rateKey: string, ...argv: Arg[]): Promise<number>;
+  capacityRefresh(globalKey: string, tenantKey: string, leaseMs: number, ...callIds: string[]): Promise<string[]>;
+  capacityRelease(globalKey: string, tenantKey: string, callId: string): Promise<number>;
+  capacityUsage(globalKey: string, tenantKey: string, rateKey: string, windowMs: number): Promise<[number, number, number]>;
+}
+
+// Read once per process: the scripts are static assets, and construction may happen per test.
+const sources = new Map<string, string>();
+
+function source(file: string): string {
+  let lua = sources.get(file);
+  if (lua === undefined) {
+    // __dirname works from src/ (ts) and dist/ (the build copies *.lua next to the js).
+    lua = readLua(__dirname, file);
+    sources.set(file, lua);
+  }
+  return lua;
+}
+
+export function defineCapacityCommands(redis: Redis): CapacityCommands {
+  for (const [name, file] of Object.entries(SCRIPTS)) {
+    redis.defineCommand(name, { lua: source(file), numberOfKeys: numberOfKeys(file), readOnly: READ_ONLY.has(name) });
+  }
+  return redis as unknown as CapacityCommands;
+}

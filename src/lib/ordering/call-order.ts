@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import { sleep } from '../clock';
+import { numberOfKeys, readLua } from '../lua';
+import type { OrderScope, StateKeys } from '../state-keys';
+
+const SCRIPTS = {
+  eventAdmit: 'event-admit-2.lua',
+  sequenceNext: 'sequence-next-1.lua',
+  sequenceAdvance: 'sequence-advance-1.lua',
+} as const;
+
+type OrderRedis = Redis & {
+  eventAdmit(dedupeKey: string, seqKey: string, dedupeTtl: number, seqTtl: number): Promise<number>;
+  sequenceNext(seqKey: string, ttl: number): Promise<number>;
+  sequenceAdvance(doneKey: string, seq: number, ttl: number): Promise<number>;
+};
+
+export interface CallOrderOptions {
+  /** How long an admitted event id is remembered for dedupe (Telnyx redelivers for up to ~1 day). */
+  dedupeTtlSec: number;
+  /** Lifetime of per-call counters; longer than the longest call. */
+  counterTtlSec: number;
+}
+
+/**
+ * Per-call ordering on top of BullMQ (which has no per-key FIFO in its open-source edition):
+ * every event/command of a call gets a sequence number when it is admitted; a worker that picks
+ * up number n waits until n-1 is done. Waiting is rare (only when two jobs of ONE call are picked
+ * up at once, possibly by two instances) and bounded: after `maxWaitMs` the job runs anyway so a
+ * lost predecessor (a crash between admit and enqueue) can never stall a call forever.
+ */
+export class CallOrder {
+  private readonly redis: OrderRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: StateKeys,
+    private readonly opts: CallOrderOptions,
+  ) {
+    for (const [name, file] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: numberOfKeys(file), lua: readLua(__dirname, file) });
+    }
+    this.redis = redis as OrderRedis;
+  }
+
+  /** Returns 0 for a duplicate event id, else the event's place in the call's order. */
+  admitEvent(eventId: string, callId: string): Promise<number> {
+    return this.redis.eventAdmit(this.keys.eventSeen(eventId), this.keys.seq('ev', callId), this.opts.dedupeTtlSec, this.opts.counterTtlSec);
+  }
+
+  /** Forgets an admitted event id (used when persisting it failed, so the redelivery is accepted). */
+  async forgetEvent(eventId: string): Promise<void> {
+    await this.redis.del(this.keys.eventSeen(eventId));
+  }
+
+  next(scope: OrderScope, callId: string): Promise<number> {
+    return this.redis.sequenceNext(this.keys.seq(scope, callId), this.opts.counterTtlSec);
+  }
+
+  /** Resolves when `seq` may run: true when its predecessor finished, false when the wait timed out. */
+  async waitTurn(scope: OrderScope, callId: string, seq: number, maxWaitMs: number): Promise<boolean> {
+    if (seq <= 1) return true;
+    const key = this.keys.done(scope, callId);
+    const deadline = Date.now() + maxWaitMs;
+    // Backoff 2 ms → 50 ms: a predecessor usually finishes within a few ms.
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      const done = Number((await this.redis.get(key)) ?? 0);
+      if (done >= seq - 1) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(delay);
+    }
+  }
+
+  complete(scope: OrderScope, callId: string, seq: number): Promise<number> {
+    return this.redis.sequenceAdvance(this.keys.done(scope, callId), seq, this.opts.counterTtlSec);
+  }
+}
