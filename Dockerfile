@@ -12,11 +12,10 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 
 # Dependencies first so this layer is cached until package*.json change. .npmrc carries the
-# project's npm settings (onnxruntime-node-install=skip, no audit/fund). The fallback to
-# `npm install` covers a package-lock.json that lacks other platforms' optional packages
-# (npm ci refuses such a lock); it resolves the same versions the lock pins.
+# project's npm settings (onnxruntime-node-install=skip, no audit/fund); the lockfile lists every
+# platform's optional binaries (scripts/fill-lockfile-platforms.js), so `npm ci` works here.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci || { echo "npm ci refused the lockfile; falling back to npm install" >&2; npm install; }
+RUN npm ci
 
 COPY tsconfig*.json ./
 COPY src ./src
@@ -30,9 +29,14 @@ ENV NODE_ENV=production \
     AUDIO_STORAGE_DIR=/var/lib/veralux/audio
 WORKDIR /app
 
+# libopencore-amrwb0: the AMR-WB decoder (loaded with koffi). Without it AMR-WB streams are
+# re-requested in PCMU and a warning is logged at boot.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libopencore-amrwb0 \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY package.json package-lock.json .npmrc ./
-RUN { npm ci --omit=dev || { echo "npm ci refused the lockfile; falling back to npm install" >&2; npm install --omit=dev; }; } \
-    && npm cache clean --force
+RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
 

@@ -1,6 +1,11 @@
 /** Two tiers: unit (pure code, no I/O) and integration (real Redis, real HTTP/WS on port 0). */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/tests/support/onnx-realm.ts'],
+};
 module.exports = {
   testTimeout: 30000,
   projects: [

@@ -40,6 +40,18 @@ import { AUDIO_CLEANUP_EVERY_MS, scheduleAudioCleanup } from './jobs/schedulers'
 import { createPromptProcessor } from './jobs/tts/prompt-processor';
 import { synthesizeToFile } from './jobs/tts/synthesize';
 import { buildWorkerSpecs } from './jobs/worker-specs';
+import { StreamRestarter } from './jobs/call-control/stream-restarter';
+import { attachMediaServer } from './api/media-ws';
+import { isAmrWbAvailable } from './media/audio/codecs';
+import { createVadFactory } from './media/audio/vad-factory';
+import { SessionRegistry } from './media/session/session-registry';
+import { createSessionFactory } from './media/session/session-factory';
+import { loggingListener } from './media/session/logging-listener';
+import type { CallInputListener } from './media/session/call-input';
+import type { CallRecord } from './lib/calls/call-store';
+import type { TenantConfig } from './lib/tenants/tenant-config';
+import { createWhisperClient } from './lib/stt/whisper-client';
+import { createSttDebugDumper } from './lib/stt/debug-dump';
 import { closeWorkers, startWorkers } from './jobs/workers';
 
 export interface RuntimeOptions {
@@ -49,6 +61,8 @@ export interface RuntimeOptions {
   defaultMetrics?: boolean;
   /** Sliding rate window of the calls-per-minute cap (tests shorten it). */
   rateWindowMs?: number;
+  /** Who hears a call's caller input (transcripts, DTMF); default: the log. */
+  listenerFor?: (call: CallRecord, tenant: TenantConfig | undefined) => CallInputListener;
 }
 
 export interface Runtime {
@@ -60,6 +74,7 @@ export interface Runtime {
   readonly capacity: Capacity;
   readonly calls: CallStore;
   readonly instanceId: string;
+  readonly sessions: SessionRegistry;
   readonly server?: http.Server;
   /** Base URL of the HTTP server (when this process runs the API role). */
   readonly url?: string;
@@ -93,6 +108,15 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   const capacity = new Capacity({ redis, prefix: config.CAP_PREFIX, rateWindowMs: opts.rateWindowMs });
   const leaseMs = config.CAPACITY_TTL_SECONDS * 1000;
   const leases = new LeaseKeeper({ capacity, leaseMs, logger });
+  const tenants = new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS);
+  const commands = new CommandProducer(queues.callControl, order);
+  const streamSettings = {
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    mediaStreamToken: config.MEDIA_STREAM_TOKEN,
+    codec: config.TELNYX_STREAM_CODEC,
+    playbackMode: config.PLAYBACK_MODE,
+  };
+  const sessions = new SessionRegistry(metrics, logger);
 
   let shuttingDown = false;
   let workers: Worker[] = [];
@@ -102,22 +126,16 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     workerConnection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq-worker');
     telnyx = createCallControlClient({ baseUrl: config.TELNYX_API_BASE_URL, apiKey: config.TELNYX_API_KEY, timeoutMs: config.TELNYX_API_TIMEOUT_MS, logger });
     const kokoro = createKokoroClient({ timeoutMs: 15_000 });
-    const commands = new CommandProducer(queues.callControl, order);
     const callFlow = new CallFlow({
       calls,
-      tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS),
+      tenants,
       capacity,
       leases,
       commands,
       prompts: new PromptSpeaker(queues.tts, { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE }),
       maintenance: queues.maintenance,
       redis,
-      stream: {
-        publicBaseUrl: config.PUBLIC_BASE_URL,
-        mediaStreamToken: config.MEDIA_STREAM_TOKEN,
-        codec: config.TELNYX_STREAM_CODEC,
-        playbackMode: config.PLAYBACK_MODE,
-      },
+      stream: streamSettings,
       limits: {
         globalMax: config.GLOBAL_CONCURRENCY_CAP,
         tenantMax: config.TENANT_CONCURRENCY_CAP_DEFAULT,
@@ -157,6 +175,8 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
 
   let server: http.Server | undefined;
   let url: string | undefined;
+  let media: { close(): void } | undefined;
+  let closeStt: (() => void) | undefined;
   if (runApi) {
     const t = config.HEALTH_CHECK_TIMEOUT_MS;
     const app = createApp({
@@ -188,6 +208,38 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
+    const vadFactory = await createVadFactory({ mode: config.VAD_MODE });
+    if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD unavailable: using the energy VAD');
+    if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
+    const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, logger });
+    closeStt = () => whisper.close();
+    const restarter = new StreamRestarter(commands, streamSettings);
+    media = attachMediaServer(server, {
+      mediaStreamToken: config.MEDIA_STREAM_TOKEN,
+      calls,
+      registry: sessions,
+      createSession: createSessionFactory({
+        config,
+        vadFactory,
+        stt: whisper,
+        dumper: createSttDebugDumper({
+          dir: config.STT_DEBUG_DIR,
+          dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS,
+          dumpPcm: config.STT_DEBUG_DUMP_PCM16,
+          logger,
+        }),
+        streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) },
+        tenantConfig: async (call) => {
+          const r = call.did ? await tenants.resolve(call.did) : undefined;
+          return r?.kind === 'ok' ? r.config : undefined;
+        },
+        listenerFor: opts.listenerFor ?? ((call) => loggingListener(logger, call.callControlId)),
+        metrics,
+        logger,
+      }),
+      metrics,
+      logger,
+    });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.PORT, () => resolve());
@@ -205,6 +257,9 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
       shuttingDown = true;
       const t0 = Date.now();
       const step = (what: string) => logger.debug({ ms: Date.now() - t0 }, `shutdown: ${what}`);
+      media?.close();
+      sessions.closeAll(1001, 'server shutting down');
+      closeStt?.();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
@@ -228,7 +283,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
       step('redis closed');
     })());
 
-  return { config, logger, metrics, redis, queues, capacity, calls, instanceId, server, url, close };
+  return { config, logger, metrics, redis, queues, capacity, calls, instanceId, sessions, server, url, close };
 }
 
 /** Retries a boot-time Redis operation with capped backoff until it succeeds or the runtime stops. */

@@ -142,6 +142,13 @@ export const configSchema = z.object({
   STT_DEBUG_DUMP_WHISPER_WAVS: bool(false),
   STT_DEBUG_DUMP_PCM16: bool(false),
   STT_DEBUG_DIR: optionalString,
+  /** silero = Silero VAD v5 on onnxruntime (energy-gated); energy = adaptive energy VAD only. */
+  VAD_MODE: z.preprocess(blankToUndefined, z.enum(['silero', 'energy']).default('silero')),
+  STT_TIMEOUT_MS: int({ min: 500, def: 10000 }),
+  STT_MAX_CONCURRENT: int({ min: 1, def: 32 }),
+  STT_MAX_UTTERANCE_MS: int({ min: 2000, max: 120000, def: 30000 }),
+  /** RTP L16 is network byte order (big-endian, RFC 3551); `le` for peers that send little-endian. */
+  TELNYX_L16_BYTE_ORDER: z.preprocess(blankToUndefined, z.enum(['be', 'le', 'auto']).default('be')),
   AMRWB_DEBUG_DIR: optionalString,
   DEAD_AIR_MS: int({ min: 1000 }),
   MAX_CALL_DURATION_MS: int({ min: 1000, def: 3_600_000 }),

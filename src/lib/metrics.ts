@@ -87,6 +87,38 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['queue', 'outcome'],
       registers: r,
     }),
+    mediaFrames: new Counter({
+      name: 'media_frames_total',
+      help: 'Inbound media-stream messages by outcome (decoded, decode_failed, invalid, unknown_event, late, duplicate, gap_filled)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    mediaSessions: new Gauge({ name: 'media_sessions', help: 'Media WebSocket sessions open on this instance', registers: r }),
+    mediaConnections: new Counter({
+      name: 'media_connections_total',
+      help: 'Media WebSocket upgrade attempts by outcome (accepted, unauthorized, unknown_call, replaced, bad_path)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    ingestRestarts: new Counter({
+      name: 'ingest_stream_restarts_total',
+      help: 'Media stream restarts requested by reason (stalled_at_start, stalled_after_playback, codec_fallback)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    sttRequests: new Histogram({
+      name: 'stt_request_duration_seconds',
+      help: 'Whisper request latency by kind (partial, final) and outcome',
+      labelNames: ['kind', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+      registers: r,
+    }),
+    utterances: new Counter({
+      name: 'stt_utterances_total',
+      help: 'Utterances by outcome (final, filler, duplicate, discarded, stt_error)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
     watchQueues(queues: CountableQueue[]) {
       queueSources.push(...queues);
     },

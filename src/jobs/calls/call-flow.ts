@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { CommandProducer } from '../call-control/command-producer';
 import type { TelnyxEvent } from '../events/telnyx-event';
 import { hangupFallbackJobId } from '../tts/prompt-processor';
-import { answerWithStream, type StreamSettings } from './answer-params';
+import { answerWithStream, type StreamSettings } from '../../lib/telnyx/stream-params';
 import { callJobId, encodeClientState } from './ids';
 import { PROMPTS } from './prompts';
 import type { PromptSpeaker } from './prompt-speaker';

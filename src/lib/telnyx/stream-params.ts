@@ -1,4 +1,4 @@
-import { mediaTokenFor } from '../../lib/telnyx/media-token';
+import { mediaTokenFor } from './media-token';
 
 export interface StreamSettings {
   publicBaseUrl: string;
@@ -29,6 +29,25 @@ export function answerWithStream(s: StreamSettings, callControlId: string, clien
     body.stream_bidirectional_mode = 'rtp';
     body.stream_bidirectional_codec = s.codec;
     body.stream_bidirectional_target_legs = 'self';
+  }
+  return body;
+}
+
+/**
+ * Body of `streaming_start` used to restart a stalled stream or to fall back to another codec
+ * (`streaming_start` also takes stream_bidirectional_sampling_rate, unlike `answer`).
+ */
+export function streamingStartBody(s: StreamSettings, callControlId: string, codec: string, bidirectionalRate?: number): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    stream_url: streamUrlFor(s, callControlId),
+    stream_track: 'inbound_track',
+    stream_codec: codec,
+  };
+  if (s.playbackMode === 'stream') {
+    body.stream_bidirectional_mode = 'rtp';
+    body.stream_bidirectional_codec = codec;
+    body.stream_bidirectional_target_legs = 'self';
+    if (bidirectionalRate) body.stream_bidirectional_sampling_rate = bidirectionalRate;
   }
   return body;
 }

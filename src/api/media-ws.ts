@@ -1,0 +1,145 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { CallRecord, CallStore } from '../lib/calls/call-store';
+import { errorMessage } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import { verifyMediaToken } from '../lib/telnyx/media-token';
+import type { MediaSession, MediaSocket } from '../media/session/media-session';
+import type { SessionRegistry } from '../media/session/session-registry';
+
+export const MEDIA_PATH = /^\/v1\/telnyx\/media\/([^/?#]+)$/;
+/** Inbound Telnyx frames are ~300 B (20 ms of PCMU as base64 JSON); 64 KB bounds a hostile peer. */
+export const MEDIA_MAX_PAYLOAD = 64 * 1024;
+/** Ping every 15 s; a peer that missed a whole interval is gone (half-open TCP). */
+const KEEPALIVE_MS = 15_000;
+/** Frames that arrive while the call lookup runs are held, up to ~1 s of audio. */
+const PENDING_LIMIT = 50;
+
+export interface MediaServerDeps {
+  mediaStreamToken: string;
+  calls: Pick<CallStore, 'get'>;
+  registry: SessionRegistry;
+  createSession(call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function refuse(socket: Duplex, status: number, error: string, message: string): void {
+  const body = JSON.stringify({ error, message });
+  const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Telnyx media WebSockets on the HTTP server's port: `/v1/telnyx/media/{callControlId}`.
+ * Authenticated on upgrade (the per-call token from our stream_url, the
+ * `x-telnyx-streaming-auth-token` header, or the shared MEDIA_STREAM_TOKEN for smoke tests) with a
+ * real HTTP 401 on failure; an unknown or ended call is closed with 1008.
+ */
+export function attachMediaServer(server: http.Server, deps: MediaServerDeps): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MEDIA_MAX_PAYLOAD, perMessageDeflate: false });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const m = MEDIA_PATH.exec(url.pathname);
+    if (!m) {
+      deps.metrics.mediaConnections.inc({ outcome: 'bad_path' });
+      return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}`);
+    }
+    let callId: string;
+    try {
+      callId = decodeURIComponent(m[1]!);
+    } catch {
+      return refuse(socket, 400, 'bad_request', 'malformed call id');
+    }
+    const header = req.headers['x-telnyx-streaming-auth-token'];
+    const token = url.searchParams.get('token') ?? (Array.isArray(header) ? header[0] : header);
+    if (!verifyMediaToken(deps.mediaStreamToken, callId, token ?? undefined)) {
+      deps.metrics.mediaConnections.inc({ outcome: 'unauthorized' });
+      deps.logger.warn({ callControlId: callId, remote: req.socket.remoteAddress }, 'media stream refused: bad token');
+      return refuse(socket, 401, 'unauthorized', 'missing or invalid media stream token');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, callId));
+  });
+
+  function onConnection(ws: WebSocket, callId: string): void {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('error', (err) => deps.logger.debug({ callControlId: callId, err: err.message }, 'media socket error'));
+    const pending: string[] = [];
+    let session: MediaSession | undefined;
+    let closed = false;
+    const onMessage = (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        deps.metrics.mediaFrames.inc({ outcome: 'invalid' });
+        return;
+      }
+      const text = data.toString();
+      if (session) session.handleMessage(text);
+      else if (pending.length < PENDING_LIMIT) pending.push(text);
+    };
+    ws.on('message', onMessage);
+    ws.on('close', () => {
+      closed = true;
+      if (session) {
+        session.close();
+        deps.registry.remove(session);
+      }
+    });
+    const start = async () => {
+      const call = await deps.calls.get(callId);
+      if (closed) return;
+      if (!call || call.phase === 'ended') {
+        deps.metrics.mediaConnections.inc({ outcome: 'unknown_call' });
+        ws.close(1008, call ? 'call has ended' : 'unknown call');
+        return;
+      }
+      const socket: MediaSocket = {
+        send: (t) => {
+          if (ws.readyState === ws.OPEN) ws.send(t);
+        },
+        close: (code, reason) => ws.close(code, reason),
+      };
+      const restarts = deps.registry.get(callId)?.restartCount ?? 0;
+      const created = await deps.createSession(call, socket, restarts);
+      if (closed) {
+        created.close();
+        return;
+      }
+      session = created;
+      deps.registry.add(session);
+      deps.metrics.mediaConnections.inc({ outcome: 'accepted' });
+      for (const t of pending.splice(0)) session.handleMessage(t);
+    };
+    start().catch((err: unknown) => {
+      deps.logger.error({ callControlId: callId, err: errorMessage(err) }, 'media session setup failed');
+      ws.close(1011, 'session setup failed');
+    });
+  }
+
+  const keepalive = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, KEEPALIVE_MS);
+  keepalive.unref();
+
+  return {
+    close() {
+      clearInterval(keepalive);
+      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Per-process bound on in-flight STT requests. A Whisper server transcribes a handful of clips at a
+ * time; sending it every caller's utterance at once only makes all of them late. So:
+ * - at most `maxConcurrent` tasks run at once;
+ * - excess tasks wait in a FIFO of at most `maxQueue` entries (the client defaults it to
+ *   4 × maxConcurrent), each for at most `queueTimeoutMs`;
+ * - when the FIFO is full, or a task waited too long, it is rejected at once with a retryable
+ *   AppError `stt_overloaded` (HTTP 503) so the turn can apologise instead of hanging;
+ * - a waiting task whose caller aborts (barge-in, hangup) leaves the queue with `stt_aborted`.
+ * One limiter per process (the STT client owns it); it is not shared across instances.
+ */
+import { AppError } from '../errors';
+
+export interface SttLimiterOptions {
+  maxConcurrent: number;
+  maxQueue: number;
+  /** Longest a task may wait for a slot; unbounded when omitted. */
+  queueTimeoutMs?: number;
+}
+
+export interface SttLimiter {
+  /** Runs `task` once a slot is free; the slot is held until its promise settles. */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  readonly active: number;
+  readonly queued: number;
+}
+
+interface Waiter {
+  grant(): void;
+}
+
+export const abortedError = (cause?: unknown) =>
+  new AppError('stt_aborted', 'STT request aborted by the caller', { status: 499, cause });
+
+const overloaded = (message: string, details: Record<string, unknown>) =>
+  new AppError('stt_overloaded', message, { status: 503, retryable: true, details });
+
+export function createSttLimiter(opts: SttLimiterOptions): SttLimiter {
+  if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new Error('maxConcurrent must be an integer ≥ 1');
+  if (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0) throw new Error('maxQueue must be an integer ≥ 0');
+  let active = 0;
+  const queue: Waiter[] = [];
+
+  const release = () => {
+    const next = queue.shift();
+    // The slot passes straight to the next waiter, so `active` is unchanged.
+    if (next) next.grant();
+    else active -= 1;
+  };
+
+  const acquire = (signal?: AbortSignal): Promise<void> => {
+    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+    if (active < opts.maxConcurrent && queue.length === 0) {
+      active += 1;
+      return Promise.resolve();
+    }
+    if (queue.length >= opts.maxQueue) {
+      return Promise.reject(
+        overloaded(`STT overloaded: ${active} in flight, ${queue.length} waiting`, { active, queued: queue.length }),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const leave = (err: AppError) => {
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        cleanup();
+        reject(err);
+      };
+      const onAbort = () => leave(abortedError(signal?.reason));
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter: Waiter = {
+        grant() {
+          cleanup();
+          resolve();
+        },
+      };
+      queue.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.queueTimeoutMs !== undefined) {
+        const ms = opts.queueTimeoutMs;
+        timer = setTimeout(() => leave(overloaded(`STT overloaded: waited ${ms} ms for a slot`, { waitedMs: ms })), ms);
+      }
+    });
+  };
+
+  return {
+    async run(task, signal) {
+      await acquire(signal);
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+    get active() {
+      return active;
+    },
+    get queued() {
+      return queue.length;
+    },
+  };
+}

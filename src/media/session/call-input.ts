@@ -1,0 +1,30 @@
+/**
+ * What the media layer tells the conversation layer about one call's caller input
+ * (the output contract of media ingest + STT). The conversation issue consumes it; until then a
+ * logging listener prints finals.
+ */
+export interface FinalTimings {
+  /** ms epoch: speech onset (VAD) and end of speech (last speech frame). */
+  speechStartAt: number;
+  speechEndAt: number;
+  /** ms epoch: endpoint decided (end of speech + STT_SILENCE_MS) and transcript received. */
+  endpointAt: number;
+  transcriptAt: number;
+  audioMs: number;
+}
+
+export interface CallInputListener {
+  speechStarted(atMs: number): void;
+  partial(text: string): void;
+  final(text: string, timings: FinalTimings): void;
+  dtmf(digit: string): void;
+  /** STT failed for an utterance (outage, timeout): the caller should hear an apology, not silence. */
+  sttError(err: Error): void;
+}
+
+/** Receives the decoded caller audio of one call, in order, one frame at a time. */
+export interface InboundAudioSink {
+  /** `pcm` is only valid during the call (a view into a reused buffer). */
+  pushPcm(pcm: Int16Array, sampleRate: number): void;
+  close(): void;
+}

@@ -1,0 +1,104 @@
+import type { CallRecord } from '../../lib/calls/call-store';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import type { SttDebugDumper } from '../../lib/stt/debug-dump';
+import { FinalDeduper } from '../../lib/stt/transcript-filter';
+import type { TenantConfig } from '../../lib/tenants/tenant-config';
+import { Endpointer } from '../audio/endpointer';
+import { HighPassFilter } from '../audio/highpass';
+import type { VadFactory } from '../audio/vad-factory';
+import type { CallInputListener } from './call-input';
+import { MediaSession, type MediaSocket, type StreamControl } from './media-session';
+import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
+
+/** Stream restarts per call (stalls + codec fallback): enough for real recoveries, never a loop. */
+export const MAX_STREAM_RESTARTS = 3;
+
+type MediaConfig = Pick<
+  Config,
+  | 'WHISPER_URL'
+  | 'STT_CHUNK_MS'
+  | 'STT_SILENCE_MS'
+  | 'STT_PRE_ROLL_MS'
+  | 'STT_PARTIAL_MIN_MS'
+  | 'STT_MAX_UTTERANCE_MS'
+  | 'STT_HIGHPASS_ENABLED'
+  | 'STT_HIGHPASS_CUTOFF_HZ'
+  | 'TELNYX_INGEST_HEALTH_ENABLED'
+  | 'TELNYX_INGEST_HEALTH_RESTART_ENABLED'
+  | 'TELNYX_INGEST_HEALTH_GRACE_MS'
+  | 'TELNYX_INGEST_POST_PLAYBACK_GRACE_MS'
+  | 'TELNYX_INGEST_MIN_AUDIO_MS_SINCE_PLAYBACK_END'
+  | 'TELNYX_INGEST_DECODE_FAILURES_BEFORE_FALLBACK'
+  | 'TELNYX_AMRWB_MIN_DECODED_BYTES'
+  | 'TELNYX_L16_BYTE_ORDER'
+>;
+
+export interface SessionFactoryDeps {
+  config: MediaConfig;
+  vadFactory: VadFactory;
+  stt: Transcriber;
+  dumper: SttDebugDumper;
+  streamControl: StreamControl;
+  tenantConfig(call: CallRecord): Promise<TenantConfig | undefined>;
+  listenerFor(call: CallRecord, tenant: TenantConfig | undefined): CallInputListener;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Builds the media session + STT pipeline of one call from env defaults and the tenant's `stt` settings. */
+export function createSessionFactory(d: SessionFactoryDeps) {
+  const c = d.config;
+  const now = d.now ?? Date.now;
+  return async (call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession> => {
+    const tenant = await d.tenantConfig(call).catch(() => undefined);
+    const listener = d.listenerFor(call, tenant);
+    return new MediaSession(
+      call.callControlId,
+      socket,
+      {
+        health: {
+          enabled: c.TELNYX_INGEST_HEALTH_ENABLED,
+          restartEnabled: c.TELNYX_INGEST_HEALTH_RESTART_ENABLED,
+          startGraceMs: c.TELNYX_INGEST_HEALTH_GRACE_MS,
+          postPlaybackGraceMs: c.TELNYX_INGEST_POST_PLAYBACK_GRACE_MS,
+          minAudioMsSincePlaybackEnd: c.TELNYX_INGEST_MIN_AUDIO_MS_SINCE_PLAYBACK_END,
+        },
+        decodeFailuresBeforeFallback: c.TELNYX_INGEST_DECODE_FAILURES_BEFORE_FALLBACK,
+        amrwbMinDecodedBytes: c.TELNYX_AMRWB_MIN_DECODED_BYTES,
+        l16ByteOrder: c.TELNYX_L16_BYTE_ORDER,
+        maxRestarts: MAX_STREAM_RESTARTS,
+        streamControl: d.streamControl,
+        listener,
+        sinkFor: (callControlId, l) =>
+          new SpeechPipeline({
+            callControlId,
+            highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
+            vad: d.vadFactory.create(),
+            endpointer: new Endpointer({
+              preRollMs: c.STT_PRE_ROLL_MS,
+              silenceMs: c.STT_SILENCE_MS,
+              chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
+              partialMinMs: c.STT_PARTIAL_MIN_MS,
+              maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
+            }),
+            stt: d.stt,
+            sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,
+            language: tenant?.stt?.language,
+            deduper: new FinalDeduper(),
+            dumper: d.dumper,
+            listener: l,
+            metrics: d.metrics,
+            logger: d.logger,
+            now,
+          }),
+        metrics: d.metrics,
+        logger: d.logger,
+        now,
+      },
+      restartsSoFar,
+    );
+  };
+}

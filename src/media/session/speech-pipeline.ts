@@ -1,0 +1,188 @@
+import { buildWav } from '../audio/wav';
+import { StreamingResampler } from '../audio/resampler';
+import type { HighPassFilter } from '../audio/highpass';
+import type { Vad } from '../audio/vad';
+import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
+import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
+import type { SttDebugDumper } from '../../lib/stt/debug-dump';
+import { errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import type { CallInputListener, InboundAudioSink } from './call-input';
+
+export const STT_RATE = 16000;
+
+export interface Transcriber {
+  transcribe(req: { url: string; pcm16k: Int16Array; language?: string; signal?: AbortSignal }): Promise<{ text: string }>;
+}
+
+export interface SpeechPipelineDeps {
+  callControlId: string;
+  /** null = high-pass disabled (STT_HIGHPASS_ENABLED=false). */
+  highPass: HighPassFilter | null;
+  vad: Vad;
+  endpointer: Endpointer;
+  stt: Transcriber;
+  sttUrl: string;
+  language?: string;
+  deduper: FinalDeduper;
+  dumper: SttDebugDumper;
+  listener: CallInputListener;
+  metrics: Metrics;
+  logger: Logger;
+  now(): number;
+}
+
+/**
+ * The STT front end of one call: caller PCM at the codec rate → 16 kHz → high-pass → VAD →
+ * endpointer → Whisper. Emits speechStarted / partial / final / sttError to the call's listener.
+ * Partials never overlap (one in flight; a newer snapshot is skipped while one runs) and are
+ * cancelled when the final arrives; finals are transcribed and delivered in order.
+ */
+export class SpeechPipeline implements InboundAudioSink {
+  private resampler: StreamingResampler | undefined;
+  private resamplerRate = 0;
+  private samples = 0;
+  private vadChain: Promise<void> | undefined;
+  private finalChain: Promise<void> = Promise.resolve();
+  private partialInFlight: AbortController | undefined;
+  private readonly inFlight = new Set<AbortController>();
+  private closed = false;
+  private finals = 0;
+
+  constructor(private readonly d: SpeechPipelineDeps) {}
+
+  pushPcm(pcm: Int16Array, sampleRate: number): void {
+    if (this.closed) return;
+    let frame = pcm;
+    if (sampleRate !== STT_RATE) {
+      if (this.resamplerRate !== sampleRate) {
+        this.resampler = new StreamingResampler(sampleRate, STT_RATE);
+        this.resamplerRate = sampleRate;
+      }
+      frame = this.resampler!.process(pcm);
+    }
+    this.d.highPass?.process(frame);
+    if (this.d.dumper.enabled) this.d.dumper.pcm(this.d.callControlId, frame);
+    const r = this.d.vad.push(frame);
+    if (typeof r === 'number' && !this.vadChain) {
+      this.endpoint(frame, r);
+      return;
+    }
+    // Async VAD result (Silero inference): the frame buffer is reused, so keep a copy, and keep order.
+    const copy = frame.slice();
+    const prev = this.vadChain ?? Promise.resolve();
+    const chain: Promise<void> = prev
+      .then(() => r)
+      .then((p) => this.endpoint(copy, p))
+      .catch((err: unknown) => this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'VAD failed on a frame'))
+      .finally(() => {
+        if (this.vadChain === chain) this.vadChain = undefined;
+      });
+    this.vadChain = chain;
+  }
+
+  private endpoint(frame: Int16Array, prob: number): void {
+    if (this.closed) return;
+    this.samples += frame.length;
+    const events = this.d.endpointer.push(frame, prob);
+    for (const e of events) this.onEvent(e);
+  }
+
+  private streamMs(): number {
+    return (this.samples * 1000) / STT_RATE;
+  }
+
+  private onEvent(e: EndpointerEvent): void {
+    switch (e.type) {
+      case 'speechStart':
+        this.d.listener.speechStarted(this.d.now() - (this.streamMs() - e.atMs));
+        return;
+      case 'partial':
+        if (!this.partialInFlight) void this.runPartial(e.audio);
+        return;
+      case 'final': {
+        this.partialInFlight?.abort();
+        const endpointAt = this.d.now();
+        const lag = this.streamMs();
+        const timings = { speechStartAt: endpointAt - (lag - e.startedAtMs), speechEndAt: endpointAt - (lag - e.endedAtMs), endpointAt };
+        this.finalChain = this.finalChain.then(() => this.runFinal(e.audio, timings));
+        return;
+      }
+      case 'discarded':
+        this.d.metrics.utterances.inc({ outcome: 'discarded' });
+        return;
+    }
+  }
+
+  private async transcribe(kind: 'partial' | 'final', audio: Int16Array, ac: AbortController): Promise<string> {
+    const end = this.d.metrics.sttRequests.startTimer({ kind });
+    this.inFlight.add(ac);
+    try {
+      const { text } = await this.d.stt.transcribe({ url: this.d.sttUrl, pcm16k: audio, language: this.d.language, signal: ac.signal });
+      end({ outcome: 'ok' });
+      return cleanTranscript(text);
+    } catch (err) {
+      end({ outcome: ac.signal.aborted ? 'aborted' : 'error' });
+      throw err;
+    } finally {
+      this.inFlight.delete(ac);
+    }
+  }
+
+  private async runPartial(audio: Int16Array): Promise<void> {
+    const ac = new AbortController();
+    this.partialInFlight = ac;
+    try {
+      const text = await this.transcribe('partial', audio, ac);
+      if (!this.closed && !ac.signal.aborted && text && !isFillerOnly(text)) this.d.listener.partial(text);
+    } catch {
+      // Partials are best effort: the final decides.
+    } finally {
+      if (this.partialInFlight === ac) this.partialInFlight = undefined;
+    }
+  }
+
+  private async runFinal(audio: Int16Array, t: { speechStartAt: number; speechEndAt: number; endpointAt: number }): Promise<void> {
+    if (this.closed) return;
+    this.finals += 1;
+    if (this.d.dumper.enabled) this.d.dumper.wav(this.d.callControlId, this.finals, buildWav(audio, STT_RATE));
+    const ac = new AbortController();
+    let text: string;
+    try {
+      text = await this.transcribe('final', audio, ac);
+    } catch (err) {
+      if (this.closed) return;
+      this.d.metrics.utterances.inc({ outcome: 'stt_error' });
+      this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'STT failed for an utterance');
+      this.d.listener.sttError(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (this.closed) return;
+    const now = this.d.now();
+    if (!text || isFillerOnly(text)) {
+      this.d.metrics.utterances.inc({ outcome: 'filler' });
+      return;
+    }
+    if (!this.d.deduper.accept(text, now)) {
+      this.d.metrics.utterances.inc({ outcome: 'duplicate' });
+      return;
+    }
+    this.d.metrics.utterances.inc({ outcome: 'final' });
+    this.d.listener.final(text, { ...t, transcriptAt: now, audioMs: (audio.length * 1000) / STT_RATE });
+  }
+
+  /** Barge-in / teardown: forget the current utterance and cancel its STT requests. */
+  reset(): void {
+    this.d.endpointer.reset();
+    for (const ac of this.inFlight) ac.abort();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ac of this.inFlight) ac.abort();
+    this.d.vad.reset();
+    void this.d.dumper.close(this.d.callControlId);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Encoding } from '../../src/media/audio/codecs';
+import type { Runtime } from '../../src/runtime';
+import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
+import { createHarness, newCallControlId, waitUntil, type Harness } from '../support/call-harness';
+import { encodedSpeech, placeCall } from '../support/media-harness';
+import { speechFixture } from '../support/speech-fixture';
+
+const PRE_ROLL_MS = 300;
+const SILENCE_MS = 500;
+
+describe('media ingest → STT over a real WebSocket, real server, real Redis', () => {
+  let h: Harness;
+  let rt: Runtime;
+  let whisper: FakeWhisper;
+  const did = '+15552220000';
+  beforeAll(async () => {
+    whisper = await startFakeWhisper();
+    h = await createHarness({
+      WHISPER_URL: whisper.transcriptionsUrl,
+      STT_PRE_ROLL_MS: String(PRE_ROLL_MS),
+      STT_SILENCE_MS: String(SILENCE_MS),
+      STT_CHUNK_MS: '60000',
+      STT_PARTIAL_MIN_MS: '60000', // no partials: every Whisper request below is a final
+      VAD_MODE: process.env.TEST_VAD_MODE ?? 'silero',
+      GLOBAL_CONCURRENCY_CAP: '1000',
+      TENANT_CONCURRENCY_CAP_DEFAULT: '1000',
+      TENANT_CALLS_PER_MIN_CAP_DEFAULT: '1000',
+    });
+    rt = await h.start();
+    await h.seedTenant('media-tenant', did);
+  });
+  afterAll(async () => {
+    await h.close();
+    await whisper.close();
+  });
+
+  const cases: [string, Encoding, number][] = [
+    ['PCMU', 'PCMU', 8000],
+    ['PCMA', 'PCMA', 8000],
+    ['L16', 'L16', 16000],
+    ['G722', 'G722', 16000],
+    ['OPUS', 'OPUS', 16000],
+    ['AMR-WB', 'AMR-WB', 16000],
+  ];
+
+  it.each(cases)('%s: two utterances reach Whisper as two 16 kHz WAVs of the right length', async (_name, encoding, rate) => {
+    const before = whisper.requests.length;
+    const callId = newCallControlId();
+    const client = await placeCall(h, rt, callId, did, { encoding, sampleRate: rate });
+    // Faster than real time, but yielding after every frame: Silero scores one frame per call per
+    // event-loop turn, so an unpaced burst would overflow its (bounded) backlog.
+    await client.stream(encodedSpeech(encoding, rate), { batch: 1 });
+    await waitUntil(() => whisper.requests.length >= before + 2, 15_000);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+    const reqs = whisper.requests.slice(before);
+    expect(reqs).toHaveLength(2);
+    const { utterances } = speechFixture();
+    reqs.forEach((req, i) => {
+      expect(req.wav).toMatchObject({ sampleRate: 16000, channels: 1, bitsPerSample: 16 });
+      const spoken = utterances[i]!.endMs - utterances[i]!.startMs;
+      // Speech, plus at most the pre-roll before it and the kept trailing silence after it.
+      expect(req.wav!.durationMs).toBeGreaterThan(spoken - 150);
+      expect(req.wav!.durationMs).toBeLessThan(spoken + PRE_ROLL_MS + SILENCE_MS + 250);
+    });
+    client.stop();
+    await client.close();
+    await h.send(rt, 'call.hangup', callId, { to: did });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The real Silero v5 model (onnxruntime-node CPU) on real synthetic speech: espeak-ng renders a
+ * sentence, sox converts it to 16 kHz (and 8 kHz, the telephone path through our resampler).
+ * The speech tests skip when espeak-ng or sox is not installed.
+ */
+import { execFileSync } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { AppError } from '../../src/lib/errors';
+import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
+import { StreamingResampler } from '../../src/media/audio/resampler';
+import { SileroModel, sharedSileroModel } from '../../src/media/audio/silero-model';
+import { SileroVad } from '../../src/media/audio/silero-vad';
+import { createVadFactory } from '../../src/media/audio/vad-factory';
+import { parseWav } from '../../src/media/audio/wav';
+import { concat, frames, mix, pinkNoise, rms, silence, whiteNoise } from '../support/audio-signals';
+
+const has = (cmd: string) => {
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const TOOLS = has('espeak-ng') && has('sox');
+// CI installs espeak-ng and sox (.ci/run); without them these tests fail loudly rather than skip.
+const withTools = it;
+
+let dir: string;
+let speech16: Int16Array;
+let speech8: Int16Array;
+
+/** espeak-ng sentence converted by sox to mono PCM16 at `rate`. */
+function speak(text: string, rate: number): Int16Array {
+  const raw = join(dir, 'raw.wav');
+  const out = join(dir, `s${rate}.wav`);
+  execFileSync('espeak-ng', ['-w', raw, text]);
+  execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', out]);
+  return parseWav(readFileSync(out)).samples;
+}
+
+/** First 10 ms window above −40 dBFS: where the caller audibly starts talking. */
+function speechStartMs(x: Int16Array): number {
+  for (let i = 0; i + 160 <= x.length; i += 160) if (20 * Math.log10(rms(x, i, i + 160) / 32768) > -40) return i / 16;
+  throw new Error('no speech found');
+}
+
+/** Streams `x` in 20 ms frames through a SileroVad and an Endpointer, as a call would. */
+async function detect(vad: SileroVad, x: Int16Array): Promise<EndpointerEvent[]> {
+  const ep = new Endpointer({ preRollMs: 300, silenceMs: 700, chunkMs: 1000, partialMinMs: 600 });
+  const events: EndpointerEvent[] = [];
+  for (const f of frames(x, 320)) {
+    const r = vad.push(f);
+    events.push(...ep.push(f, typeof r === 'number' ? r : await r));
+  }
+  return events;
+}
+
+const detectedAt = (events: EndpointerEvent[]) => {
+  const e = events.find((ev) => ev.type === 'speechStart');
+  return e?.type === 'speechStart' ? e.detectedAtMs : undefined;
+};
+
+beforeAll(() => {
+  if (!TOOLS) return;
+  dir = mkdtempSync(join(tmpdir(), 'silero-vad-'));
+  const text = 'Hello, I would like to book an appointment for next Tuesday, please.';
+  speech16 = speak(text, 16000);
+  speech8 = speak(text, 8000);
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Silero VAD (real model)', () => {
+  withTools('detects speech onset ≤ 150 ms after the caller starts, and ends the utterance', async () => {
+    const model = await sharedSileroModel();
+    const x = concat(silence(16000, 1500), speech16, silence(16000, 1500));
+    const events = await detect(new SileroVad(model), x);
+    const start = 1500 + speechStartMs(speech16);
+    expect(detectedAt(events)! - start).toBeLessThanOrEqual(150);
+    expect(events.filter((e) => e.type === 'final')).toHaveLength(1);
+    expect(model.stats.failedRuns).toBe(0);
+    expect(model.lastError).toBeUndefined();
+  });
+
+  withTools('detects telephone-band speech (8 kHz → StreamingResampler → 16 kHz) over a −45 dBFS noise bed ≤ 150 ms', async () => {
+    const model = await sharedSileroModel();
+    const up = new StreamingResampler(8000, 16000).process(speech8).slice();
+    const speech = concat(silence(16000, 1500), up, silence(16000, 1500));
+    const x = mix(pinkNoise(16000, speech.length / 16, -45), speech);
+    const events = await detect(new SileroVad(model), x);
+    expect(detectedAt(events)! - (1500 + speechStartMs(up))).toBeLessThanOrEqual(150);
+  });
+
+  it.each([
+    ['digital silence', () => silence(16000, 5000)],
+    ['−45 dBFS white noise', () => whiteNoise(16000, 5000, -45)],
+    ['−45 dBFS pink noise', () => pinkNoise(16000, 5000, -45)],
+  ])('finds no speech in %s, and the energy gate skips most inferences', async (_name, signal) => {
+    const model = await sharedSileroModel();
+    const vad = new SileroVad(model);
+    const events = await detect(vad, signal());
+    expect(events).toHaveLength(0);
+    expect(vad.stats.gated / vad.stats.frames).toBeGreaterThan(0.85);
+  });
+
+  it('batched inference across calls gives the same probabilities as one call at a time', async () => {
+    const model = await sharedSileroModel();
+    const signals = [whiteNoise(16000, 640, -20, 3), pinkNoise(16000, 640, -25, 4), whiteNoise(16000, 640, -30, 5)];
+    const alone: number[][] = [];
+    for (const s of signals) {
+      const vad = new SileroVad(model, { gateMarginDb: -200, gateMinDbfs: -200 });
+      const probs: number[] = [];
+      for (const f of frames(s, 512)) probs.push(await vad.push(f));
+      alone.push(probs);
+    }
+    const vads = signals.map(() => new SileroVad(model, { gateMarginDb: -200, gateMinDbfs: -200 }));
+    const together: number[][] = signals.map(() => []);
+    for (let i = 0; i + 512 <= signals[0]!.length; i += 512) {
+      const round = await Promise.all(vads.map((v, k) => v.push(signals[k]!.subarray(i, i + 512))));
+      round.forEach((p, k) => together[k]!.push(p));
+    }
+    for (let k = 0; k < signals.length; k += 1) {
+      together[k]!.forEach((p, i) => expect(p).toBeCloseTo(alone[k]![i]!, 4));
+    }
+    expect(model.stats.runs).toBeLessThan(model.stats.frames);
+  });
+
+  it('a model that cannot load is a clear error, and the factory falls back to the energy VAD', async () => {
+    const bad = join(tmpdir(), 'no-such-silero.onnx');
+    await expect(SileroModel.load({ modelPath: bad })).rejects.toMatchObject({ code: 'vad_model_unavailable' });
+    await expect(SileroModel.load({ modelPath: bad })).rejects.toBeInstanceOf(AppError);
+    const f = await createVadFactory({ mode: 'silero', model: { modelPath: bad } });
+    expect(f).toMatchObject({ mode: 'energy', fellBack: true });
+    expect(f.fallbackReason).toMatch(/no-such-silero\.onnx/);
+  });
+});

@@ -1,0 +1,158 @@
+import { AppError } from '../../src/lib/errors';
+import { Endpointer, type EndpointerConfig, type EndpointerEvent } from '../../src/media/audio/endpointer';
+
+const FRAME = 320; // 20 ms at 16 kHz
+const S_PER_MS = 16;
+
+/** A timeline of [durationMs, speechProb] segments; each 20 ms frame's samples all equal its frame index. */
+function run(cfg: EndpointerConfig, segments: [number, number][]): { events: EndpointerEvent[]; ep: Endpointer } {
+  const ep = new Endpointer(cfg);
+  const events: EndpointerEvent[] = [];
+  let index = 0;
+  for (const [ms, prob] of segments) {
+    for (let t = 0; t < ms; t += 20) {
+      events.push(...ep.push(new Int16Array(FRAME).fill(index), prob));
+      index += 1;
+    }
+  }
+  return { events, ep };
+}
+
+const of = <T extends EndpointerEvent['type']>(events: EndpointerEvent[], type: T) =>
+  events.filter((e): e is Extract<EndpointerEvent, { type: T }> => e.type === type);
+
+const BASE: EndpointerConfig = { preRollMs: 300, silenceMs: 500, chunkMs: 400, partialMinMs: 600 };
+
+describe('Endpointer', () => {
+  it('two utterances separated by silence → exactly two finals with pre-roll + speech + 200 ms of trailing silence', () => {
+    const { events } = run(BASE, [
+      [1000, 0],
+      [800, 0.9],
+      [1000, 0],
+      [600, 0.9],
+      [1000, 0],
+    ]);
+    const finals = of(events, 'final');
+    expect(finals).toHaveLength(2);
+    expect(finals.map((f) => f.audio.length / S_PER_MS)).toEqual([300 + 800 + 200, 300 + 600 + 200]);
+    expect(finals.map((f) => f.speechMs)).toEqual([800, 600]);
+    expect(finals.map((f) => f.reason)).toEqual(['silence', 'silence']);
+    expect(finals[0]).toMatchObject({ startedAtMs: 1000, endedAtMs: 1800 });
+    expect(finals[1]).toMatchObject({ startedAtMs: 2800, endedAtMs: 3400 });
+    // Pre-roll is exactly the 300 ms (15 frames) before speech: frame 50 starts speech, so audio starts at frame 35.
+    expect(finals[0]!.audio[0]).toBe(35);
+    expect(finals[1]!.audio[0]).toBe(140 - 15);
+    expect(of(events, 'speechStart')).toEqual([
+      { type: 'speechStart', atMs: 1000, detectedAtMs: 1060 },
+      { type: 'speechStart', atMs: 2800, detectedAtMs: 2860 },
+    ]);
+  });
+
+  it('emits the first partial after partialMinMs of speech, then one per chunkMs, each a copy including pre-roll', () => {
+    const { events } = run(BASE, [
+      [1000, 0],
+      [2000, 0.9],
+      [1000, 0],
+    ]);
+    const partials = of(events, 'partial');
+    expect(partials.map((p) => p.speechMs)).toEqual([600, 1000, 1400, 1800]);
+    expect(partials.map((p) => p.audio.length / S_PER_MS)).toEqual([900, 1300, 1700, 2100]);
+    expect(partials[0]!.audio[0]).toBe(35);
+    // Copies: a later partial does not change an earlier one.
+    expect(partials[0]!.audio[partials[0]!.audio.length - 1]).toBe(50 + 29);
+  });
+
+  it('emits no partials during pauses or trailing silence', () => {
+    const { events } = run({ ...BASE, silenceMs: 1500 }, [
+      [400, 0],
+      [700, 0.9],
+      [1500, 0.1],
+    ]);
+    expect(of(events, 'partial').map((p) => p.speechMs)).toEqual([600]);
+    expect(of(events, 'final')).toHaveLength(1);
+  });
+
+  it('discards a blip shorter than minSpeechMs and ignores one shorter than the onset run', () => {
+    const { events } = run(BASE, [
+      [500, 0],
+      [100, 0.9],
+      [1000, 0],
+      [40, 0.9],
+      [1000, 0],
+    ]);
+    expect(events.map((e) => e.type)).toEqual(['speechStart', 'discarded']);
+    expect(of(events, 'discarded')[0]!.speechMs).toBe(100);
+  });
+
+  it('uses hysteresis: 0.4 keeps speech going but does not start it', () => {
+    const { events } = run(BASE, [
+      [500, 0.4],
+      [300, 0.9],
+      [1000, 0.4],
+      [600, 0],
+    ]);
+    expect(of(events, 'speechStart')).toHaveLength(1);
+    expect(of(events, 'final')[0]!.speechMs).toBe(1300);
+  });
+
+  it('caps an utterance at maxUtteranceMs with reason max_length, then carries on without losing audio', () => {
+    const { events } = run({ ...BASE, maxUtteranceMs: 2000 }, [
+      [1000, 0],
+      [5000, 0.9],
+      [1000, 0],
+    ]);
+    const finals = of(events, 'final');
+    expect(finals.map((f) => f.reason)).toEqual(['max_length', 'max_length', 'silence']);
+    expect(finals[0]!.audio.length).toBe(2000 * S_PER_MS);
+    // The first capped final holds pre-roll (frames 35..49) + speech frames 50..134; the next starts right after.
+    expect(finals[0]!.audio[finals[0]!.audio.length - 1]).toBe(134);
+    expect(finals[1]!.audio[0]).toBe(135);
+    const total = finals.reduce((n, f) => n + f.audio.length, 0) / S_PER_MS;
+    expect(total).toBe(300 + 5000 + 200);
+  });
+
+  it('keeps the pre-roll ring bounded however long the silence before speech', () => {
+    const { events, ep } = run(BASE, [
+      [10000, 0],
+      [500, 0.9],
+      [600, 0],
+    ]);
+    expect(ep.capacities.preRoll).toBe((300 + 60 + 60) * S_PER_MS);
+    expect(ep.capacities.utterance).toBe(30000 * S_PER_MS);
+    expect(of(events, 'final')[0]!.audio.length / S_PER_MS).toBe(300 + 500 + 200);
+  });
+
+  it('with a short call start the pre-roll is whatever audio exists', () => {
+    const { events } = run(BASE, [
+      [100, 0],
+      [500, 0.9],
+      [600, 0],
+    ]);
+    expect(of(events, 'final')[0]!.audio.length / S_PER_MS).toBe(100 + 500 + 200);
+  });
+
+  it('reset() drops the utterance in progress', () => {
+    const { events, ep } = run(BASE, [
+      [500, 0],
+      [300, 0.9],
+    ]);
+    expect(ep.isInSpeech).toBe(true);
+    ep.reset();
+    expect(ep.isInSpeech).toBe(false);
+    const after = [...ep.push(new Int16Array(FRAME), 0)];
+    for (let i = 0; i < 50; i += 1) after.push(...ep.push(new Int16Array(FRAME), 0));
+    expect([...events, ...after].map((e) => e.type)).toEqual(['speechStart']);
+  });
+
+  it('rejects inconsistent config, reporting every problem at once', () => {
+    let err: unknown;
+    try {
+      new Endpointer({ preRollMs: 2000, silenceMs: 0, chunkMs: 400, partialMinMs: 0, maxUtteranceMs: 1000 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('invalid_endpointer_config');
+    expect((err as AppError).message).toMatch(/silenceMs.*maxUtteranceMs/);
+  });
+});

@@ -1,0 +1,86 @@
+import { AppError } from '../../src/lib/errors';
+import { createSttLimiter } from '../../src/lib/stt/stt-limiter';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function rejection(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('STT limiter', () => {
+  it('runs at most maxConcurrent tasks, FIFO for the rest', async () => {
+    const lim = createSttLimiter({ maxConcurrent: 2, maxQueue: 10 });
+    const gates = Array.from({ length: 5 }, deferred);
+    const started: number[] = [];
+    const runs = gates.map((g, i) => lim.run(async () => (started.push(i), await g.promise, i)));
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    expect(lim.active).toBe(2);
+    expect(lim.queued).toBe(3);
+    gates[1]!.resolve();
+    await runs[1];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    gates.forEach((g) => g.resolve());
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(lim.active).toBe(0);
+    expect(lim.queued).toBe(0);
+  });
+
+  it('rejects fast with retryable stt_overloaded when the queue is full', async () => {
+    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 1 });
+    const gate = deferred();
+    const a = lim.run(() => gate.promise);
+    const b = lim.run(async () => 'b');
+    const err = await rejection(lim.run(async () => 'c'));
+    expect(err).toMatchObject({ code: 'stt_overloaded', retryable: true, status: 503 });
+    gate.resolve();
+    await a;
+    expect(await b).toBe('b');
+  });
+
+  it('times out a queued task with stt_overloaded', async () => {
+    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20 });
+    const gate = deferred();
+    const a = lim.run(() => gate.promise);
+    const err = await rejection(lim.run(async () => 'late'));
+    expect(err.code).toBe('stt_overloaded');
+    expect(lim.queued).toBe(0);
+    gate.resolve();
+    await a;
+    expect(lim.active).toBe(0);
+  });
+
+  it('removes an aborted waiter and releases slots when tasks throw', async () => {
+    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 5 });
+    const gate = deferred();
+    const a = lim.run(() => gate.promise);
+    const ac = new AbortController();
+    const b = lim.run(async () => 'never', ac.signal);
+    ac.abort();
+    expect((await rejection(b)).code).toBe('stt_aborted');
+    expect(lim.queued).toBe(0);
+    expect((await rejection(lim.run(async () => 1, ac.signal))).code).toBe('stt_aborted');
+    gate.resolve();
+    await a;
+    await expect(lim.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(lim.active).toBe(0);
+    expect(await lim.run(async () => 'ok')).toBe('ok');
+  });
+
+  it('validates its options', () => {
+    expect(() => createSttLimiter({ maxConcurrent: 0, maxQueue: 1 })).toThrow();
+    expect(() => createSttLimiter({ maxConcurrent: 1, maxQueue: -1 })).toThrow();
+  });
+});
