@@ -85,10 +85,16 @@ export function similarity(a: string, b: string): number {
   return 1 - levenshtein(na, nb) / longer;
 }
 
+/** Below this length (normalized) only identical finals count as duplicates. */
+export const SHORT_TEXT_CHARS = 24;
+
 export function isNearDuplicate(a: string, b: string, threshold = 0.9): boolean {
   const na = normalizeTranscript(a);
   const nb = normalizeTranscript(b);
   if (na === nb) return true;
+  // Short texts differ meaningfully by one character ("table 3" / "table 4", "yes" / "yep"):
+  // only an exact repeat of a short final is a duplicate.
+  if (Math.min(na.length, nb.length) < SHORT_TEXT_CHARS) return false;
   const longer = Math.max(na.length, nb.length);
   // The distance is at least the length difference: skip the O(n·m) work when that already fails.
   if (1 - Math.abs(na.length - nb.length) / longer < threshold) return false;

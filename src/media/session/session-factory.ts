@@ -12,6 +12,8 @@ import type { CallInputListener } from './call-input';
 import { MediaSession, type MediaSocket, type StreamControl } from './media-session';
 import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
 
+const NO_STT: Transcriber = { transcribe: async () => ({ text: '' }) };
+
 /** Stream restarts per call (stalls + codec fallback): enough for real recoveries, never a loop. */
 export const MAX_STREAM_RESTARTS = 3;
 
@@ -84,7 +86,8 @@ export function createSessionFactory(d: SessionFactoryDeps) {
               partialMinMs: c.STT_PARTIAL_MIN_MS,
               maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
             }),
-            stt: d.stt,
+            // stt.mode "disabled": VAD still runs (speech onset drives barge-in) but nothing is transcribed.
+            stt: tenant?.stt?.mode === 'disabled' ? NO_STT : d.stt,
             sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,
             language: tenant?.stt?.language,
             deduper: new FinalDeduper(),

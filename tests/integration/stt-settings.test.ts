@@ -1,0 +1,99 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CallRecord } from '../../src/lib/calls/call-store';
+import { loadConfig } from '../../src/lib/config';
+import { createLogger } from '../../src/lib/logger';
+import { createMetrics } from '../../src/lib/metrics';
+import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
+import { createVadFactory } from '../../src/media/audio/vad-factory';
+import { createSessionFactory } from '../../src/media/session/session-factory';
+import { RecordingListeners } from '../fakes/recording-listener';
+import { encodedSpeech } from '../support/media-harness';
+import { testEnv } from '../support/test-config';
+
+/**
+ * The seed's STT variables each change what reaches Whisper. Runs the real media session and
+ * STT pipeline (energy VAD, so the test is about endpointing, not the model) on espeak speech.
+ */
+async function run(env: Record<string, string>, opts: { dumpDir?: string } = {}) {
+  const config = loadConfig(testEnv(env));
+  const sent: { pcm: Int16Array; at: number }[] = [];
+  const listeners = new RecordingListeners();
+  const factory = createSessionFactory({
+    config,
+    vadFactory: await createVadFactory({ mode: 'energy' }),
+    stt: { transcribe: async (req) => (sent.push({ pcm: req.pcm16k.slice(), at: sent.length }), { text: `utterance number ${sent.length}` }) },
+    dumper: createSttDebugDumper({ dir: opts.dumpDir, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16 }),
+    streamControl: { restart: async () => undefined },
+    tenantConfig: async () => undefined,
+    listenerFor: (call) => listeners.for(call.callControlId),
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: createLogger({ level: 'silent' }),
+  });
+  const call: CallRecord = { callControlId: 'stt-call', phase: 'active', startedAt: 0 };
+  const session = await factory(call, { send() {}, close() {} }, 0);
+  session.handleMessage(JSON.stringify({ event: 'start', start: { media_format: { encoding: 'PCMU', sample_rate: 8000 } } }));
+  // The speech, then 3 s of µ-law silence (0xFF) so even a long STT_SILENCE_MS can end the last utterance.
+  const frames = [...encodedSpeech('PCMU', 8000), ...Array.from({ length: 150 }, () => new Uint8Array(160).fill(0xff))];
+  for (let i = 0; i < frames.length; i += 1) {
+    session.handleMessage(JSON.stringify({ event: 'media', sequence_number: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), payload: Buffer.from(frames[i]!).toString('base64') } }));
+    await new Promise((r) => setImmediate(r)); // let STT requests settle, as between real 20 ms frames
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  session.close();
+  const finals = listeners.events.filter((e) => e.type === 'final');
+  const partials = listeners.events.filter((e) => e.type === 'partial');
+  return { sent, finals, partials };
+}
+
+const ms = (pcm: Int16Array) => (pcm.length * 1000) / 16000;
+const base = { STT_SILENCE_MS: '500', STT_PRE_ROLL_MS: '300', STT_CHUNK_MS: '60000', STT_PARTIAL_MIN_MS: '60000' };
+
+describe('STT settings change what Whisper receives', () => {
+  it('STT_PRE_ROLL_MS adds that much audio before the speech onset', async () => {
+    const short = await run({ ...base, STT_PRE_ROLL_MS: '0' });
+    const long = await run({ ...base, STT_PRE_ROLL_MS: '500' });
+    expect(short.sent).toHaveLength(2);
+    expect(long.sent).toHaveLength(2);
+    expect(ms(long.sent[0]!.pcm) - ms(short.sent[0]!.pcm)).toBeGreaterThanOrEqual(400);
+  });
+
+  it('STT_SILENCE_MS decides what pause ends an utterance', async () => {
+    expect((await run({ ...base, STT_SILENCE_MS: '500' })).sent).toHaveLength(2);
+    // The pause between the two utterances is 1.8 s: a 2.5 s endpoint joins them into one.
+    const joined = await run({ ...base, STT_SILENCE_MS: '2500' });
+    expect(joined.sent).toHaveLength(1);
+  });
+
+  it('STT_PARTIAL_MIN_MS and STT_CHUNK_MS set when and how often partials are transcribed', async () => {
+    const none = await run(base);
+    expect(none.partials).toHaveLength(0);
+    const sparse = await run({ ...base, STT_PARTIAL_MIN_MS: '600', STT_CHUNK_MS: '5000' });
+    const dense = await run({ ...base, STT_PARTIAL_MIN_MS: '600', STT_CHUNK_MS: '500' });
+    expect(sparse.sent.length).toBeGreaterThan(2); // at least one partial request per utterance
+    expect(dense.sent.length).toBeGreaterThan(sparse.sent.length);
+  });
+
+  it('STT_HIGHPASS_ENABLED / STT_HIGHPASS_CUTOFF_HZ filter the audio sent to Whisper', async () => {
+    const off = await run({ ...base, STT_HIGHPASS_ENABLED: 'false' });
+    const on = await run({ ...base, STT_HIGHPASS_ENABLED: 'true', STT_HIGHPASS_CUTOFF_HZ: '100' });
+    const hard = await run({ ...base, STT_HIGHPASS_ENABLED: 'true', STT_HIGHPASS_CUTOFF_HZ: '1500' });
+    const energy = (p: Int16Array) => p.reduce((s, v) => s + v * v, 0);
+    const e = (r: Awaited<ReturnType<typeof run>>) => energy(r.sent[0]!.pcm);
+    expect(e(on)).toBeLessThan(e(off));
+    expect(e(hard)).toBeLessThan(e(on) * 0.8);
+  });
+
+  it('STT_DEBUG_DUMP_WHISPER_WAVS / STT_DEBUG_DUMP_PCM16 write the sent WAVs / decoded PCM to STT_DEBUG_DIR', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
+    await run({ ...base, STT_DEBUG_DUMP_WHISPER_WAVS: 'true', STT_DEBUG_DUMP_PCM16: 'true', STT_DEBUG_DIR: dir }, { dumpDir: dir });
+    await new Promise((r) => setTimeout(r, 200));
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    expect(files.filter((f) => f.endsWith('.wav'))).toHaveLength(2);
+    expect(files.some((f) => /pcm|s16|raw/.test(f))).toBe(true);
+    const none = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
+    await run(base, { dumpDir: none });
+    expect(readdirSync(none)).toEqual([]);
+  });
+});
