@@ -7,6 +7,7 @@ import type { WorkerSpec } from './workers';
 import { MAX_DURATION_JOB, type CallFlow } from './calls/call-flow';
 import { commandBackoff } from './call-control/command-processor';
 import { PROMPT_JOB } from './tts/prompt-job';
+import { SEGMENT_JOB } from './tts/segment-job';
 
 export interface WorkerSpecDeps {
   logger: Logger;
@@ -16,13 +17,14 @@ export interface WorkerSpecDeps {
   eventProcessor: (job: Job) => Promise<unknown>;
   commandProcessor: (job: Job) => Promise<unknown>;
   promptProcessor: (job: Job) => Promise<unknown>;
+  segmentProcessor: (job: Job) => Promise<unknown>;
 }
 
 /**
  * Concurrency per process. Events and commands are short network-bound jobs (a few Redis round
  * trips or one HTTPS request), so many run at once; TTS is bounded by the speech server.
  */
-export const CONCURRENCY = { events: 64, callControl: 64, tts: 8, maintenance: 4 } as const;
+export const CONCURRENCY = { events: 64, callControl: 64, tts: 16, maintenance: 4 } as const;
 
 export function buildWorkerSpecs(d: WorkerSpecDeps): Partial<Record<QueueKey, WorkerSpec>> {
   return {
@@ -31,6 +33,7 @@ export function buildWorkerSpecs(d: WorkerSpecDeps): Partial<Record<QueueKey, Wo
     tts: {
       concurrency: CONCURRENCY.tts,
       processor: async (job) => {
+        if (job.name === SEGMENT_JOB) return d.segmentProcessor(job);
         if (job.name === PROMPT_JOB) return d.promptProcessor(job);
         throw new Error(`unknown tts job ${job.name}`);
       },

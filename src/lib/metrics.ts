@@ -119,6 +119,27 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'],
       registers: r,
     }),
+    ttsSegments: new Counter({
+      name: 'tts_segments_total',
+      help: 'Reply segments by outcome (synthesized, cache_hit, failed)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    turnLatency: new Histogram({
+      name: 'turn_latency_seconds',
+      help: 'Per-turn latency from end of caller speech to: stt_final, brain_first_token, first_segment_synthesized, first_audio',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+      registers: r,
+    }),
+    bargeIns: new Counter({ name: 'barge_ins_total', help: 'Agent speech interrupted by the caller', registers: r }),
+    deadAirPrompts: new Counter({ name: 'dead_air_prompts_total', help: '"Are you still there?" prompts played', registers: r }),
+    turns: new Counter({
+      name: 'conversation_turns_total',
+      help: 'Caller turns by source of the answer (quick_reply, brain, local_brain, dtmf, error)',
+      labelNames: ['source'],
+      registers: r,
+    }),
     watchQueues(queues: CountableQueue[]) {
       queueSources.push(...queues);
     },

@@ -13,6 +13,8 @@ export interface CommandProcessorDeps {
   calls: CallStore;
   metrics: Metrics;
   logger: Logger;
+  /** Told when a command failed for good (e.g. so the live session can announce a failed transfer). */
+  onPermanentFailure?: (callControlId: string, action: string, err: unknown) => Promise<void>;
 }
 
 /** Commands still worth sending after the call ended: none but hangup (harmless: 90018 = done). */
@@ -58,6 +60,7 @@ export function createCommandProcessor(deps: CommandProcessorDeps) {
       const reason = err instanceof TelnyxCommandError ? err.code : 'error';
       deps.metrics.callControlFailures.inc({ action, reason });
       deps.logger.error({ callControlId, action, attempts: job.attemptsMade + 1, err: errorMessage(err) }, 'command failed for good');
+      await deps.onPermanentFailure?.(callControlId, action, err).catch(() => undefined);
       throw new UnrecoverableError(`${action} failed: ${errorMessage(err)}`);
     }
   };

@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { TenantResolver } from '../../lib/tenants/tenant-resolver';
 import type { Redis } from 'ioredis';
+import type { CallBus } from '../../lib/call-bus';
 import type { CommandProducer } from '../call-control/command-producer';
 import type { TelnyxEvent } from '../events/telnyx-event';
 import { hangupFallbackJobId } from '../tts/prompt-processor';
@@ -28,6 +29,8 @@ export interface CallFlowDeps {
   limits: { globalMax: number; tenantMax: number; tenantPerMinute: number; tenantmapPrefix: string; leaseMs: number };
   maxCallDurationMs: number;
   instanceId: string;
+  /** Forwards events to the instance holding the call's live media session. */
+  bus: CallBus;
   metrics: Metrics;
   logger: Logger;
 }
@@ -42,8 +45,22 @@ export const maxDurationJobId = (callControlId: string) => callJobId('maxdur', c
 export class CallFlow {
   constructor(private readonly d: CallFlowDeps) {}
 
+  /** Events the live session acts on (playback state, DTMF, hangup, stream state). */
+  private static readonly FORWARDED = new Set([
+    'call.playback.started',
+    'call.playback.ended',
+    'call.speak.started',
+    'call.speak.ended',
+    'call.dtmf.received',
+    'call.hangup',
+    'streaming.started',
+    'streaming.stopped',
+    'streaming.failed',
+  ]);
+
   async handle(event: TelnyxEvent): Promise<void> {
     const callId = event.payload.call_control_id!;
+    if (CallFlow.FORWARDED.has(event.event_type)) await this.forward(callId, event.event_type, event.payload);
     switch (event.event_type) {
       case 'call.initiated':
         return this.onInitiated(callId, event);
@@ -105,6 +122,14 @@ export class CallFlow {
     this.d.logger.info({ callControlId: callId, tenantId, did: resolution.did }, 'call accepted');
   }
 
+  private async forward(callId: string, eventType: string, payload: Record<string, unknown>): Promise<void> {
+    const call = await this.d.calls.get(callId);
+    if (!call?.mediaInstance) return;
+    await this.d.bus.publish(call.mediaInstance, { type: 'webhook', callId, eventType, payload }).catch((err: unknown) => {
+      this.d.logger.warn({ callControlId: callId, eventType, err: errorMessage(err) }, 'could not forward event to the media session');
+    });
+  }
+
   /** Refusal: answer (no stream), say why once answered, hang up after it has played. */
   private async reject(rec: CallRecord, reason: RejectReason): Promise<void> {
     if (!(await this.d.calls.create({ ...rec, phase: 'rejecting', reason, prompt: PROMPTS[reason] }))) return;
@@ -155,6 +180,8 @@ export class CallFlow {
     if (!call || (call.phase !== 'active' && call.phase !== 'answering')) return;
     await this.d.calls.update(callId, { phase: 'ending', reason: 'max_duration' });
     this.d.logger.info({ callControlId: callId, tenantId: call.tenantId }, 'maximum call duration reached');
+    // The live session stops talking and listening; the goodbye below is played by URL.
+    await this.forward(callId, 'runtime.max_duration', {});
     await this.d.prompts.say(callId, PROMPTS.max_duration, { hangupAfter: true });
   }
 }

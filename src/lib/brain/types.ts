@@ -125,3 +125,19 @@ export function brainWireBody(req: BrainRequest): Record<string, unknown> {
     ...(req.transferProfiles !== undefined ? { transferProfiles: req.transferProfiles } : {}),
   };
 }
+
+/** A `/reply` body → `{text, transfer?}`; JSON without text or transfer is a non-retryable brain_failed. */
+export function parseReplyBody(raw: string, host: string): BrainReply {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new BrainError('brain_failed', `brain ${host} answered non-JSON`, { details: { body: raw.slice(0, 300) } });
+  }
+  const o = json && typeof json === 'object' ? (json as Record<string, unknown>) : {};
+  const transfer = parseTransfer(o.transfer);
+  if (typeof o.text !== 'string' && !transfer) {
+    throw new BrainError('brain_failed', `brain ${host} answered JSON without text`, { details: { body: raw.slice(0, 300) } });
+  }
+  return { text: typeof o.text === 'string' ? o.text : '', ...(transfer ? { transfer } : {}) };
+}

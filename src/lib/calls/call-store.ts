@@ -25,6 +25,8 @@ export interface CallRecord {
   startedAt: number;
   /** Instance that set the call up (owner of its capacity lease refresh). */
   owner?: string;
+  /** Instance holding the call's media socket (live session); receives its call-bus messages. */
+  mediaInstance?: string;
 }
 
 export class CallStore {
@@ -49,6 +51,7 @@ export class CallStore {
       capHeld: h.capHeld === '1',
       startedAt: Number(h.startedAt ?? 0),
       owner: h.owner || undefined,
+      mediaInstance: h.mediaInstance || undefined,
     };
   }
 

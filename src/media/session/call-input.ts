@@ -15,6 +15,8 @@ export interface FinalTimings {
 
 export interface CallInputListener {
   speechStarted(atMs: number): void;
+  /** The onset turned out to be a blip (shorter than the minimum speech): nothing was said. */
+  speechDiscarded?(): void;
   partial(text: string): void;
   final(text: string, timings: FinalTimings): void;
   dtmf(digit: string): void;

@@ -29,6 +29,8 @@ export interface MediaSessionDeps {
   streamControl: StreamControl;
   sinkFor(callControlId: string, listener: CallInputListener): InboundAudioSink;
   listener: CallInputListener;
+  /** Stream lifecycle hooks for the call's conversation (greeting on start, marks for playout). */
+  hooks?: { onStreamStart?(): void; onMark?(name: string): void; onClosed?(): void };
   metrics: Metrics;
   logger: Logger;
   now(): number;
@@ -115,6 +117,9 @@ export class MediaSession {
       case 'error':
         this.d.logger.warn({ callControlId: this.callControlId, code: f.code, title: f.title, detail: f.detail }, 'media stream error from Telnyx');
         return;
+      case 'mark':
+        this.d.hooks?.onMark?.(f.name);
+        return;
       case 'stop':
         this.reorder.flush();
         this.phase = 'restarting';
@@ -123,7 +128,7 @@ export class MediaSession {
         this.frames.unknown.inc();
         return;
       default:
-        return; // connected, mark: nothing to do on ingest
+        return; // connected: nothing to do
     }
   }
 
@@ -141,6 +146,7 @@ export class MediaSession {
     try {
       this.decoder = createDecoder(encoding, { sampleRate, l16ByteOrder: this.d.l16ByteOrder });
       this.encoding = encoding;
+      this.d.hooks?.onStreamStart?.();
     } catch (err) {
       this.d.logger.warn({ callControlId: this.callControlId, encoding, err: (err as Error).message }, 'decoder unavailable; requesting PCMU');
       void this.requestRestart('PCMU', 'codec_fallback');
@@ -226,6 +232,7 @@ export class MediaSession {
     this.phase = 'closed';
     this.decoder?.close();
     this.sink.close();
+    this.d.hooks?.onClosed?.();
     this.socket.close(code, reason);
   }
 }

@@ -44,7 +44,13 @@ export interface SessionFactoryDeps {
   dumper: SttDebugDumper;
   streamControl: StreamControl;
   tenantConfig(call: CallRecord): Promise<TenantConfig | undefined>;
-  listenerFor(call: CallRecord, tenant: TenantConfig | undefined): CallInputListener;
+  /** The call's conversation side: caller-input listener plus stream hooks (marks, start, close). */
+  listenerFor(
+    call: CallRecord,
+    tenant: TenantConfig | undefined,
+    socket: MediaSocket,
+    speech: { inSpeech(): boolean },
+  ): CallInputListener & { onMark?(name: string): void; onStreamStart?(): void; onStreamClosed?(): void };
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
@@ -56,7 +62,8 @@ export function createSessionFactory(d: SessionFactoryDeps) {
   const now = d.now ?? Date.now;
   return async (call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession> => {
     const tenant = await d.tenantConfig(call).catch(() => undefined);
-    const listener = d.listenerFor(call, tenant);
+    let pipeline: SpeechPipeline | undefined;
+    const listener = d.listenerFor(call, tenant, socket, { inSpeech: () => pipeline?.inSpeech ?? false });
     return new MediaSession(
       call.callControlId,
       socket,
@@ -74,8 +81,9 @@ export function createSessionFactory(d: SessionFactoryDeps) {
         maxRestarts: MAX_STREAM_RESTARTS,
         streamControl: d.streamControl,
         listener,
+        hooks: { onStreamStart: () => listener.onStreamStart?.(), onMark: (n) => listener.onMark?.(n), onClosed: () => listener.onStreamClosed?.() },
         sinkFor: (callControlId, l) =>
-          new SpeechPipeline({
+          (pipeline = new SpeechPipeline({
             callControlId,
             highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
             vad: d.vadFactory.create(),
@@ -96,7 +104,7 @@ export function createSessionFactory(d: SessionFactoryDeps) {
             metrics: d.metrics,
             logger: d.logger,
             now,
-          }),
+          })),
         metrics: d.metrics,
         logger: d.logger,
         now,

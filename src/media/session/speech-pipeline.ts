@@ -111,6 +111,7 @@ export class SpeechPipeline implements InboundAudioSink {
       }
       case 'discarded':
         this.d.metrics.utterances.inc({ outcome: 'discarded' });
+        this.d.listener.speechDiscarded?.();
         return;
     }
   }
@@ -170,6 +171,11 @@ export class SpeechPipeline implements InboundAudioSink {
     }
     this.d.metrics.utterances.inc({ outcome: 'final' });
     this.d.listener.final(text, { ...t, transcriptAt: now, audioMs: (audio.length * 1000) / STT_RATE });
+  }
+
+  /** The caller is talking right now (used to confirm a barge-in). */
+  get inSpeech(): boolean {
+    return this.d.endpointer.isInSpeech;
   }
 
   /** Barge-in / teardown: forget the current utterance and cancel its STT requests. */

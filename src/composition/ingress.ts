@@ -1,0 +1,165 @@
+import http from 'node:http';
+import type { Redis } from 'ioredis';
+import { adminRouter } from '../api/admin';
+import { createApp } from '../api/app';
+import { audioFilesRouter } from '../api/audio-files';
+import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
+import { healthRouter } from '../api/health';
+import { attachMediaServer } from '../api/media-ws';
+import { telnyxWebhookRouter } from '../api/telnyx-webhook';
+import { createBrainClient } from '../lib/brain/brain-client';
+import type { Brain } from '../lib/brain/types';
+import type { CallRecord } from '../lib/calls/call-store';
+import { createRedis } from '../lib/redis';
+import { createSttDebugDumper } from '../lib/stt/debug-dump';
+import { createWhisperClient } from '../lib/stt/whisper-client';
+import { createWebhookVerifier } from '../lib/telnyx/webhook-verify';
+import type { TenantConfig } from '../lib/tenants/tenant-config';
+import { StreamRestarter } from '../jobs/call-control/stream-restarter';
+import { ttsSettingsFor } from '../jobs/calls/prompt-speaker';
+import { EventIngest } from '../jobs/events/event-ingest';
+import { segmentRequester } from '../jobs/tts/segment-requester';
+import { isAmrWbAvailable } from '../media/audio/codecs';
+import { createVadFactory } from '../media/audio/vad-factory';
+import { CallConversations } from '../media/conversation/call-conversations';
+import { PHRASES } from '../media/conversation/phrases';
+import type { CallInputListener } from '../media/session/call-input';
+import { SessionRegistry } from '../media/session/session-registry';
+import { createSessionFactory } from '../media/session/session-factory';
+import type { Shared } from './shared';
+
+export interface IngressOptions {
+  isShuttingDown(): boolean;
+  /** Replaces the conversation as the receiver of caller input (tests of the media layer alone). */
+  listenerFor?: (call: CallRecord, tenant: TenantConfig | undefined) => CallInputListener;
+}
+
+export interface Ingress {
+  server: http.Server;
+  sessions: SessionRegistry;
+  conversations: CallConversations;
+  close(): Promise<void>;
+}
+
+/** Unanswered "Are you still there?" prompts before the goodbye (design.md §4: bounded). */
+const MAX_DEAD_AIR_PROMPTS = 2;
+/** After a barge-in, speech still going this long is a real interruption, not "mm-hm" (~400 ms). */
+const BACKCHANNEL_MAX_MS = 450;
+
+/** The HTTP server, the media WebSocket endpoint and the live conversations (PROCESS_ROLE all|api). */
+export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ingress> {
+  const { config, logger, metrics } = s;
+  const t = config.HEALTH_CHECK_TIMEOUT_MS;
+  const app = createApp({
+    logger,
+    metrics,
+    metricsToken: config.METRICS_TOKEN,
+    routers: [
+      healthRouter({
+        readiness: redisCheck(s.redis),
+        dependencies: [
+          httpReachableCheck('whisper', config.WHISPER_URL, t),
+          httpReachableCheck('kokoro', config.KOKORO_URL, t),
+          ...(config.BRAIN_URL ? [httpReachableCheck('brain', config.BRAIN_URL, t)] : []),
+        ],
+        timeoutMs: t,
+        isShuttingDown: opts.isShuttingDown,
+      }),
+      telnyxWebhookRouter({
+        verifier: createWebhookVerifier({ publicKeyB64: config.TELNYX_PUBLIC_KEY, hmacSecret: config.TELNYX_WEBHOOK_SECRET }),
+        ingest: new EventIngest(s.queues.events, s.order),
+        metrics,
+      }),
+      audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
+      adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(s.queues) }),
+    ],
+  });
+  const server = http.createServer(app);
+  // Slowloris bounds: headers within 10 s, whole request within 30 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  const vadFactory = await createVadFactory({ mode: config.VAD_MODE });
+  if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD unavailable: using the energy VAD');
+  if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
+  const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, logger });
+  const brain: Brain = createBrainClient({
+    baseUrl: config.BRAIN_URL,
+    timeoutMs: config.BRAIN_TIMEOUT_MS,
+    streamingEnabled: config.BRAIN_STREAMING_ENABLED,
+    streamPath: config.BRAIN_STREAM_PATH,
+    pingMs: config.BRAIN_STREAM_PING_MS,
+    logger,
+  });
+  if (!config.BRAIN_URL) logger.warn('BRAIN_URL not set: the built-in local brain answers (quick replies, assistantContext, canned answers)');
+  const restarter = new StreamRestarter(s.commands, s.stream);
+  const sessions = new SessionRegistry(metrics, logger);
+  const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
+  const conversations = new CallConversations({
+    playbackMode: config.PLAYBACK_MODE,
+    bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
+    audioPublicBaseUrl: config.AUDIO_PUBLIC_BASE_URL,
+    audioStorageDir: config.AUDIO_STORAGE_DIR,
+    brain,
+    commands: s.commands,
+    synthFor: (call, tenant) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
+    settings: {
+      greeting: config.GREETING_TEXT ?? PHRASES.defaultGreeting,
+      deadAirMs: config.DEAD_AIR_MS,
+      maxDeadAirPrompts: MAX_DEAD_AIR_PROMPTS,
+      segment: {
+        firstMinChars: config.BRAIN_STREAM_SEGMENT_MIN_CHARS,
+        nextMaxChars: config.BRAIN_STREAM_SEGMENT_NEXT_CHARS,
+        firstAudioMaxMs: config.BRAIN_STREAM_FIRST_AUDIO_MAX_MS,
+      },
+      backchannelMaxMs: BACKCHANNEL_MAX_MS,
+    },
+    metrics,
+    logger,
+  });
+  const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
+  s.bus.onMessage((m) => conversations.onBus(m));
+  await s.bus.listen(sub, s.instanceId);
+
+  const createSession = createSessionFactory({
+    config,
+    vadFactory,
+    stt: whisper,
+    dumper: createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger }),
+    streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) },
+    tenantConfig: async (call) => {
+      const r = call.did ? await s.tenants.resolve(call.did) : undefined;
+      return r?.kind === 'ok' ? r.config : undefined;
+    },
+    listenerFor: (call, tenant, socket, speech) => opts.listenerFor?.(call, tenant) ?? conversations.attach(call, tenant, socket, speech),
+    metrics,
+    logger,
+  });
+  const media = attachMediaServer(server, {
+    mediaStreamToken: config.MEDIA_STREAM_TOKEN,
+    calls: s.calls,
+    registry: sessions,
+    createSession: async (call, socket, restarts) => {
+      // Webhooks for this call are forwarded to this instance from now on.
+      await s.calls.update(call.callControlId, { mediaInstance: s.instanceId });
+      return createSession(call, socket, restarts);
+    },
+    metrics,
+    logger,
+  });
+
+  return {
+    server,
+    sessions,
+    conversations,
+    async close() {
+      media.close();
+      conversations.closeAll();
+      sessions.closeAll(1001, 'server shutting down');
+      whisper.close();
+      brain.close();
+      sub.disconnect();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { CallBus } from '../lib/call-bus';
+import { Capacity, LeaseKeeper } from '../lib/capacity';
+import { CallStore } from '../lib/calls/call-store';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import { CallOrder } from '../lib/ordering/call-order';
+import { createRedis } from '../lib/redis';
+import { stateKeys } from '../lib/state-keys';
+import type { StreamSettings } from '../lib/telnyx/stream-params';
+import { TenantResolver } from '../lib/tenants/tenant-resolver';
+import { CommandProducer } from '../jobs/call-control/command-producer';
+import { createQueues, type Queues } from '../jobs/queues';
+
+/** Webhook event ids are remembered a day: Telnyx redelivers failed webhooks for hours. */
+const EVENT_DEDUPE_TTL_SEC = 24 * 3600;
+
+/** What both the ingress and the worker side of an instance use. */
+export interface Shared {
+  instanceId: string;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  redis: Redis;
+  bullConnection: Redis;
+  queues: Queues;
+  order: CallOrder;
+  calls: CallStore;
+  capacity: Capacity;
+  leases: LeaseKeeper;
+  tenants: TenantResolver;
+  commands: CommandProducer;
+  bus: CallBus;
+  stream: StreamSettings;
+}
+
+export function buildShared(config: Config, logger: Logger, metrics: Metrics, opts: { rateWindowMs?: number }): Shared {
+  const redis = createRedis(config.REDIS_URL, 'request', logger, 'request');
+  const bullConnection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq');
+  const queues = createQueues(bullConnection, config.QUEUE_PREFIX);
+  metrics.watchQueues(Object.values(queues));
+  const keys = stateKeys(config.STATE_PREFIX);
+  // Per-call records and counters outlive the longest call by an hour, for late webhooks.
+  const callTtlSec = Math.ceil(config.MAX_CALL_DURATION_MS / 1000) + 3600;
+  const order = new CallOrder(redis, keys, { dedupeTtlSec: EVENT_DEDUPE_TTL_SEC, counterTtlSec: callTtlSec });
+  const capacity = new Capacity({ redis, prefix: config.CAP_PREFIX, rateWindowMs: opts.rateWindowMs });
+  const leaseMs = config.CAPACITY_TTL_SECONDS * 1000;
+  return {
+    instanceId: randomUUID(),
+    config,
+    logger,
+    metrics,
+    redis,
+    bullConnection,
+    queues,
+    order,
+    calls: new CallStore(redis, keys, callTtlSec),
+    capacity,
+    leases: new LeaseKeeper({ capacity, leaseMs, logger }),
+    tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS),
+    commands: new CommandProducer(queues.callControl, order),
+    bus: new CallBus(redis, config.STATE_PREFIX, logger),
+    stream: {
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      mediaStreamToken: config.MEDIA_STREAM_TOKEN,
+      codec: config.TELNYX_STREAM_CODEC,
+      playbackMode: config.PLAYBACK_MODE,
+    },
+  };
+}

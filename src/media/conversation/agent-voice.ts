@@ -1,0 +1,32 @@
+/** A synthesized segment ready to be played (file under AUDIO_STORAGE_DIR). */
+export interface PlayableSegment {
+  id: string;
+  fileName: string;
+  durationMs: number;
+  sampleRate: number;
+  text: string;
+}
+
+export interface VoiceEvents {
+  segmentStarted(id: string): void;
+  segmentDone(id: string): void;
+  /** Everything queued has played. */
+  idle(): void;
+}
+
+/**
+ * How the agent's audio reaches the caller: by URL (`playback_start`) or streamed over the media
+ * socket (bidirectional RTP). Segments play strictly in the order given.
+ */
+export interface AgentVoice {
+  play(seg: PlayableSegment): void;
+  /** Barge-in: stop at once, drop what is queued; returns how much of each started segment was heard (0..1). */
+  stop(): Map<string, number>;
+  /** Something is queued or playing. */
+  readonly busy: boolean;
+  /** Webhooks for the call (url mode follows call.playback.started/ended). */
+  onWebhook(eventType: string, payload: Record<string, unknown>): void;
+  /** Mark echoed by Telnyx on the media socket (stream mode). */
+  onMark(name: string): void;
+  close(): void;
+}

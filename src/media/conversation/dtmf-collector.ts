@@ -1,0 +1,44 @@
+/**
+ * Collects DTMF digits into one caller input: digits typed in a burst become "[DTMF 123#]" after
+ * `idleMs` without a new digit (or at once on '#'). The same digit reported by both the media
+ * stream and the `call.dtmf.received` webhook within `dupWindowMs` counts once.
+ */
+export class DtmfCollector {
+  private digits = '';
+  private timer: NodeJS.Timeout | undefined;
+  private last: { digit: string; source: string; at: number } | undefined;
+
+  constructor(
+    private readonly onInput: (text: string) => void,
+    private readonly idleMs = 1000,
+    private readonly dupWindowMs = 300,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  push(digit: string, source: 'media' | 'webhook'): void {
+    if (!/^[0-9A-D*#]$/i.test(digit)) return;
+    const t = this.now();
+    const l = this.last;
+    if (l && l.digit === digit && l.source !== source && t - l.at <= this.dupWindowMs) return;
+    this.last = { digit, source, at: t };
+    this.digits += digit.toUpperCase();
+    if (this.timer) clearTimeout(this.timer);
+    if (digit === '#') return this.flush();
+    this.timer = setTimeout(() => this.flush(), this.idleMs);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.digits) return;
+    const text = `[DTMF ${this.digits}]`;
+    this.digits = '';
+    this.onInput(text);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.digits = '';
+  }
+}

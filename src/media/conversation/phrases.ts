@@ -1,0 +1,22 @@
+/** Fixed things the agent says (synthesized once per voice and cached). */
+export const PHRASES = {
+  defaultGreeting: 'Hello! How can I help you today?',
+  stillThere: 'Are you still there?',
+  deadAirGoodbye: "I haven't heard from you, so I'll end the call now. Goodbye.",
+  apology: "I'm sorry, I'm having trouble right now. Could you say that again?",
+  transferFailed: "I'm sorry, I couldn't transfer your call. Is there anything else I can help with?",
+} as const;
+
+/** Backchannels: short acknowledgements that must not take the turn from the agent. */
+const BACKCHANNELS = new Set([
+  'mm', 'mhm', 'mm-hm', 'mm-hmm', 'mmhmm', 'uh-huh', 'uh huh', 'yeah', 'yes', 'yep', 'ok', 'okay', 'right', 'sure', 'i see', 'got it', 'alright', 'all right', 'uh', 'um', 'hmm',
+]);
+
+/** "mm-hm", "yeah", "okay right" — at most 2 words, every word a backchannel. */
+export function isBackchannel(text: string): boolean {
+  const t = text.toLowerCase().replace(/[^a-z\s-]/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!t) return true;
+  if (BACKCHANNELS.has(t)) return true;
+  const words = t.split(' ');
+  return words.length <= 2 && words.every((w) => BACKCHANNELS.has(w));
+}

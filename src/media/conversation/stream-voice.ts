@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { parseWav } from '../audio/wav';
+import type { StreamPlayout } from '../playout/playout';
+import type { PlayoutEvents } from '../playout/types';
+import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';
+
+/**
+ * Streams segments over the call's media socket (bidirectional RTP) through a StreamPlayout:
+ * the segment's WAV is read (async) and handed to the playout in order; the playout paces,
+ * encodes, marks and clears.
+ */
+export class StreamVoice implements AgentVoice {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  /** Bumped by stop(): file reads of an older generation are dropped. */
+  private generation = 0;
+
+  private readonly playout: StreamPlayout;
+
+  constructor(
+    makePlayout: (events: PlayoutEvents) => StreamPlayout,
+    private readonly storageDir: string,
+    private readonly events: VoiceEvents,
+    private readonly logger: Logger,
+  ) {
+    this.playout = makePlayout({
+      segmentStarted: (id) => events.segmentStarted(id),
+      segmentDone: (id) => events.segmentDone(id),
+      idle: () => {
+        if (this.pending === 0) events.idle();
+      },
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending > 0 || this.playout.state === 'playing';
+  }
+
+  play(seg: PlayableSegment): void {
+    const gen = this.generation;
+    this.pending += 1;
+    const read = readFile(path.join(this.storageDir, path.basename(seg.fileName)));
+    this.chain = this.chain
+      .then(async () => {
+        const wav = parseWav(await read);
+        if (gen !== this.generation) return;
+        this.playout.enqueue({ id: seg.id, samples: wav.samples, sampleRate: wav.sampleRate });
+      })
+      .catch((err: unknown) => {
+        if (gen !== this.generation) return;
+        this.logger.warn({ segment: seg.id, err: errorMessage(err) }, 'segment audio could not be played');
+        this.events.segmentDone(seg.id);
+      })
+      .finally(() => {
+        this.pending -= 1;
+        if (gen === this.generation && this.pending === 0 && this.playout.state !== 'playing') this.events.idle();
+      });
+  }
+
+  stop(): Map<string, number> {
+    this.generation += 1;
+    const heard = new Map<string, number>();
+    for (const s of this.playout.clear().segments) if (s.sentMs > 0) heard.set(s.id, s.fraction);
+    return heard;
+  }
+
+  onWebhook(): void {}
+
+  onMark(name: string): void {
+    this.playout.onMark(name);
+  }
+
+  close(): void {
+    this.generation += 1;
+    this.playout.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { audioUrlFor } from '../../lib/audio-url';
+import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';
+
+export interface CallCommands {
+  issue(callControlId: string, action: string, body?: Record<string, unknown>): Promise<unknown>;
+}
+
+/** If Telnyx never reports the end of a playback, move on after its length plus this grace. */
+const PLAYBACK_END_GRACE_MS = 3000;
+
+/**
+ * Plays segments with `playback_start` (audio_url under AUDIO_PUBLIC_BASE_URL), one at a time:
+ * the next starts when `call.playback.ended` arrives. Barge-in sends `playback_stop`.
+ */
+export class UrlVoice implements AgentVoice {
+  private readonly queue: PlayableSegment[] = [];
+  private current: { seg: PlayableSegment; startedAt?: number; timer: NodeJS.Timeout } | undefined;
+  /** playback.ended events still expected for playbacks we stopped: ignored when they come. */
+  private staleEnds = 0;
+
+  constructor(
+    private readonly callControlId: string,
+    private readonly commands: CallCommands,
+    private readonly audioPublicBaseUrl: string,
+    private readonly events: VoiceEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get busy(): boolean {
+    return this.current !== undefined || this.queue.length > 0;
+  }
+
+  play(seg: PlayableSegment): void {
+    this.queue.push(seg);
+    if (!this.current) this.next();
+  }
+
+  private next(): void {
+    const seg = this.queue.shift();
+    if (!seg) {
+      this.current = undefined;
+      this.events.idle();
+      return;
+    }
+    const timer = setTimeout(() => this.ended(), seg.durationMs + PLAYBACK_END_GRACE_MS);
+    timer.unref();
+    this.current = { seg, timer };
+    void this.commands.issue(this.callControlId, 'playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) });
+  }
+
+  private ended(): void {
+    const cur = this.current;
+    if (!cur) return;
+    clearTimeout(cur.timer);
+    this.events.segmentDone(cur.seg.id);
+    this.next();
+  }
+
+  onWebhook(eventType: string): void {
+    if (eventType === 'call.playback.started' && this.current && this.current.startedAt === undefined) {
+      this.current.startedAt = this.now();
+      this.events.segmentStarted(this.current.seg.id);
+    } else if (eventType === 'call.playback.ended') {
+      if (this.staleEnds > 0) this.staleEnds -= 1;
+      else this.ended();
+    }
+  }
+
+  onMark(): void {}
+
+  stop(): Map<string, number> {
+    const heard = new Map<string, number>();
+    const cur = this.current;
+    this.queue.length = 0;
+    if (cur) {
+      clearTimeout(cur.timer);
+      const played = cur.startedAt === undefined ? 0 : Math.min(1, (this.now() - cur.startedAt) / Math.max(1, cur.seg.durationMs));
+      heard.set(cur.seg.id, played);
+      this.current = undefined;
+      this.staleEnds += 1;
+      void this.commands.issue(this.callControlId, 'playback_stop', { stop: 'all' });
+    }
+    return heard;
+  }
+
+  close(): void {
+    if (this.current) clearTimeout(this.current.timer);
+    this.current = undefined;
+    this.queue.length = 0;
+  }
+}

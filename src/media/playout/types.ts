@@ -1,0 +1,80 @@
+/** Public shapes of the stream-mode playout (playout.ts). */
+import type { Logger } from '../../lib/logger';
+import type { Encoding } from '../audio/codecs';
+import type { PlayoutClock } from './pacer';
+
+/** One TTS segment (a sentence). `id` names its Telnyx mark, so it must be unique within the call. */
+export interface PlayoutSegment {
+  id: string;
+  /** Mono PCM16 at `sampleRate`; read once during enqueue() (resampled into our own buffer). */
+  samples: Int16Array;
+  sampleRate: number;
+}
+
+export interface PlayoutEvents {
+  /** The segment's first frame was sent (it is heard up to maxAheadMs later). */
+  segmentStarted?(id: string): void;
+  /** Its mark came back (`confirmed`), or marks never did and playEnd + markGraceMs passed. */
+  segmentDone?(id: string, info: { confirmed: boolean }): void;
+  /** Everything sent is done and nothing is queued. Not emitted by clear() or close(). */
+  idle?(): void;
+}
+
+export interface StreamPlayoutOptions {
+  /** The call's media socket (MediaSocket.send). */
+  send(text: string): void;
+  /** The bidirectional codec; AMR-WB has no encoder. */
+  encoding: Encoding;
+  /** The codec's PCM rate (nativeRate(encoding), or the L16 `stream_bidirectional_sampling_rate`). */
+  codecRate: number;
+  /** Default: the process-wide real-time PlayoutScheduler. */
+  clock?: PlayoutClock;
+  /** Padding/pacing granularity. Default 20 (RTP packetization). */
+  frameMs?: number;
+  /** Never more than this much audio sent ahead of real time. Default 200. */
+  maxAheadMs?: number;
+  /** Audio per media message, 20..100, a multiple of frameMs. Default 60; OPUS always 20. */
+  messageMs?: number;
+  /** Bound on queued-but-unsent audio; enqueue() beyond it throws PlayoutQueueFullError. Default 60 000. */
+  maxQueuedMs?: number;
+  /** Fallback when marks never come back: done at estimated play end + this. Default 1000. */
+  markGraceMs?: number;
+  events?: PlayoutEvents;
+  logger?: Pick<Logger, 'warn' | 'debug'>;
+}
+
+/** Counters, updated in place (read them any time; never reset). */
+export interface PlayoutStats {
+  /** 20 ms (frameMs) frames sent. */
+  framesSent: number;
+  /** Media messages sent (each holds messageMs or, at a segment's end, less). */
+  messagesSent: number;
+  /** Codec bytes sent (before base64). */
+  bytesSent: number;
+  marksSent: number;
+  clearsSent: number;
+  /** Ticks (while attached) that fired a whole frame or more late. */
+  lateTicks: number;
+  maxLagMs: number;
+  /** Sends that found Telnyx's estimated buffer already empty mid-turn (an audible gap). */
+  underruns: number;
+}
+
+/** How much of one interrupted segment was heard. */
+export interface SegmentPlayback {
+  id: string;
+  /** The segment's audio length (before frame padding). */
+  totalMs: number;
+  sentMs: number;
+  /** Estimated: sent minus what was still queued at Telnyx (see StreamPlayout.clear). */
+  playedMs: number;
+  /** playedMs / totalMs, in [0, 1]. */
+  fraction: number;
+}
+
+export interface ClearResult {
+  /** False when nothing was playing (no clear message sent). */
+  clearSent: boolean;
+  /** Every segment not yet done, in play order: sent-but-unconfirmed, partly sent, then unsent. */
+  segments: SegmentPlayback[];
+}
