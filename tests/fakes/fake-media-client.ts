@@ -4,6 +4,7 @@
  * what the runtime sends back (media, mark, clear) for playback tests.
  */
 import WebSocket from 'ws';
+import { createDecoder, normalizeEncoding, type Decoder } from '../../src/media/audio/codecs';
 
 export interface FakeMediaClientOptions {
   url: string;
@@ -11,6 +12,8 @@ export interface FakeMediaClientOptions {
   callControlId: string;
   encoding: string;
   sampleRate: number;
+  /** Play what the runtime sends in real time and echo its marks when the audio before them has played, as Telnyx does. */
+  playback?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -27,18 +30,29 @@ export class FakeMediaClient {
   private chunk = 0;
   private ts = 0;
   private readonly streamId = `stream-${Math.random().toString(36).slice(2)}`;
+  /** Agent audio received (decoded PCM, concatenated per media message). */
+  readonly agentAudio: Int16Array[] = [];
+  agentSamples = 0;
+  clears = 0;
+  private decoder: Decoder | undefined;
+  /** performance.now() when the audio received so far has finished "playing". */
+  private playhead = 0;
+  private readonly pendingMarks: { timer: NodeJS.Timeout; name: string }[] = [];
 
   private constructor(
     readonly ws: WebSocket,
     private readonly opts: FakeMediaClientOptions,
   ) {
     ws.on('message', (data) => {
+      let raw: Record<string, unknown>;
       try {
-        const raw = JSON.parse(data.toString()) as Record<string, unknown>;
-        this.received.push({ event: String(raw.event), raw, at: performance.now() });
+        raw = JSON.parse(data.toString()) as Record<string, unknown>;
       } catch {
         this.received.push({ event: 'invalid', raw: {}, at: performance.now() });
+        return;
       }
+      this.received.push({ event: String(raw.event), raw, at: performance.now() });
+      this.onServerMessage(raw);
     });
     ws.on('close', (code, reason) => {
       this.closeCode = code;
@@ -59,6 +73,48 @@ export class FakeMediaClient {
       });
       ws.once('error', (err) => reject(err));
     });
+  }
+
+  /** Plays the runtime's audio like Telnyx: decodes it, advances a playhead, echoes marks in time, obeys clear. */
+  private onServerMessage(raw: Record<string, unknown>): void {
+    const now = performance.now();
+    if (raw.event === 'media') {
+      const payload = Buffer.from(String((raw.media as { payload?: string })?.payload ?? ''), 'base64');
+      this.decoder ??= createDecoder(normalizeEncoding(this.opts.encoding) ?? 'PCMU', { sampleRate: this.opts.sampleRate });
+      const pcm = this.decoder.decode(payload);
+      if (pcm) {
+        this.agentAudio.push(pcm.slice());
+        this.agentSamples += pcm.length;
+        this.playhead = Math.max(this.playhead, now) + (pcm.length * 1000) / this.decoder.sampleRate;
+      }
+    } else if (raw.event === 'mark' && this.opts.playback) {
+      const name = String((raw.mark as { name?: string })?.name ?? '');
+      const entry = {
+        name,
+        timer: setTimeout(() => {
+          this.pendingMarks.splice(this.pendingMarks.indexOf(entry), 1);
+          this.echoMark(name);
+        }, Math.max(0, this.playhead - now)),
+      };
+      this.pendingMarks.push(entry);
+    } else if (raw.event === 'clear') {
+      this.clears += 1;
+      this.playhead = now;
+      // Telnyx echoes queued marks at once on clear.
+      for (const m of this.pendingMarks.splice(0)) {
+        clearTimeout(m.timer);
+        this.echoMark(m.name);
+      }
+    }
+  }
+
+  private echoMark(name: string): void {
+    this.sendJson({ event: 'mark', stream_id: this.streamId, mark: { name } });
+  }
+
+  /** Decoded agent audio received so far, in ms. */
+  get agentMs(): number {
+    return this.decoder ? (this.agentSamples * 1000) / this.decoder.sampleRate : 0;
   }
 
   sendRaw(text: string): void {
@@ -126,6 +182,8 @@ export class FakeMediaClient {
   }
 
   close(): Promise<void> {
+    for (const m of this.pendingMarks.splice(0)) clearTimeout(m.timer);
+    this.decoder?.close();
     return new Promise((resolve) => {
       if (this.ws.readyState === WebSocket.CLOSED) return resolve();
       this.ws.once('close', () => resolve());

@@ -34,7 +34,7 @@ export function tenantDoc(tenantId: string, did: string, extra: Record<string, u
     dids: [did],
     caps: {},
     stt: { mode: 'whisper_http', chunkMs: 1000 },
-    tts: { mode: 'kokoro_http', kokoroUrl: 'http://127.0.0.1:1/unused' },
+    tts: { mode: 'kokoro_http' },
     ...extra,
   };
 }

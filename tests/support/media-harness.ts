@@ -38,7 +38,7 @@ export function localStreamUrl(rt: Runtime, streamUrl: string): string {
   return `${rt.url!.replace(/^http/, 'ws')}${u.pathname}${u.search}`;
 }
 
-export async function connectStream(rt: Runtime, streamUrl: string, callId: string, media: { encoding: string; sampleRate: number }) {
+export async function connectStream(rt: Runtime, streamUrl: string, callId: string, media: { encoding: string; sampleRate: number; playback?: boolean }) {
   const client = await FakeMediaClient.connect({ url: localStreamUrl(rt, streamUrl), callControlId: callId, ...media });
   client.start();
   return client;
