@@ -30,9 +30,13 @@ export interface CallConversationsDeps {
   logger: Logger;
 }
 
+type Speech = { inSpeech(): boolean; playbackEnded?(): void };
+
 interface Entry {
   conversation: Conversation;
+  /** The current stream's socket and speech pipeline (a restarted stream replaces both). */
   socket: { send(text: string): void };
+  speech: Speech;
   orphanTimer?: NodeJS.Timeout;
 }
 
@@ -50,10 +54,11 @@ export class CallConversations {
   }
 
   /** The listener for a call's caller input; creates the conversation on the call's first stream. */
-  attach(call: CallRecord, tenant: TenantConfig | undefined, socket: { send(text: string): void }, speech: { inSpeech(): boolean }): CallInputListener & { onMark(name: string): void; onStreamStart(): void; onStreamClosed(): void } {
+  attach(call: CallRecord, tenant: TenantConfig | undefined, socket: { send(text: string): void }, speech: Speech): CallInputListener & { onMark(name: string): void; onStreamStart(): void; onStreamClosed(): void } {
     let entry = this.calls.get(call.callControlId);
     if (entry) {
       entry.socket = socket;
+      entry.speech = speech;
       if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
       entry.orphanTimer = undefined;
     } else {
@@ -79,8 +84,8 @@ export class CallConversations {
     };
   }
 
-  private create(call: CallRecord, tenant: TenantConfig | undefined, socket: { send(text: string): void }, speech: { inSpeech(): boolean }): Entry {
-    const entry = { socket } as Entry;
+  private create(call: CallRecord, tenant: TenantConfig | undefined, socket: { send(text: string): void }, speech: Speech): Entry {
+    const entry = { socket, speech } as Entry;
     const events: VoiceEvents = {
       segmentStarted: (id) => entry.conversation.segmentStarted(id),
       segmentDone: (id) => entry.conversation.segmentDone(id),
@@ -106,7 +111,7 @@ export class CallConversations {
       brain: this.d.brain,
       synth: this.d.synthFor(call, tenant),
       commands: this.d.commands,
-      speech,
+      speech: { inSpeech: () => entry.speech.inSpeech(), playbackEnded: () => entry.speech.playbackEnded?.() },
       history: new CallHistory(),
       settings: this.d.settings,
       metrics: this.d.metrics,

@@ -21,6 +21,8 @@ export interface SegmentSynth {
 export interface SpeechControl {
   /** The caller is talking right now (VAD). */
   inSpeech(): boolean;
+  /** Our playback ended (ingest health then expects caller audio to keep flowing). */
+  playbackEnded?(): void;
 }
 
 export interface HistoryStore {
@@ -297,6 +299,7 @@ export class Conversation implements CallInputListener {
   private finishTurn(t: Turn): void {
     if (this.turn !== t) return;
     this.turn = undefined;
+    this.d.speech.playbackEnded?.();
     if (t.recordInHistory && t.fullText) this.d.history.addAssistant(t.fullText);
     this.logTurn(t, 'completed');
     if (t.transfer) {

@@ -49,7 +49,7 @@ export interface SessionFactoryDeps {
     call: CallRecord,
     tenant: TenantConfig | undefined,
     socket: MediaSocket,
-    speech: { inSpeech(): boolean },
+    speech: { inSpeech(): boolean; playbackEnded(): void },
   ): CallInputListener & { onMark?(name: string): void; onStreamStart?(): void; onStreamClosed?(): void };
   metrics: Metrics;
   logger: Logger;
@@ -63,8 +63,13 @@ export function createSessionFactory(d: SessionFactoryDeps) {
   return async (call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession> => {
     const tenant = await d.tenantConfig(call).catch(() => undefined);
     let pipeline: SpeechPipeline | undefined;
-    const listener = d.listenerFor(call, tenant, socket, { inSpeech: () => pipeline?.inSpeech ?? false });
-    return new MediaSession(
+    let session: MediaSession | undefined;
+    const listener = d.listenerFor(call, tenant, socket, {
+      inSpeech: () => pipeline?.inSpeech ?? false,
+      // Our audio finished: the ingest health monitor expects caller audio to keep flowing.
+      playbackEnded: () => session?.onPlaybackEnded(),
+    });
+    session = new MediaSession(
       call.callControlId,
       socket,
       {
@@ -111,5 +116,6 @@ export function createSessionFactory(d: SessionFactoryDeps) {
       },
       restartsSoFar,
     );
+    return session;
   };
 }
