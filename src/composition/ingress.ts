@@ -120,7 +120,9 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   });
   const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
   s.bus.onMessage((m) => conversations.onBus(m));
-  await s.bus.listen(sub, s.instanceId);
+  // Not awaited: with Redis down the subscription completes when it comes back (ioredis
+  // re-subscribes after every reconnect), and the server must come up meanwhile.
+  s.bus.listen(sub, s.instanceId).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'call bus subscription failed'));
 
   const createSession = createSessionFactory({
     config,
