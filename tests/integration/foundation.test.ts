@@ -128,6 +128,22 @@ describe('Redis outage', () => {
   });
 });
 
+describe('boot without Redis', () => {
+  it('comes up, answers live 200 and ready 503, and shuts down promptly', async () => {
+    const { freePort } = await import('../support/redis-server');
+    const port = await freePort();
+    const rt = await startRuntime(testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` }), memoryLogger().logger, { defaultMetrics: false });
+    try {
+      expect((await http.get(`${rt.url}/health/live`)).status).toBe(200);
+      expect((await http.get(`${rt.url}/health/ready`)).status).toBe(503);
+    } finally {
+      const t0 = Date.now();
+      await rt.close();
+      expect(Date.now() - t0).toBeLessThan(5000);
+    }
+  });
+});
+
 describe('scheduled audio cleanup', () => {
   it('deletes only files older than AUDIO_CLEANUP_HOURS, on its schedule', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'veralux-cleanup-'));
