@@ -1,0 +1,207 @@
+/**
+ * Endpointer: turns (16 kHz PCM frame, speech probability) pairs into utterances. A pure state
+ * machine — time is the count of samples pushed, so there are no timers and tests need no clock.
+ *
+ *   idle ──(speech prob ≥ onsetThreshold for onsetMs in a row)──▶ speech   emits speechStart
+ *   speech ──(prob < offsetThreshold for silenceMs in a row)──▶ idle      emits final | discarded
+ *   speech ──(buffer reaches maxUtteranceMs)──▶ idle                       emits final (max_length)
+ *   while in speech, after partialMinMs of speech: a partial at most every chunkMs, on speech frames
+ *
+ * Audio: the last preRollMs before the onset run (a bounded ring; older audio is overwritten) is
+ * prepended at onset, then every frame is appended to an utterance buffer preallocated to
+ * maxUtteranceMs (bounded: at the cap the utterance is finalised with reason max_length; any rest of
+ * that frame starts the next pre-roll). A final holds pre-roll + speech + at most keepTrailingMs of
+ * the trailing silence: STT needs a little tail to close the last word, not the whole silenceMs wait.
+ * The trimmed tail seeds the next pre-roll, so no audio is duplicated or lost between utterances.
+ * `speechMs` counts frames judged speech (pauses inside the utterance excluded).
+ *
+ * Memory: the utterance buffer is 2 bytes × 16 × maxUtteranceMs (30 s → 960 KB, allocated zeroed and
+ * only resident once touched); size it with the per-call memory bar in mind.
+ */
+import { AppError } from '../../lib/errors';
+import { Int16RingBuffer } from './ring-buffer';
+
+export interface EndpointerConfig {
+  /** STT_PRE_ROLL_MS. */
+  preRollMs: number;
+  /** STT_SILENCE_MS: continuous non-speech that ends an utterance. */
+  silenceMs: number;
+  /** STT_CHUNK_MS: cadence of partial snapshots. */
+  chunkMs: number;
+  /** STT_PARTIAL_MIN_MS: speech needed before the first partial. */
+  partialMinMs: number;
+  /** Hard cap on one utterance including pre-roll (default 30 000). */
+  maxUtteranceMs?: number;
+  /** Shorter utterances are discarded as blips (default 120: shorter than any word but "uh"). */
+  minSpeechMs?: number;
+  /** Probability that starts speech (default 0.5, Silero's own threshold). */
+  onsetThreshold?: number;
+  /** Probability below which a frame counts as silence once speaking (default 0.35 = onset − 0.15, Silero's hysteresis). */
+  offsetThreshold?: number;
+  /** Consecutive speech needed for onset (default 60 ms = 3 frames: rejects clicks, keeps onset ≤ 150 ms). */
+  onsetMs?: number;
+  /** Trailing silence kept in a final (default 200 ms). */
+  keepTrailingMs?: number;
+  sampleRate?: number;
+}
+
+export type EndpointerEvent =
+  | { type: 'speechStart'; /** when the onset run began */ atMs: number; /** when it was confirmed */ detectedAtMs: number }
+  | { type: 'partial'; /** copy of the utterance so far, pre-roll included */ audio: Int16Array; speechMs: number }
+  | {
+      type: 'final';
+      audio: Int16Array;
+      speechMs: number;
+      startedAtMs: number;
+      /** End of the last speech frame. */
+      endedAtMs: number;
+      reason: 'silence' | 'max_length';
+    }
+  | { type: 'discarded'; speechMs: number; startedAtMs: number };
+
+type State =
+  | { kind: 'idle'; /** consecutive samples at or above the onset threshold */ run: number }
+  | {
+      kind: 'speech';
+      startedAt: number;
+      speechSamples: number;
+      silenceSamples: number;
+      lastSpeechEnd: number;
+      sinceLastPartial: number;
+      partials: number;
+    };
+
+const NO_EVENTS: readonly EndpointerEvent[] = Object.freeze([]);
+
+export class Endpointer {
+  private readonly rate: number;
+  private readonly preRoll: number;
+  private readonly silence: number;
+  private readonly chunk: number;
+  private readonly partialMin: number;
+  private readonly minSpeech: number;
+  private readonly onsetRun: number;
+  private readonly keepTrailing: number;
+  private readonly onsetThreshold: number;
+  private readonly offsetThreshold: number;
+  private readonly ring: Int16RingBuffer;
+  private readonly utterance: Int16Array;
+  private len = 0;
+  /** Samples pushed since construction: the endpointer's clock. */
+  private clock = 0;
+  private state: State = { kind: 'idle', run: 0 };
+
+  constructor(cfg: EndpointerConfig) {
+    this.rate = cfg.sampleRate ?? 16000;
+    const s = (ms: number) => Math.round((ms * this.rate) / 1000);
+    const maxMs = cfg.maxUtteranceMs ?? 30000;
+    const onsetMs = cfg.onsetMs ?? 60;
+    this.onsetThreshold = cfg.onsetThreshold ?? 0.5;
+    this.offsetThreshold = cfg.offsetThreshold ?? 0.35;
+    const problems: string[] = [];
+    if (!(cfg.preRollMs >= 0)) problems.push('preRollMs must be ≥ 0');
+    if (!(cfg.silenceMs > 0)) problems.push('silenceMs must be > 0');
+    if (!(cfg.chunkMs > 0)) problems.push('chunkMs must be > 0');
+    if (!(cfg.partialMinMs >= 0)) problems.push('partialMinMs must be ≥ 0');
+    if (!(onsetMs > 0)) problems.push('onsetMs must be > 0');
+    if (!(maxMs > cfg.preRollMs + onsetMs)) problems.push('maxUtteranceMs must exceed preRollMs + onsetMs');
+    if (!(this.offsetThreshold <= this.onsetThreshold)) problems.push('offsetThreshold must be ≤ onsetThreshold');
+    if (problems.length > 0) throw new AppError('invalid_endpointer_config', problems.join('; '));
+    this.preRoll = s(cfg.preRollMs);
+    this.silence = s(cfg.silenceMs);
+    this.chunk = s(cfg.chunkMs);
+    this.partialMin = s(cfg.partialMinMs);
+    this.minSpeech = s(cfg.minSpeechMs ?? 120);
+    this.onsetRun = s(onsetMs);
+    this.keepTrailing = s(cfg.keepTrailingMs ?? 200);
+    // Pre-roll plus the onset run plus slack for the frame that completes it (frames ≤ 60 ms).
+    this.ring = new Int16RingBuffer(this.preRoll + this.onsetRun + s(60));
+    this.utterance = new Int16Array(s(maxMs));
+  }
+
+  get isInSpeech(): boolean {
+    return this.state.kind === 'speech';
+  }
+
+  /** Capacity of the pre-roll ring and of the utterance buffer, in samples (both fixed). */
+  get capacities(): { preRoll: number; utterance: number } {
+    return { preRoll: this.ring.capacity, utterance: this.utterance.length };
+  }
+
+  /** Feeds one frame and its speech probability; returns the events it caused (usually none). */
+  push(pcm: Int16Array, speechProb: number): readonly EndpointerEvent[] {
+    this.clock += pcm.length;
+    const st = this.state;
+    if (st.kind === 'idle') return this.pushIdle(st, pcm, speechProb);
+    const fit = Math.min(pcm.length, this.utterance.length - this.len);
+    this.utterance.set(pcm.subarray(0, fit), this.len);
+    this.len += fit;
+    const isSpeech = speechProb >= this.offsetThreshold;
+    if (isSpeech) {
+      st.speechSamples += pcm.length;
+      st.silenceSamples = 0;
+      st.lastSpeechEnd = this.clock;
+    } else {
+      st.silenceSamples += pcm.length;
+    }
+    st.sinceLastPartial += pcm.length;
+    if (this.len >= this.utterance.length) return [this.end(st, 'max_length', pcm.subarray(fit), speechProb)];
+    if (st.silenceSamples >= this.silence) return [this.end(st, 'silence', pcm.subarray(pcm.length), speechProb)];
+    if (isSpeech && st.speechSamples >= this.partialMin && (st.partials === 0 || st.sinceLastPartial >= this.chunk)) {
+      st.partials += 1;
+      st.sinceLastPartial = 0;
+      return [{ type: 'partial', audio: this.utterance.slice(0, this.len), speechMs: this.ms(st.speechSamples) }];
+    }
+    return NO_EVENTS;
+  }
+
+  /** Drops any utterance in progress and the pre-roll (barge-in handled elsewhere, teardown). The clock keeps running. */
+  reset(): void {
+    this.ring.clear();
+    this.len = 0;
+    this.setState({ kind: 'idle', run: 0 });
+  }
+
+  private pushIdle(st: Extract<State, { kind: 'idle' }>, pcm: Int16Array, prob: number): readonly EndpointerEvent[] {
+    this.ring.write(pcm);
+    st.run = prob >= this.onsetThreshold ? st.run + pcm.length : 0;
+    if (st.run < this.onsetRun) return NO_EVENTS;
+    const startedAt = this.clock - st.run;
+    this.len = this.ring.copyLatest(Math.min(this.preRoll + st.run, this.utterance.length), this.utterance, 0);
+    this.setState({
+      kind: 'speech',
+      startedAt,
+      speechSamples: st.run,
+      silenceSamples: 0,
+      lastSpeechEnd: this.clock,
+      sinceLastPartial: 0,
+      partials: 0,
+    });
+    return [{ type: 'speechStart', atMs: this.ms(startedAt), detectedAtMs: this.ms(this.clock) }];
+  }
+
+  private end(st: Extract<State, { kind: 'speech' }>, reason: 'silence' | 'max_length', rest: Int16Array, restProb: number): EndpointerEvent {
+    const trim = st.silenceSamples - Math.min(st.silenceSamples, this.keepTrailing);
+    const keep = Math.max(0, this.len - trim);
+    // The trimmed tail and any part of the frame past the cap become the next pre-roll.
+    this.ring.clear();
+    this.ring.write(this.utterance.subarray(keep, this.len));
+    this.ring.write(rest);
+    const audio = st.speechSamples >= this.minSpeech ? this.utterance.slice(0, keep) : null;
+    this.len = 0;
+    this.setState({ kind: 'idle', run: rest.length > 0 && restProb >= this.onsetThreshold ? rest.length : 0 });
+    const startedAtMs = this.ms(st.startedAt);
+    const speechMs = this.ms(st.speechSamples);
+    if (!audio) return { type: 'discarded', speechMs, startedAtMs };
+    return { type: 'final', audio, speechMs, startedAtMs, endedAtMs: this.ms(st.lastSpeechEnd), reason };
+  }
+
+  /** The one place the state changes. */
+  private setState(next: State): void {
+    this.state = next;
+  }
+
+  private ms(samples: number): number {
+    return (samples * 1000) / this.rate;
+  }
+}

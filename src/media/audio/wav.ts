@@ -1,0 +1,159 @@
+/**
+ * Pure WAV (RIFF) parsing and building. Everything downstream works on mono PCM16, so parsing
+ * always returns mono Int16 samples whatever the file held (PCM16, extensible PCM16 or float32,
+ * any channel count). All multi-byte fields are read and written little-endian explicitly, never
+ * via typed-array views, so the result does not depend on the host byte order.
+ */
+import { AppError } from '../../lib/errors';
+
+export interface ParsedWav {
+  sampleRate: number;
+  /** Channels in the file; `samples` is always mono. */
+  channels: number;
+  /** Bits per sample in the file; `samples` is always 16-bit. */
+  bitsPerSample: number;
+  samples: Int16Array;
+  durationMs: number;
+}
+
+const FORMAT_PCM = 1;
+const FORMAT_FLOAT = 3;
+const FORMAT_EXTENSIBLE = 0xfffe;
+/** Streaming writers that cannot seek back leave the data size at its maximum (or 0). */
+const SIZE_UNKNOWN = 0xffffffff;
+
+const invalid = (message: string) => new AppError('invalid_wav', message, { status: 422 });
+
+interface Fmt {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+}
+
+function readFmt(buf: Buffer, start: number, size: number): Fmt {
+  if (size < 16) throw invalid(`fmt chunk too short (${size} bytes)`);
+  let format = buf.readUInt16LE(start);
+  const channels = buf.readUInt16LE(start + 2);
+  const sampleRate = buf.readUInt32LE(start + 4);
+  const bitsPerSample = buf.readUInt16LE(start + 14);
+  if (format === FORMAT_EXTENSIBLE) {
+    // WAVE_FORMAT_EXTENSIBLE: cbSize(2) validBits(2) channelMask(4) then a GUID whose first two
+    // bytes are the real format tag (1 = PCM, 3 = IEEE float).
+    if (size < 40) throw invalid('extensible fmt chunk too short');
+    format = buf.readUInt16LE(start + 24);
+  }
+  return { format, channels, sampleRate, bitsPerSample };
+}
+
+/** True when the 4 bytes at `offset` look like a chunk id (printable ASCII), i.e. a real chunk follows. */
+function looksLikeChunkId(buf: Buffer, offset: number): boolean {
+  if (offset + 8 > buf.length) return false;
+  for (let i = 0; i < 4; i += 1) {
+    const c = buf[offset + i]!;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+export function parseWav(buf: Buffer): ParsedWav {
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') {
+    throw invalid('not a RIFF/WAVE file');
+  }
+  let fmt: Fmt | undefined;
+  let data: { start: number; end: number } | undefined;
+  let offset = 12;
+  // Walk every chunk (LIST, fact, bext, ...) instead of assuming a 44-byte header.
+  while (offset + 8 <= buf.length && !data) {
+    const id = buf.toString('latin1', offset, offset + 4);
+    const size = buf.readUInt32LE(offset + 4);
+    const body = offset + 8;
+    if (id === 'data') {
+      const rest = buf.length - body;
+      const unknown = size === SIZE_UNKNOWN || size > rest || (size === 0 && rest > 0 && !looksLikeChunkId(buf, body));
+      data = { start: body, end: unknown ? buf.length : body + size };
+      break;
+    }
+    if (body + size > buf.length) throw invalid(`chunk "${id}" runs past the end of the file`);
+    if (id === 'fmt ') fmt = readFmt(buf, body, size);
+    offset = body + size + (size % 2); // chunks are padded to an even length
+  }
+  // fmt normally precedes data; tolerate it following data by scanning on.
+  if (data && !fmt) {
+    let o = data.end + ((data.end - data.start) % 2);
+    while (o + 8 <= buf.length && !fmt) {
+      const size = buf.readUInt32LE(o + 4);
+      if (buf.toString('latin1', o, o + 4) === 'fmt ' && o + 8 + size <= buf.length) fmt = readFmt(buf, o + 8, size);
+      o += 8 + size + (size % 2);
+    }
+  }
+  if (!fmt) throw invalid('missing fmt chunk');
+  if (!data) throw invalid('missing data chunk');
+  return decode(buf, fmt, data.start, data.end);
+}
+
+function decode(buf: Buffer, fmt: Fmt, start: number, end: number): ParsedWav {
+  const { format, channels, sampleRate, bitsPerSample } = fmt;
+  if (channels < 1) throw invalid('zero channels');
+  if (sampleRate < 1) throw invalid('zero sample rate');
+  const pcm16 = format === FORMAT_PCM && bitsPerSample === 16;
+  const float32 = format === FORMAT_FLOAT && bitsPerSample === 32;
+  if (!pcm16 && !float32) {
+    throw invalid(`unsupported encoding: format ${format}, ${bitsPerSample} bits (need PCM16 or float32)`);
+  }
+  const bytesPerSample = bitsPerSample / 8;
+  const frameBytes = bytesPerSample * channels;
+  // A trailing partial frame (truncated stream) is dropped rather than misread.
+  const frames = Math.floor((end - start) / frameBytes);
+  const samples = new Int16Array(frames);
+  for (let f = 0; f < frames; f += 1) {
+    const base = start + f * frameBytes;
+    let sum = 0;
+    for (let c = 0; c < channels; c += 1) {
+      const at = base + c * bytesPerSample;
+      sum += pcm16 ? buf.readInt16LE(at) : floatToInt16(buf.readFloatLE(at));
+    }
+    samples[f] = channels === 1 ? sum : Math.round(sum / channels);
+  }
+  return { sampleRate, channels, bitsPerSample, samples, durationMs: (frames / sampleRate) * 1000 };
+}
+
+function floatToInt16(v: number): number {
+  if (Number.isNaN(v)) return 0;
+  const clamped = v > 1 ? 1 : v < -1 ? -1 : v;
+  return Math.round(clamped * 32767);
+}
+
+/** A canonical 44-byte-header mono PCM16 WAV. */
+export function buildWav(samples: Int16Array, sampleRate: number): Buffer {
+  const dataBytes = samples.length * 2;
+  const buf = Buffer.alloc(44 + dataBytes);
+  buf.write('RIFF', 0, 'latin1');
+  buf.writeUInt32LE(36 + dataBytes, 4);
+  buf.write('WAVE', 8, 'latin1');
+  buf.write('fmt ', 12, 'latin1');
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(FORMAT_PCM, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(sampleRate, 24);
+  buf.writeUInt32LE(sampleRate * 2, 28); // byte rate
+  buf.writeUInt16LE(2, 32); // block align
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36, 'latin1');
+  buf.writeUInt32LE(dataBytes, 40);
+  for (let i = 0; i < samples.length; i += 1) buf.writeInt16LE(samples[i]!, 44 + i * 2);
+  return buf;
+}
+
+/** Raw little-endian PCM16 bytes → samples (an odd trailing byte is dropped). */
+export function pcm16leToSamples(buf: Buffer): Int16Array {
+  const n = Math.floor(buf.length / 2);
+  const samples = new Int16Array(n);
+  for (let i = 0; i < n; i += 1) samples[i] = buf.readInt16LE(i * 2);
+  return samples;
+}
+
+/** Cheap sniff: does this buffer start like a WAV file? */
+export function isWav(buf: Buffer): boolean {
+  return buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WAVE';
+}
