@@ -1,175 +1,18 @@
 /**
- * Shared fakes for the Conversation unit tests: a voice, a brain, a segment synth, call commands and
- * speech control that record what the conversation does and let the test drive their events. Time is
- * jest's fake clock (timers and Date.now), so dead air, DTMF and barge-in timers are deterministic.
+ * Setup for the Conversation unit tests: a Conversation wired to the fakes of conversation-fakes.ts,
+ * a real CallHistory, and helpers to drive a call. Time is jest's fake clock (timers and Date.now),
+ * so dead air, DTMF and barge-in timers are deterministic.
  */
 import { CallHistory } from '../../src/lib/brain/history';
-import { brainAborted, BrainError, type Brain, type BrainReplyOptions, type BrainRequest, type BrainResult, type BrainTransfer } from '../../src/lib/brain/types';
+import type { Brain } from '../../src/lib/brain/types';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import type { TenantConfig } from '../../src/lib/tenants/tenant-config';
-import type { AgentVoice, PlayableSegment, VoiceEvents } from '../../src/media/conversation/agent-voice';
-import { Conversation, type ConversationSettings, type SegmentSynth } from '../../src/media/conversation/conversation';
-import type { CallCommands } from '../../src/media/conversation/url-voice';
+import { Conversation, type ConversationSettings } from '../../src/media/conversation/conversation';
 import type { FinalTimings } from '../../src/media/session/call-input';
+import { FakeBrain, FakeCommands, FakeSynth, FakeVoice, type SynthRequest } from './conversation-fakes';
 
-/** Plays segments one at a time; the test decides when each starts and ends. */
-export class FakeVoice implements AgentVoice {
-  readonly log: string[] = [];
-  /** Queued segments; [0] is the one playing. */
-  queue: PlayableSegment[] = [];
-  private started = false;
-  /** Share of the playing segment reported as heard by stop(). */
-  heardFraction = 0.5;
-  closed = false;
-  events!: VoiceEvents;
-
-  get busy(): boolean {
-    return this.queue.length > 0;
-  }
-
-  get ids(): string[] {
-    return this.queue.map((s) => s.id);
-  }
-
-  play(seg: PlayableSegment): void {
-    this.log.push(`play ${seg.id}`);
-    this.queue.push(seg);
-  }
-
-  stop(): Map<string, number> {
-    this.log.push('stop');
-    const heard = new Map<string, number>();
-    const cur = this.queue[0];
-    if (cur && this.started) heard.set(cur.id, this.heardFraction);
-    this.queue = [];
-    this.started = false;
-    return heard;
-  }
-
-  onWebhook(eventType: string): void {
-    this.log.push(`webhook ${eventType}`);
-  }
-
-  onMark(name: string): void {
-    this.log.push(`mark ${name}`);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.queue = [];
-  }
-
-  /** The playing segment's audio starts reaching the caller. */
-  start(): void {
-    const cur = this.queue[0];
-    if (!cur || this.started) return;
-    this.started = true;
-    this.events.segmentStarted(cur.id);
-  }
-
-  /** The playing segment ends; the voice goes idle when nothing else is queued. */
-  finish(): void {
-    this.start();
-    const cur = this.queue.shift();
-    if (!cur) return;
-    this.started = false;
-    this.events.segmentDone(cur.id);
-    if (this.queue.length === 0) this.events.idle();
-    else this.start();
-  }
-
-  /** Plays everything queued to the end. */
-  finishAll(): void {
-    while (this.queue.length > 0) this.finish();
-  }
-}
-
-export interface BrainCall {
-  req: BrainRequest;
-  signal: AbortSignal;
-  token(text: string): void;
-  finish(text?: string, transfer?: BrainTransfer): void;
-  fail(err?: Error): void;
-}
-
-/** Each reply() waits for the test: tokens, then finish or fail. Abort rejects like the real client. */
-export class FakeBrain implements Brain {
-  readonly calls: BrainCall[] = [];
-
-  get last(): BrainCall {
-    const c = this.calls.at(-1);
-    if (!c) throw new Error('the brain was not called');
-    return c;
-  }
-
-  reply(req: BrainRequest, opts: BrainReplyOptions = {}): Promise<BrainResult> {
-    return new Promise<BrainResult>((resolve, reject) => {
-      let delivered = '';
-      const signal = opts.signal ?? new AbortController().signal;
-      signal.addEventListener('abort', () => reject(brainAborted(delivered)), { once: true });
-      this.calls.push({
-        req,
-        signal,
-        token: (text) => {
-          delivered += text;
-          opts.onToken?.(text);
-        },
-        finish: (text = delivered, transfer) => resolve({ text, streamed: true, source: 'stream', ...(transfer ? { transfer } : {}) }),
-        fail: (err = new BrainError('brain_failed', 'brain down', { partialText: delivered })) => reject(err),
-      });
-    });
-  }
-
-  close(): void {}
-}
-
-export interface SynthRequest {
-  turnId: number;
-  index: number;
-  text: string;
-  jobId: string;
-}
-
-/** Records segment requests; the test resolves them through the conversation (onTtsReady/onTtsFailed). */
-export class FakeSynth implements SegmentSynth {
-  readonly requests: SynthRequest[] = [];
-  readonly cancelled: string[] = [];
-  /** When set, request() rejects with this error (the TTS queue is down). */
-  rejectWith: Error | undefined;
-  /** When set, request() resolves only when the test calls the returned release functions. */
-  holdJobIds = false;
-  readonly heldJobIds: (() => void)[] = [];
-
-  request(turnId: number, index: number, text: string): Promise<string | undefined> {
-    const jobId = `job-${turnId}-${index}`;
-    this.requests.push({ turnId, index, text, jobId });
-    if (this.rejectWith) return Promise.reject(this.rejectWith);
-    if (this.holdJobIds) return new Promise((resolve) => this.heldJobIds.push(() => resolve(jobId)));
-    return Promise.resolve(jobId);
-  }
-
-  async cancel(jobIds: string[]): Promise<void> {
-    this.cancelled.push(...jobIds);
-  }
-
-  texts(): string[] {
-    return this.requests.map((r) => r.text);
-  }
-}
-
-export class FakeCommands implements CallCommands {
-  readonly issued: { action: string; body: Record<string, unknown> }[] = [];
-
-  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
-    this.issued.push({ action, body });
-    return {};
-  }
-
-  actions(): string[] {
-    return this.issued.map((c) => c.action);
-  }
-}
+export { FakeCommands } from './conversation-fakes';
 
 export const SETTINGS: ConversationSettings = {
   greeting: 'Welcome to Acme.',
@@ -257,7 +100,7 @@ export function setup(opts: SetupOptions = {}) {
     },
     onset: () => {
       speech.talking = true;
-      conv.speechStarted(Date.now());
+      conv.speechStarted();
     },
     final: (text: string) => {
       speech.talking = false;
@@ -279,12 +122,40 @@ export function setup(opts: SetupOptions = {}) {
       h.readyAll();
       voice.finishAll();
     },
+    /** The text of the latest turn's segments (a phrase may be cut into several). */
+    lastTurnText: () => {
+      const last = synth.requests.at(-1)?.turnId;
+      return synth.requests.filter((r) => r.turnId === last).map((r) => r.text).join(' ');
+    },
+    /** The text queued in the voice. */
+    queuedText: () => voice.queue.map((s) => s.text).join(' '),
+    /** Current value of a counter for the given labels (0 when never incremented). */
+    count: async (name: 'turns' | 'bargeIns' | 'deadAirPrompts', labels: Record<string, string> = {}) => {
+      const { values } = await metrics[name].get();
+      const v = values.find((x) => Object.entries(labels).every(([k, l]) => (x.labels as Record<string, unknown>)[k] === l));
+      return v?.value ?? 0;
+    },
     assistantHistory: () => history.entries().filter((e) => e.role === 'assistant').map((e) => e.content),
   };
   return h;
 }
 
 export type Harness = ReturnType<typeof setup>;
+
+/** Rejections nobody handled while `fn` ran (one would crash the process in production). */
+export async function unhandled(fn: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const on = (reason: unknown) => void seen.push(reason);
+  process.on('unhandledRejection', on);
+  try {
+    await fn();
+    // Node reports unhandled rejections after the microtask queue drains: give it two real turns.
+    for (let i = 0; i < 2; i += 1) await new Promise((r) => jest.requireActual<typeof import('timers')>('timers').setImmediate(r));
+  } finally {
+    process.off('unhandledRejection', on);
+  }
+  return seen;
+}
 
 export function useFakeClock(): void {
   beforeEach(() => jest.useFakeTimers({ now: 1_700_000_000_000 }));

@@ -39,6 +39,12 @@ export interface ConversationSettings {
   segment: { firstMinChars: number; nextMaxChars: number; firstAudioMaxMs: number };
   /** After a barge-in, speech still going on this long confirms the interruption (else: backchannel). */
   backchannelMaxMs: number;
+  /**
+   * After a short barge-in, how long to wait for its transcript before resuming the reply anyway
+   * (a filler-only or empty transcript is dropped by the speech pipeline: no verdict ever comes).
+   * Default 3000.
+   */
+  interruptionVerdictMs?: number;
 }
 
 export interface ConversationDeps {
@@ -59,6 +65,8 @@ export interface ConversationDeps {
 
 type Phase = 'idle' | 'listening' | 'responding' | 'interrupted' | 'ending' | 'ended';
 
+const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
+
 /**
  * The conversation of one call (design.md §4): greeting → listen → caller turn → quick reply or
  * brain (streamed, cut into segments) → TTS per segment (pipelined) → playback in order.
@@ -77,21 +85,23 @@ export class Conversation implements CallInputListener {
   private readonly dtmfDigits: DtmfCollector;
 
   constructor(private readonly d: ConversationDeps) {
-    this.dtmfDigits = new DtmfCollector((text) => this.startTurn(text, undefined, 'dtmf'));
+    this.dtmfDigits = new DtmfCollector((text) => this.startTurn(text, undefined, 'dtmf'), undefined, undefined, () => this.d.now());
   }
 
-  /** The media stream is up: greet. */
+  /** The media stream is up: greet (tenant greeting, else GREETING_TEXT, else the default; blank counts as unset). */
   start(): void {
     if (this.phase !== 'idle') return;
-    this.say(this.d.tenant?.greeting ?? this.d.settings.greeting, 'greeting');
+    this.say(this.d.tenant?.greeting?.trim() || this.d.settings.greeting.trim() || PHRASES.defaultGreeting, 'greeting');
   }
 
   // --- caller input (CallInputListener) ----------------------------------------------------
   speechStarted(): void {
     if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.clearDeadAir();
-    this.deadAirPrompts = 0;
-    if (this.d.voice.busy && this.phase === 'responding') this.bargeIn();
+    // An onset is not an answer yet (a cough, or a filler the STT result is dropped for): the
+    // dead-air count starts over instead of stopping, and only a real turn resets the prompts.
+    if (this.deadAirTimer) this.armDeadAir();
+    // Also between segments (voice idle, reply unfinished): what comes next must not play over the caller.
+    if (this.phase === 'responding' && this.turn) this.bargeIn();
   }
 
   partial(): void {}
@@ -102,11 +112,10 @@ export class Conversation implements CallInputListener {
 
   final(text: string, timings: FinalTimings): void {
     if (this.phase === 'ending' || this.phase === 'ended') return;
-    if (this.phase === 'interrupted') {
-      if (isBackchannel(text)) return this.resume('backchannel');
-      this.confirmInterruption();
-    } else if (this.phase === 'responding' && this.d.voice.busy && isBackchannel(text)) {
-      return; // a backchannel too short to trigger barge-in: not a turn
+    // "Yes" to "Are you still there?" is the answer, not a backchannel.
+    if (isBackchannel(text) && this.turn?.source !== 'dead_air') {
+      if (this.phase === 'interrupted') return this.resume('backchannel');
+      if (this.phase === 'responding') return; // "mm-hm" while the agent has the turn: not a turn
     }
     this.d.metrics.turnLatency.observe({ stage: 'stt_final' }, (timings.transcriptAt - timings.speechEndAt) / 1000);
     this.startTurn(text, timings.speechEndAt, 'speech');
@@ -151,14 +160,10 @@ export class Conversation implements CallInputListener {
     if (!t || t.id !== turnId) return;
     this.d.logger.warn({ callControlId: this.d.callControlId, turnId, index, error }, 'segment synthesis failed');
     this.release(t, index, null);
-    // Nothing at all could be synthesized: the caller must still hear something.
-    if (t.allReleased && t.played.size === 0 && !this.d.voice.busy) {
-      void this.d.commands.issue(this.d.callControlId, 'speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
-    }
   }
 
   onCommandFailed(action: string): void {
-    if (action === 'transfer' && this.phase !== 'ended') this.say(PHRASES.transferFailed, 'transfer_failed');
+    if (action === 'transfer' && this.phase !== 'ending' && this.phase !== 'ended') this.say(PHRASES.transferFailed, 'transfer_failed');
   }
 
   // --- voice events ------------------------------------------------------------------------
@@ -187,14 +192,14 @@ export class Conversation implements CallInputListener {
   // --- turns -------------------------------------------------------------------------------
   private startTurn(transcript: string, speechEndAt: number | undefined, kind: 'speech' | 'dtmf'): void {
     if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.cancelTurn();
+    this.dropReply();
     this.clearDeadAir();
+    this.deadAirPrompts = 0;
     const t = this.newTurn(speechEndAt, kind);
     this.d.history.addUser(transcript);
     const quick = matchQuickReply(transcript, this.d.tenant?.quickReplies);
     if (quick) {
       this.d.metrics.turns.inc({ source: 'quick_reply' });
-      t.fullText = quick;
       this.segment(t, quick);
       this.brainFinished(t);
       return;
@@ -227,9 +232,13 @@ export class Conversation implements CallInputListener {
         if (this.turn !== t) return;
         seg.end();
         if (t.texts.length === 0 && r.text.trim()) this.segment(t, r.text);
-        t.fullText = r.text;
         t.transfer = r.transfer;
-        this.d.metrics.turns.inc({ source: r.source === 'local' ? 'local_brain' : 'brain' });
+        if (t.texts.length === 0 && !t.transfer) {
+          // Nothing to say and nothing to do would leave the caller in silence.
+          this.d.logger.warn({ callControlId: this.d.callControlId }, 'brain answered nothing; apologizing');
+          this.d.metrics.turns.inc({ source: 'error' });
+          this.segment(t, PHRASES.apology);
+        } else this.d.metrics.turns.inc({ source: r.source === 'local' ? 'local_brain' : 'brain' });
         this.brainFinished(t);
       })
       .catch((err: unknown) => {
@@ -237,8 +246,7 @@ export class Conversation implements CallInputListener {
         if (this.turn !== t || t.abort.signal.aborted) return;
         this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'brain failed; apologizing');
         this.d.metrics.turns.inc({ source: 'error' });
-        const partial = (err as { partialText?: string }).partialText ?? '';
-        t.fullText = partial;
+        // Segments already cut are (being) said and stay; text still in the segmenter is never heard.
         if (t.texts.length === 0) this.segment(t, PHRASES.apology);
         this.brainFinished(t);
       });
@@ -254,11 +262,10 @@ export class Conversation implements CallInputListener {
 
   /** A fixed phrase as its own turn (greeting, prompts, apologies). */
   private say(text: string, source: string, opts: { hangupAfter?: boolean } = {}): void {
-    this.cancelTurn();
+    this.dropReply();
     const t = this.newTurn(undefined, source);
     t.recordInHistory = source === 'greeting';
     t.hangupAfter = opts.hangupAfter ?? false;
-    t.fullText = text;
     this.segment(t, text);
     this.brainFinished(t);
   }
@@ -273,7 +280,12 @@ export class Conversation implements CallInputListener {
     if (this.turn !== t) return;
     const index = t.addText(text);
     this.d.synth.request(t.id, index, text).then(
-      (jobId) => jobId && t.jobIds.push(jobId),
+      (jobId) => {
+        if (!jobId) return;
+        // Dropped before its job id was known: cancel it now, or it is synthesized for nothing.
+        if (t.abort.signal.aborted) this.cancelJobs([jobId]);
+        else t.jobIds.push(jobId);
+      },
       (err: unknown) => this.onTtsFailed(t.id, index, errorMessage(err)),
     );
   }
@@ -300,20 +312,25 @@ export class Conversation implements CallInputListener {
     if (this.turn !== t) return;
     this.turn = undefined;
     this.d.speech.playbackEnded?.();
-    if (t.recordInHistory && t.fullText) this.d.history.addAssistant(t.fullText);
+    if (t.recordInHistory) this.remember(t, new Map());
     this.logTurn(t, 'completed');
+    // Not one segment could be synthesized (TTS down): the caller must still hear something.
+    if (t.texts.length > 0 && t.failedSegments === t.texts.length) {
+      this.command('speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
+    }
     if (t.transfer) {
       this.phase = 'listening';
-      void this.d.commands.issue(this.d.callControlId, 'transfer', {
+      const body = {
         to: t.transfer.to,
         ...(t.transfer.audioUrl ? { audio_url: t.transfer.audioUrl } : {}),
         ...(t.transfer.timeoutSecs ? { timeout_secs: t.transfer.timeoutSecs } : {}),
-      });
+      };
+      this.command('transfer', body, () => this.onCommandFailed('transfer'));
       return;
     }
     if (t.hangupAfter) {
       this.phase = 'ending';
-      void this.d.commands.issue(this.d.callControlId, 'hangup', {});
+      this.command('hangup', {});
       return;
     }
     this.phase = 'listening';
@@ -324,40 +341,79 @@ export class Conversation implements CallInputListener {
     const t = this.turn;
     if (!t) return;
     t.abort.abort();
-    if (t.jobIds.length) void this.d.synth.cancel(t.jobIds);
+    if (t.jobIds.length) this.cancelJobs(t.jobIds);
     if (this.d.voice.busy) this.d.voice.stop();
     this.turn = undefined;
   }
 
+  private cancelJobs(jobIds: string[]): void {
+    this.d.synth.cancel(jobIds).catch((err: unknown) => {
+      this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'could not cancel TTS jobs');
+    });
+  }
+
+  /** Fire and forget, but never an unhandled rejection (it would take the whole process down). */
+  private command(action: string, body: Record<string, unknown>, onFailed?: () => void): void {
+    this.d.commands.issue(this.d.callControlId, action, body).catch((err: unknown) => {
+      this.d.logger.error({ callControlId: this.d.callControlId, action, err: errorMessage(err) }, 'call command could not be issued');
+      onFailed?.();
+    });
+  }
+
+  private remember(t: Turn, heard: Map<string, number>): void {
+    const text = t.heardText(heard);
+    if (text) this.d.history.addAssistant(text);
+  }
+
   // --- barge-in ----------------------------------------------------------------------------
   private bargeIn(): void {
-    const heard = this.d.voice.stop();
-    this.d.metrics.bargeIns.inc();
+    const speaking = this.d.voice.busy;
+    const heard = speaking ? this.d.voice.stop() : new Map<string, number>();
+    if (speaking) this.d.metrics.bargeIns.inc();
     this.phase = 'interrupted';
-    const timer = setTimeout(() => {
-      if (this.phase === 'interrupted' && this.d.speech.inSpeech()) this.confirmInterruption();
-    }, this.d.settings.backchannelMaxMs);
+    const timer = setTimeout(() => this.checkInterruption(false), this.d.settings.backchannelMaxMs);
     timer.unref();
     // Keep what was cut off (the interrupted segment from its start, and those queued after it) in
     // case this turns out to be only a backchannel.
     const remaining = this.turn ? this.turn.inVoice.splice(0) : [];
     this.interruption = { heard, remaining, timer };
-    this.d.logger.info({ callControlId: this.d.callControlId }, 'barge-in: agent playback stopped');
+    this.d.logger.info({ callControlId: this.d.callControlId, speaking }, 'barge-in: agent playback stopped');
   }
 
-  /** The caller really took the turn: drop the rest of the reply, keep only what was heard. */
-  private confirmInterruption(): void {
+  /**
+   * backchannelMaxMs after the onset: still talking → a real interruption. Otherwise the transcript
+   * decides (final / speechDiscarded), but it may never come (filler dropped): after
+   * interruptionVerdictMs more, resume.
+   */
+  private checkInterruption(last: boolean): void {
     const i = this.interruption;
-    const t = this.turn;
+    if (this.phase !== 'interrupted' || !i) return;
+    if (this.d.speech.inSpeech()) return this.confirmInterruption();
+    if (last) return this.resume('no transcript');
+    i.timer = setTimeout(() => this.checkInterruption(true), this.d.settings.interruptionVerdictMs ?? DEFAULT_INTERRUPTION_VERDICT_MS);
+    i.timer.unref();
+  }
+
+  /** The caller took the turn: keep what they heard of the reply in progress, drop the rest. */
+  private dropReply(): void {
+    const i = this.interruption;
     this.interruption = undefined;
     if (i) clearTimeout(i.timer);
-    this.phase = 'listening';
+    const t = this.turn;
     if (!t) return;
-    const heard = t.heardText(i?.heard ?? new Map());
-    if (t.recordInHistory && heard) this.d.history.addAssistant(heard);
+    // Not interrupted at the onset (it came before this reply began): what plays now was heard up to here.
+    const heard = i ? i.heard : this.d.voice.busy ? this.d.voice.stop() : new Map<string, number>();
+    if (t.recordInHistory) this.remember(t, heard);
     this.logTurn(t, 'interrupted');
-    t.recordInHistory = false;
     this.cancelTurn();
+  }
+
+  /** The caller really took the turn (speech too long for a backchannel, or STT failed): listen. */
+  private confirmInterruption(): void {
+    this.dropReply();
+    this.phase = 'listening';
+    // The transcript that should follow may never come (dropped as filler): dead air still applies.
+    this.armDeadAir();
   }
 
   /** Only a backchannel or a blip: replay the interrupted segment and continue the reply. */
@@ -386,7 +442,9 @@ export class Conversation implements CallInputListener {
   }
 
   private onDeadAir(): void {
-    if (this.phase !== 'listening' || this.d.speech.inSpeech()) return;
+    this.deadAirTimer = undefined;
+    if (this.phase !== 'listening') return;
+    if (this.d.speech.inSpeech()) return this.armDeadAir(); // still talking: wait for the silence
     this.deadAirPrompts += 1;
     this.d.metrics.deadAirPrompts.inc();
     if (this.deadAirPrompts > this.d.settings.maxDeadAirPrompts) this.say(PHRASES.deadAirGoodbye, 'dead_air_goodbye', { hangupAfter: true });
@@ -398,14 +456,21 @@ export class Conversation implements CallInputListener {
   private endQuietly(): void {
     this.cancelTurn();
     this.clearDeadAir();
+    this.clearInterruption();
+    this.dtmfDigits.close();
     this.phase = 'ending';
+  }
+
+  private clearInterruption(): void {
+    if (this.interruption) clearTimeout(this.interruption.timer);
+    this.interruption = undefined;
   }
 
   close(): void {
     if (this.phase === 'ended') return;
     this.cancelTurn();
     this.clearDeadAir();
-    if (this.interruption) clearTimeout(this.interruption.timer);
+    this.clearInterruption();
     this.dtmfDigits.close();
     this.d.voice.close();
     this.phase = 'ended';

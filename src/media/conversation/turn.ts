@@ -14,7 +14,8 @@ export class Turn {
   inVoice: PlayableSegment[] = [];
   jobIds: string[] = [];
   brainDone = false;
-  fullText = '';
+  /** Segments whose synthesis failed (all of them failing means the caller heard nothing). */
+  failedSegments = 0;
   transfer: BrainTransfer | undefined;
   hangupAfter = false;
   /** Recorded in history when the turn ends (false for fixed prompts like "Are you still there?"). */
@@ -42,6 +43,8 @@ export class Turn {
 
   /** Stores a synthesized (or failed: null) segment; returns the segments now playable in order. */
   resolve(index: number, seg: PlayableSegment | null): PlayableSegment[] {
+    if (index < this.nextToPlay || this.ready.has(index)) return []; // a repeated result: played once
+    if (seg === null) this.failedSegments += 1;
     this.ready.set(index, seg);
     const out: PlayableSegment[] = [];
     while (this.ready.has(this.nextToPlay)) {

@@ -45,7 +45,7 @@ export class UrlVoice implements AgentVoice {
     const timer = setTimeout(() => this.ended(), seg.durationMs + PLAYBACK_END_GRACE_MS);
     timer.unref();
     this.current = { seg, timer };
-    void this.commands.issue(this.callControlId, 'playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) });
+    this.send('playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) });
   }
 
   private ended(): void {
@@ -78,9 +78,17 @@ export class UrlVoice implements AgentVoice {
       heard.set(cur.seg.id, played);
       this.current = undefined;
       this.staleEnds += 1;
-      void this.commands.issue(this.callControlId, 'playback_stop', { stop: 'all' });
+      this.send('playback_stop', { stop: 'all' });
     }
     return heard;
+  }
+
+  /**
+   * Fire and forget: an unhandled rejection would crash the process. A playback_start that could
+   * not be queued ends through its grace timer; the command layer logs its own failures.
+   */
+  private send(action: string, body: Record<string, unknown>): void {
+    this.commands.issue(this.callControlId, action, body).catch(() => undefined);
   }
 
   close(): void {

@@ -1,0 +1,163 @@
+/** Fakes for the Conversation unit tests: each records what the conversation does and lets the test drive its events. */
+import { brainAborted, BrainError, type Brain, type BrainReplyOptions, type BrainRequest, type BrainResult, type BrainTransfer } from '../../src/lib/brain/types';
+import type { AgentVoice, PlayableSegment, VoiceEvents } from '../../src/media/conversation/agent-voice';
+import type { SegmentSynth } from '../../src/media/conversation/conversation';
+import type { CallCommands } from '../../src/media/conversation/url-voice';
+
+/** Plays segments one at a time; the test decides when each starts and ends. */
+export class FakeVoice implements AgentVoice {
+  readonly log: string[] = [];
+  /** Queued segments; [0] is the one playing. */
+  queue: PlayableSegment[] = [];
+  private started = false;
+  /** Share of the playing segment reported as heard by stop(). */
+  heardFraction = 0.5;
+  closed = false;
+  events!: VoiceEvents;
+
+  get busy(): boolean {
+    return this.queue.length > 0;
+  }
+
+  get ids(): string[] {
+    return this.queue.map((s) => s.id);
+  }
+
+  play(seg: PlayableSegment): void {
+    this.log.push(`play ${seg.id}`);
+    this.queue.push(seg);
+  }
+
+  stop(): Map<string, number> {
+    this.log.push('stop');
+    const heard = new Map<string, number>();
+    const cur = this.queue[0];
+    if (cur && this.started) heard.set(cur.id, this.heardFraction);
+    this.queue = [];
+    this.started = false;
+    return heard;
+  }
+
+  onWebhook(eventType: string): void {
+    this.log.push(`webhook ${eventType}`);
+  }
+
+  onMark(name: string): void {
+    this.log.push(`mark ${name}`);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+  }
+
+  /** The playing segment's audio starts reaching the caller. */
+  start(): void {
+    const cur = this.queue[0];
+    if (!cur || this.started) return;
+    this.started = true;
+    this.events.segmentStarted(cur.id);
+  }
+
+  /** The playing segment ends; the voice goes idle when nothing else is queued. */
+  finish(): void {
+    this.start();
+    const cur = this.queue.shift();
+    if (!cur) return;
+    this.started = false;
+    this.events.segmentDone(cur.id);
+    if (this.queue.length === 0) this.events.idle();
+    else this.start();
+  }
+
+  /** Plays everything queued to the end. */
+  finishAll(): void {
+    while (this.queue.length > 0) this.finish();
+  }
+}
+
+export interface BrainCall {
+  req: BrainRequest;
+  signal: AbortSignal;
+  token(text: string): void;
+  finish(text?: string, transfer?: BrainTransfer): void;
+  fail(err?: Error): void;
+}
+
+/** Each reply() waits for the test: tokens, then finish or fail. Abort rejects like the real client. */
+export class FakeBrain implements Brain {
+  readonly calls: BrainCall[] = [];
+
+  get last(): BrainCall {
+    const c = this.calls.at(-1);
+    if (!c) throw new Error('the brain was not called');
+    return c;
+  }
+
+  reply(req: BrainRequest, opts: BrainReplyOptions = {}): Promise<BrainResult> {
+    return new Promise<BrainResult>((resolve, reject) => {
+      let delivered = '';
+      const signal = opts.signal ?? new AbortController().signal;
+      signal.addEventListener('abort', () => reject(brainAborted(delivered)), { once: true });
+      this.calls.push({
+        req,
+        signal,
+        token: (text) => {
+          delivered += text;
+          opts.onToken?.(text);
+        },
+        finish: (text = delivered, transfer) => resolve({ text, streamed: true, source: 'stream', ...(transfer ? { transfer } : {}) }),
+        fail: (err = new BrainError('brain_failed', 'brain down', { partialText: delivered })) => reject(err),
+      });
+    });
+  }
+
+  close(): void {}
+}
+
+export interface SynthRequest {
+  turnId: number;
+  index: number;
+  text: string;
+  jobId: string;
+}
+
+/** Records segment requests; the test resolves them through the conversation (onTtsReady/onTtsFailed). */
+export class FakeSynth implements SegmentSynth {
+  readonly requests: SynthRequest[] = [];
+  readonly cancelled: string[] = [];
+  /** When set, request() rejects with this error (the TTS queue is down). */
+  rejectWith: Error | undefined;
+  /** When set, request() resolves only when the test calls the returned release functions. */
+  holdJobIds = false;
+  readonly heldJobIds: (() => void)[] = [];
+
+  request(turnId: number, index: number, text: string): Promise<string | undefined> {
+    const jobId = `job-${turnId}-${index}`;
+    this.requests.push({ turnId, index, text, jobId });
+    if (this.rejectWith) return Promise.reject(this.rejectWith);
+    if (this.holdJobIds) return new Promise((resolve) => this.heldJobIds.push(() => resolve(jobId)));
+    return Promise.resolve(jobId);
+  }
+
+  async cancel(jobIds: string[]): Promise<void> {
+    this.cancelled.push(...jobIds);
+  }
+
+  texts(): string[] {
+    return this.requests.map((r) => r.text);
+  }
+}
+
+export class FakeCommands implements CallCommands {
+  readonly issued: { action: string; body: Record<string, unknown> }[] = [];
+
+  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
+    this.issued.push({ action, body });
+    return {};
+  }
+
+  actions(): string[] {
+    return this.issued.map((c) => c.action);
+  }
+}
