@@ -63,13 +63,13 @@ export function createSessionFactory(d: SessionFactoryDeps) {
   return async (call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession> => {
     const tenant = await d.tenantConfig(call).catch(() => undefined);
     let pipeline: SpeechPipeline | undefined;
-    let session: MediaSession | undefined;
     const listener = d.listenerFor(call, tenant, socket, {
       inSpeech: () => pipeline?.inSpeech ?? false,
       // Our audio finished: the ingest health monitor expects caller audio to keep flowing.
-      playbackEnded: () => session?.onPlaybackEnded(),
+      // (Only ever called after the session below exists.)
+      playbackEnded: () => session.onPlaybackEnded(),
     });
-    session = new MediaSession(
+    const session: MediaSession = new MediaSession(
       call.callControlId,
       socket,
       {
