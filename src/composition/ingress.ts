@@ -19,6 +19,10 @@ import { StreamRestarter } from '../jobs/call-control/stream-restarter';
 import { ttsSettingsFor } from '../jobs/calls/prompt-speaker';
 import { EventIngest } from '../jobs/events/event-ingest';
 import { segmentRequester } from '../jobs/tts/segment-requester';
+import { createKokoroClient } from '../lib/tts/kokoro-client';
+import { createSttLimiter } from '../lib/stt/stt-limiter';
+import { directSegmentSynth } from './direct-segment-synth';
+import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/audio/vad-factory';
 import { CallConversations } from '../media/conversation/call-conversations';
@@ -41,6 +45,8 @@ export interface Ingress {
   close(): Promise<void>;
 }
 
+/** Concurrent Kokoro requests per ingress process in stream mode (as many as the tts workers run). */
+const TTS_MAX_CONCURRENT = 16;
 /** Unanswered "Are you still there?" prompts before the goodbye (design.md §4: bounded). */
 const MAX_DEAD_AIR_PROMPTS = 2;
 /** After a barge-in, speech still going this long is a real interruption, not "mm-hm" (~400 ms). */
@@ -96,6 +102,16 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   const restarter = new StreamRestarter(s.commands, s.stream);
   const sessions = new SessionRegistry(metrics, logger);
   const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
+  const synthDeps = {
+    kokoro: createKokoroClient({ timeoutMs: 15_000 }),
+    storageDir: config.AUDIO_STORAGE_DIR,
+    redis: s.redis,
+    cachePrefix: `${config.STATE_PREFIX}:tts`,
+    cacheTtlSec: TTS_CACHE_TTL_SEC,
+    logger,
+  };
+  // Bounds this process's concurrent Kokoro requests (stream mode synthesizes here, not in workers).
+  const ttsLimiter = createSttLimiter({ maxConcurrent: TTS_MAX_CONCURRENT, maxQueue: TTS_MAX_CONCURRENT * 8 });
   const conversations = new CallConversations({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
@@ -103,7 +119,17 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     audioStorageDir: config.AUDIO_STORAGE_DIR,
     brain,
     commands: s.commands,
-    synthFor: (call, tenant) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
+    synthFor: (call, tenant) =>
+      config.PLAYBACK_MODE === 'stream'
+        ? directSegmentSynth({
+            callControlId: call.callControlId,
+            tts: ttsSettingsFor(ttsDefaults, tenant),
+            synth: synthDeps,
+            limiter: ttsLimiter,
+            metrics,
+            deliver: (callId, turnId, index, r) => conversations.deliverSegment(callId, turnId, index, r),
+          })
+        : segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
     settings: {
       greeting: config.GREETING_TEXT ?? PHRASES.defaultGreeting,
       deadAirMs: config.DEAD_AIR_MS,

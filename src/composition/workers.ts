@@ -16,7 +16,7 @@ import { startWorkers } from '../jobs/workers';
 import type { Shared } from './shared';
 
 /** Cached TTS files are reused for 30 min; always well under AUDIO_CLEANUP_HOURS (>= 1 h). */
-const TTS_CACHE_TTL_SEC = 1800;
+export const TTS_CACHE_TTL_SEC = 1800;
 
 export interface WorkerSide {
   workers: Worker[];

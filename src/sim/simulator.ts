@@ -157,6 +157,11 @@ export class SimCall extends EventEmitter {
   mediaConnectMs: number | undefined;
   framesSent = 0;
   framesSkipped = 0;
+  /** Marks the runtime sent / we echoed once played, clears obeyed, agent media messages (all streams of the call). */
+  marksReceived = 0;
+  marksEchoed = 0;
+  clears = 0;
+  agentMessages = 0;
   webhooksSent = 0;
   webhookFailures = 0;
   /** Media sockets the runtime closed while the call was up (other than replacing them). */
@@ -647,12 +652,13 @@ export class TelnyxSimulator {
         call.unexpectedCloses.push({ code, reason: reason.toString() });
         call.media = undefined;
         this.streaming.delete(call);
+        this.collectMediaStats(call, c);
       }
       this.emit({ type: 'media_closed', call, code, reason: reason.toString(), expected });
     });
     if (old) {
       old.stop();
-      void old.close();
+      void old.close().then(() => this.collectMediaStats(call, old));
     }
     client.start();
     const now = performance.now();
@@ -684,8 +690,16 @@ export class TelnyxSimulator {
     call.media = undefined;
     if (m) {
       m.stop();
-      void m.close();
+      void m.close().then(() => this.collectMediaStats(call, m));
     }
+  }
+
+  /** Adds a finished stream's counters to the call's. */
+  private collectMediaStats(call: SimCall, m: MediaStreamClient): void {
+    call.marksReceived += m.marksReceived;
+    call.marksEchoed += m.marksEchoed;
+    call.clears += m.clears;
+    call.agentMessages += m.agentMessages;
   }
 
   // --- caller audio pacing -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export interface StandInsOptions {
   host?: string;
   /** Fixed ports (default: any free port). */
   ports?: { whisper?: number; kokoro?: number; brain?: number };
-  /** Keep at most this many recorded requests per server (load tests). */
+  /** Keep at most this many recorded requests per server and STT answers (default 200; brain replies are all kept). */
   maxRecorded?: number;
 }
 
@@ -53,8 +53,9 @@ export async function startStandIns(opts: StandInsOptions = {}): Promise<StandIn
   const match = createUtteranceMatcher(speech.utterances);
   const sttAnswers: SttAnswerRecord[] = [];
   const brainReplies: StandIns['brainReplies'] = [];
+  const maxRecorded = opts.maxRecorded ?? 200;
   const keep = <T>(list: T[]) => {
-    if (opts.maxRecorded !== undefined && list.length > opts.maxRecorded) list.splice(0, list.length - opts.maxRecorded);
+    if (list.length > maxRecorded) list.splice(0, list.length - maxRecorded);
   };
   const useEspeak = opts.tts === 'espeak' || (opts.tts !== 'tone' && espeakAvailable());
   if (opts.tts === 'espeak' && !espeakAvailable()) throw new Error('espeak-ng is not installed (apt-get install -y espeak-ng)');
@@ -74,7 +75,7 @@ export async function startStandIns(opts: StandInsOptions = {}): Promise<StandIn
   const whisper = await startWhisperServer({
     host: opts.host,
     port: opts.ports?.whisper,
-    maxRecorded: opts.maxRecorded ?? 1000,
+    maxRecorded,
     respond: (wav) => {
       const m = match(wav.samples, wav.sampleRate);
       sttAnswers.push({ at: Date.now(), text: m?.text ?? '', match: m, audioMs: wav.durationMs });
@@ -82,17 +83,16 @@ export async function startStandIns(opts: StandInsOptions = {}): Promise<StandIn
       return m?.text ?? '';
     },
   });
-  const kokoro = await startKokoroServer({ host: opts.host, port: opts.ports?.kokoro, maxRecorded: opts.maxRecorded ?? 1000, toneMsPerChar: opts.toneMsPerChar, ...(useEspeak ? { synthesize } : {}) });
+  const kokoro = await startKokoroServer({ host: opts.host, port: opts.ports?.kokoro, maxRecorded, toneMsPerChar: opts.toneMsPerChar, ...(useEspeak ? { synthesize } : {}) });
   const brain = await startBrainServer({
     mode: 'sse',
     host: opts.host,
     port: opts.ports?.brain,
-    maxRecorded: opts.maxRecorded ?? 1000,
+    maxRecorded,
     script: (body) => {
       const transcript = typeof body.transcript === 'string' ? body.transcript : '';
       const reply = scriptedReply(transcript);
       brainReplies.push({ at: Date.now(), callControlId: String(body.callControlId ?? ''), transcript, reply });
-      keep(brainReplies);
       return { tokens: reply.split(/(?<= )/), tokenDelayMs: opts.brainTokenDelayMs ?? 10 };
     },
   });

@@ -13,14 +13,14 @@
  * discarded and the text re-synthesized.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { KokoroClient } from '../../lib/tts/kokoro-client';
 import { normalizeTtsText, ttsCacheKey } from '../../lib/tts/tts-cache-key';
 import type { Logger } from '../../lib/logger';
 import { errorMessage } from '../../lib/errors';
-import { buildWav } from '../../media/audio/wav';
+import { buildWav, parseWav } from '../../media/audio/wav';
 
 export interface SynthesizeDeps {
   kokoro: KokoroClient;
@@ -155,4 +155,41 @@ async function writeAtomically(dir: string, fileName: string, data: Buffer): Pro
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+export interface SynthesizedSegment extends SynthesizedFile {
+  /** The audio itself (so a live call can play it without reading the file back). */
+  samples: Int16Array;
+}
+
+/**
+ * Like synthesizeToFile, for a live stream-mode call: returns the samples at once and writes the
+ * file and cache entry in the background (later calls saying the same text hit the cache). Saves
+ * the WAV rebuild, write and read-back on the path to the caller's first audio.
+ */
+export async function synthesizeSegment(deps: SynthesizeDeps, req: SynthesizeToFileRequest): Promise<SynthesizedSegment> {
+  const now = deps.now ?? Date.now;
+  const text = normalizeTtsText(req.text);
+  const key = `${deps.cachePrefix}:${ttsCacheKey({ ...req, text })}`;
+  const caching = deps.cacheTtlSec > 0;
+  if (caching) {
+    const hit = await readCache(deps, key);
+    if (hit) {
+      try {
+        const wav = parseWav(await readFile(path.join(deps.storageDir, hit.fileName)));
+        void touch(path.join(deps.storageDir, hit.fileName), now());
+        return { ...hit, cached: true, samples: wav.samples, sampleRate: wav.sampleRate };
+      } catch {
+        // Cached file gone (cleanup): synthesize again below.
+      }
+    }
+  }
+  const audio = await deps.kokoro.synthesize({ url: req.url, text, voice: req.voice, speed: req.speed, sampleRate: req.sampleRate, signal: req.signal });
+  const fileName = newFileName();
+  const entry: CacheEntry = { fileName, durationMs: Math.round((audio.samples.length / audio.sampleRate) * 1000), sampleRate: audio.sampleRate };
+  void (async () => {
+    await writeAtomically(deps.storageDir, fileName, buildWav(audio.samples, audio.sampleRate));
+    if (caching) await bestEffort(deps, 'tts cache write', () => deps.redis.set(key, JSON.stringify(entry), 'EX', deps.cacheTtlSec));
+  })().catch((err: unknown) => deps.logger?.warn({ err: (err as Error).message }, 'could not store synthesized segment'));
+  return { ...entry, cached: false, samples: audio.samples };
 }

@@ -29,6 +29,8 @@ const OFFSET_ABS_MARGIN_DB = 6;
 export class EnergyVad implements Vad {
   readonly kind = 'energy' as const;
   readonly frameSamples = FRAME_SAMPLES;
+  /** Decides per 20 ms frame with no look-behind. */
+  readonly endLagMs = 0;
   readonly stats: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
   private readonly onsetDb: number;
   private readonly offsetDb: number;

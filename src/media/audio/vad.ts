@@ -22,6 +22,12 @@ export interface Vad {
   /** Samples per scored frame at 16 kHz (EnergyVad 320 = 20 ms; SileroVad 512 = 32 ms, what v5 expects). */
   readonly frameSamples: number;
   /**
+   * How long after the audio's speech really ended this detector still reports speech (its
+   * look-behind). The endpointer subtracts it from STT_SILENCE_MS so the endpoint is timed from the
+   * end of the audio's speech, not from the detector's late verdict.
+   */
+  readonly endLagMs: number;
+  /**
    * Feeds mono PCM16 at 16 kHz (any length; normally one 20 ms frame). Every complete frame is scored
    * in order. Returns the speech probability (0..1) of the most recent complete frame — or the previous
    * value when this push completed no frame — synchronously when possible, else as a promise.

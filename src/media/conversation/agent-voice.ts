@@ -5,6 +5,8 @@ export interface PlayableSegment {
   durationMs: number;
   sampleRate: number;
   text: string;
+  /** The audio in memory (stream mode, synthesized in this process); else read from `fileName`. */
+  samples?: Int16Array;
 }
 
 export interface VoiceEvents {

@@ -138,6 +138,14 @@ export class CallConversations {
     }
   }
 
+  /** A segment synthesized in this process (stream mode): no queue, no bus, no file round trip. */
+  deliverSegment(callId: string, turnId: number, index: number, seg: { fileName: string; durationMs: number; sampleRate: number; samples: Int16Array } | { error: string }): void {
+    const c = this.calls.get(callId)?.conversation;
+    if (!c) return;
+    if ('error' in seg) c.onTtsFailed(turnId, index, seg.error);
+    else c.onTtsReady(turnId, index, seg);
+  }
+
   end(callId: string): void {
     const e = this.calls.get(callId);
     if (!e) return;

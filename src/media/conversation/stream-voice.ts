@@ -42,10 +42,17 @@ export class StreamVoice implements AgentVoice {
   play(seg: PlayableSegment): void {
     const gen = this.generation;
     this.pending += 1;
-    const read = readFile(path.join(this.storageDir, path.basename(seg.fileName)));
+    const inMemory = seg.samples;
+    if (inMemory && this.pending === 1) {
+      // Nothing ahead of it: hand it to the playout now (the first audio of a turn must not wait a tick).
+      this.enqueueNow(seg, inMemory, gen);
+      return;
+    }
+    const read = inMemory ? Promise.resolve(undefined) : readFile(path.join(this.storageDir, path.basename(seg.fileName)));
     this.chain = this.chain
       .then(async () => {
-        const wav = parseWav(await read);
+        const buf = await read;
+        const wav = buf ? parseWav(buf) : { samples: inMemory!, sampleRate: seg.sampleRate };
         if (gen !== this.generation) return;
         this.playout.enqueue({ id: seg.id, samples: wav.samples, sampleRate: wav.sampleRate });
       })
@@ -58,6 +65,18 @@ export class StreamVoice implements AgentVoice {
         this.pending -= 1;
         if (gen === this.generation && this.pending === 0 && this.playout.state !== 'playing') this.events.idle();
       });
+  }
+
+  private enqueueNow(seg: PlayableSegment, samples: Int16Array, gen: number): void {
+    try {
+      this.playout.enqueue({ id: seg.id, samples, sampleRate: seg.sampleRate });
+    } catch (err) {
+      this.logger.warn({ segment: seg.id, err: errorMessage(err) }, 'segment audio could not be played');
+      this.events.segmentDone(seg.id);
+    } finally {
+      this.pending -= 1;
+      if (gen === this.generation && this.pending === 0 && this.playout.state !== 'playing') this.events.idle();
+    }
   }
 
   stop(): Map<string, number> {

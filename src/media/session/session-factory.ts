@@ -87,14 +87,16 @@ export function createSessionFactory(d: SessionFactoryDeps) {
         streamControl: d.streamControl,
         listener,
         hooks: { onStreamStart: () => listener.onStreamStart?.(), onMark: (n) => listener.onMark?.(n), onClosed: () => listener.onStreamClosed?.() },
-        sinkFor: (callControlId, l) =>
-          (pipeline = new SpeechPipeline({
+        sinkFor: (callControlId, l) => {
+          const vad = d.vadFactory.create();
+          return (pipeline = new SpeechPipeline({
             callControlId,
             highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
-            vad: d.vadFactory.create(),
+            vad,
             endpointer: new Endpointer({
               preRollMs: c.STT_PRE_ROLL_MS,
-              silenceMs: c.STT_SILENCE_MS,
+              // Timed from the end of the caller's speech, not from the detector's late verdict.
+              silenceMs: Math.max(20, c.STT_SILENCE_MS - vad.endLagMs),
               chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
               partialMinMs: c.STT_PARTIAL_MIN_MS,
               maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
@@ -109,7 +111,8 @@ export function createSessionFactory(d: SessionFactoryDeps) {
             metrics: d.metrics,
             logger: d.logger,
             now,
-          })),
+          }));
+        },
         metrics: d.metrics,
         logger: d.logger,
         now,
