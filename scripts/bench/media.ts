@@ -1,0 +1,515 @@
+/**
+ * bench:media — media ingest capacity (design.md §5: ≥ 500 concurrent PCMU calls on one process,
+ * 2 cores, event-loop delay p99 ≤ 20 ms, no frame lost, ≤ 1 MB RSS per call).
+ *
+ * Part 1 (in this process, time-boxed): µs per 20 ms frame of every codec decoder, of each front-end
+ * stage (8k→16k resample, high-pass, energy VAD, Silero VAD on speech and on silence, endpointer)
+ * and of the whole per-frame session path (JSON parse + base64 + PCMU + pipeline).
+ *
+ * Part 2 (three processes): this process starts a private redis-server, a fake Whisper (answers at
+ * once) and a fake Kokoro; it forks
+ *   - the RUNTIME (scripts/bench/media-runtime.ts): one real startRuntime, VAD_MODE silero by default;
+ *   - the LOAD GENERATOR (scripts/bench/media-loadgen.ts): fake Telnyx Call Control API + N simulated
+ *     calls, each: signed call.initiated → answer → call.answered → WebSocket to stream_url → start
+ *     → real-time 20 ms PCMU frames (speech fixture + pauses over line noise), drift-free pacing.
+ * Calls ramp in steps; each step is held `--hold` s. Per step, measured IN the runtime process:
+ * event-loop delay (monitorEventLoopDelay, reset at the step start), CPU, ELU, RSS; frames sent by
+ * the generator vs frames the runtime decoded (media_frames_total{outcome="decoded"}), compared
+ * exactly after pausing the streams until the counter settles.
+ *
+ * Usage: npm run bench:media -- [--steps 100,200,300,500,600,800] [--hold 15] [--vad silero|energy]
+ *   [--chunk-ms 1000] [--conversation] [--micro-ms 250] [--no-micro] [--no-load] [--all] [--profile] [--max-seconds 290]
+ *   --chunk-ms tenant stt.chunkMs (partial cadence; a large value ≈ finals only, to isolate STT cost)
+ *   --conversation  let the conversation layer answer (brain + TTS + playback) instead of the
+ *              default ingest-only counting listener
+ *   --floor ws|parse  diagnostic: a bare ws server (count only / + JSON.parse + base64) instead of
+ *              the runtime: the per-frame cost of Node + ws on this machine
+ *   --all      keep ramping after a failing step (default: stop at the first failure)
+ *   --profile  CPU-profile the runtime during every hold (inspector; adds overhead) and print the
+ *              top costs; profiles are kept in the OS temp dir.
+ * Loopback only; stops by itself (hard stop at --max-seconds); kills only the processes it started.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sharedSileroModel } from '../../src/media/audio/silero-model';
+import { EnergyVad } from '../../src/media/audio/energy-vad';
+import { SileroVad } from '../../src/media/audio/silero-vad';
+import { createRedis, closeRedis } from '../../src/lib/redis';
+import { startFakeKokoro, type FakeKokoro } from '../../tests/fakes/fake-kokoro';
+import { startFakeWhisper, type FakeWhisper } from '../../tests/fakes/fake-whisper';
+import { startRedisServer, type RedisServerHandle } from '../../tests/support/redis-server';
+import { generateTestKeyPair } from '../../tests/support/telnyx-signing';
+import { testEnv } from '../../tests/support/test-config';
+import { tenantDoc } from '../../tests/support/call-harness';
+import { codecBenchmarks, frontEndBenchmarks, loadSilero, sessionBenchmark, type MicroResult } from './media-micro';
+import { printProfile, summarizeProfile, type ProfileSummary } from './media-profile';
+import { parseArgs } from './stats';
+
+const args = parseArgs(process.argv.slice(2));
+const STEPS = (args.steps ?? '100,200,300,500,600,800').split(',').map(Number).filter((n) => n > 0);
+const HOLD_S = Number(args.hold ?? 15);
+const VAD = (args.vad ?? 'silero') as 'silero' | 'energy';
+const MICRO_MS = Number(args['micro-ms'] ?? 250);
+const MAX_SECONDS = Number(args['max-seconds'] ?? 290);
+const RESOLUTION_MS = 10;
+/** Tenant stt.chunkMs: cadence of partial transcripts during speech (each re-sends the utterance so far). */
+const CHUNK_MS = Number(args['chunk-ms'] ?? 1000);
+/** Default: ingest only (caller input → counting listener). --conversation: the real conversation layer answers (brain + fake Kokoro TTS + playback). */
+const CONVERSATION = Boolean(args.conversation);
+/** --floor ws|parse: replace the runtime by a bare ws server (transport cost floor, diagnostic). */
+const FLOOR = args.floor === 'ws' || args.floor === 'parse' ? args.floor : undefined;
+const BAR = { loopP99Ms: 20, rssPerCallMb: 1, targetCalls: 500 };
+if (VAD !== 'silero' && VAD !== 'energy') throw new Error('--vad must be silero or energy');
+
+const children: ChildProcess[] = [];
+let redis: RedisServerHandle | undefined;
+const killChildren = () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill('SIGKILL');
+};
+const hardStop = setTimeout(() => {
+  console.error(`bench:media: hard stop after ${MAX_SECONDS} s`);
+  killChildren();
+  void redis?.destroy().finally(() => process.exit(2));
+  setTimeout(() => process.exit(2), 2000).unref();
+}, MAX_SECONDS * 1000);
+hardStop.unref();
+process.on('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killChildren();
+    void redis?.destroy().finally(() => process.exit(130));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const mb = (b: number) => b / 1024 / 1024;
+
+// ---------------------------------------------------------------- part 1: micro-benchmarks
+
+function printRows(rows: MicroResult[]): void {
+  for (const r of rows) console.log(`  ${r.name.padEnd(66)} ${Number.isFinite(r.us) ? r.us.toFixed(2).padStart(8) : '     n/a'} µs/20ms  ${r.note ?? ''}`);
+}
+
+async function micro(): Promise<Record<string, number>> {
+  console.log(`\n1. per-frame costs (in-process, ~${MICRO_MS} ms per row, median of blocks; µs per 20 ms of audio)`);
+  console.log(' codecs (decode):');
+  const codecs = codecBenchmarks(MICRO_MS);
+  printRows(codecs);
+  const model = await loadSilero();
+  console.log(' front end (16 kHz after the resampler; Silero: wall time incl. inference, per call-frame):');
+  const fe = await frontEndBenchmarks(MICRO_MS, model);
+  printRows(fe);
+  console.log(' whole session path (MediaSession.handleMessage → SpeechPipeline, instant fake STT):');
+  const sess: MicroResult[] = [];
+  sess.push(await sessionBenchmark(() => new EnergyVad(), 100, MICRO_MS * 2, 'energy VAD'));
+  if (model) sess.push(await sessionBenchmark(() => new SileroVad(model), 100, MICRO_MS * 2, 'Silero VAD'));
+  printRows(sess);
+  const perSession = sess.at(-1)!.us;
+  console.log(`  → at 500 calls (25,000 frames/s) the session path alone needs ${f1((perSession * 25_000) / 1e4)} % of one core (before WebSocket/TCP)`);
+  const out: Record<string, number> = {};
+  for (const r of [...codecs, ...fe, ...sess]) out[r.name] = Math.round(r.us * 100) / 100;
+  return out;
+}
+
+// ---------------------------------------------------------------- part 2: capacity
+
+type AnyMsg = { type: string; [k: string]: unknown };
+
+function forkTs(file: string, name: string): ChildProcess {
+  const child = fork(path.join(__dirname, file), [], {
+    execArgv: ['--import', 'tsx'],
+    cwd: path.resolve(__dirname, '../..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  child.on('exit', (code, sig) => {
+    if (code !== 0 && !stopping) console.error(`bench:media: ${name} exited (code ${code}, signal ${sig})`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+
+/** Asks a child to stop and waits for it to exit (SIGKILL after 8 s). */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, 8000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.send({ cmd: 'stop' });
+  });
+}
+
+function request<T extends AnyMsg>(child: ChildProcess, msg: object | undefined, type: string, timeoutMs = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.off('message', on);
+      reject(new Error(`timeout waiting for "${type}"`));
+    }, timeoutMs);
+    const on = (m: AnyMsg) => {
+      if (m.type === 'error') {
+        clearTimeout(t);
+        child.off('message', on);
+        reject(new Error(String(m.message)));
+      } else if (m.type === type) {
+        clearTimeout(t);
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+    if (msg) child.send(msg);
+  });
+}
+
+interface RtSample extends AnyMsg {
+  wallMs: number;
+  eld: { count: number; p50: number; p99: number; max: number; mean: number; resolutionMs: number };
+  cpuPct: number;
+  eluPct: number;
+  rss: number;
+  heapUsed: number;
+  arrayBuffers: number;
+  sessions: number;
+  frames: Record<string, number>;
+  stt: Record<string, number>;
+  silero?: { runs: number; frames: number; failedRuns: number; queueFull: number; runMicros: number };
+  logLines: number;
+  heard: Record<string, number>;
+}
+interface GenStats extends AnyMsg {
+  sent: number;
+  open: number;
+  closedUnexpectedly: number;
+  setupFailures: number;
+  lateMs: { p50: number; p99: number; max: number; n: number };
+  maxBuffered: number;
+  burst: number;
+  eldP99: number;
+  mediaIn: number;
+  marksEchoed: number;
+  cpu: { user: number; system: number };
+}
+
+interface StepResult {
+  calls: number;
+  connected: number;
+  setupP95Ms: number;
+  loopDelayMs: { p50: number; p99: number; max: number };
+  loopDelayRawP99Ms: number;
+  cpuPct: number;
+  /** Runtime CPU time per received frame (all threads): the efficiency figure, least sensitive to neighbours. */
+  cpuUsPerFrame: number;
+  eluPct: number;
+  genCpuPct: number;
+  rssMb: number;
+  rssPerCallKb: number;
+  heapMb: number;
+  framesSent: number;
+  framesReceived: number;
+  lost: number;
+  /** Frames sent but not yet decoded when the hold ended, as ms of audio per call: how far ingest lags real time. */
+  behindMsPerCall: number;
+  gapFilled: number;
+  invalid: number;
+  genLateP99Ms: number;
+  sileroMeanBatch?: number;
+  sileroUsPerInference?: number;
+  sileroInferPerCallPerS?: number;
+  sileroQueueFull?: number;
+  sttRequests: number;
+  procCpuPct: Record<string, number>;
+  closed: number;
+  pass: boolean;
+  why: string[];
+  profile?: ProfileSummary;
+}
+
+const decodedOf = (s: RtSample) => s.frames.decoded ?? 0;
+
+/** Busy and total CPU seconds of the whole machine (/proc/stat, all CPUs); NaN elsewhere. */
+function systemCpuSec(): { busy: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3]! + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: (total - idle) / 100, total: total / 100 };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** CPU seconds (user+system) of a process from /proc (Linux); NaN elsewhere. */
+function procCpuSec(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idleCpuPct: number } | undefined> {
+  console.log(
+    `\n2. concurrent PCMU calls on ONE runtime process (VAD_MODE=${VAD}, steps ${STEPS.join(',')}, hold ${HOLD_S} s, partials every ${CHUNK_MS} ms of speech, ${CONVERSATION ? 'conversation layer ON (agent replies via fake Kokoro)' : 'ingest only: caller input → counting listener'})`,
+  );
+  redis = await startRedisServer();
+  const whisper: FakeWhisper = await startFakeWhisper({ latencyMs: 0 });
+  const kokoro: FakeKokoro = await startFakeKokoro({ sampleRate: 8000 });
+  // The fake records every WAV it gets; keep this process's memory flat.
+  const trim = setInterval(() => whisper.requests.splice(0), 1000);
+  const gen = forkTs('media-loadgen.ts', 'load generator');
+  const ready = await request<AnyMsg>(gen, undefined, 'ready');
+  const keys = generateTestKeyPair();
+  const env = testEnv({
+    REDIS_URL: redis.url,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    TELNYX_API_BASE_URL: String(ready.telnyxBaseUrl),
+    TELNYX_API_KEY: String(ready.apiKey),
+    TELNYX_PUBLIC_KEY: keys.publicKeyB64,
+    KOKORO_URL: kokoro.speechUrl,
+    WHISPER_URL: whisper.transcriptionsUrl,
+    PUBLIC_BASE_URL: 'https://voice.example.test',
+    VAD_MODE: VAD,
+    GLOBAL_CONCURRENCY_CAP: '100000',
+    TENANT_CONCURRENCY_CAP_DEFAULT: '100000',
+    TENANT_CALLS_PER_MIN_CAP_DEFAULT: '100000',
+  });
+  const rt = forkTs('media-runtime.ts', 'runtime');
+  const booted = await request<AnyMsg>(rt, { cmd: 'boot', env, resolutionMs: RESOLUTION_MS, deadlineMs: MAX_SECONDS * 1000, conversation: CONVERSATION, floor: FLOOR }, 'booted', 60_000);
+  console.log(`  runtime pid ${booted.pid} at ${booted.url} (VAD ${booted.vad}); load generator pid ${gen.pid}; redis pid ${redis.pid}; ${os.cpus().length} CPUs`);
+  const did = '+15557654321';
+  const r = createRedis(redis.url, 'request');
+  await r.set(`${env.TENANTMAP_PREFIX}:did:${did}`, 'bench-tenant');
+  const tenant = tenantDoc('bench-tenant', did, {
+    stt: { mode: 'whisper_http', chunkMs: CHUNK_MS, whisperUrl: whisper.transcriptionsUrl },
+    tts: { mode: 'kokoro_http', kokoroUrl: kokoro.speechUrl },
+  });
+  await r.set('tenantcfg:bench-tenant', JSON.stringify(tenant));
+  await closeRedis(r);
+  const init = await request<AnyMsg>(
+    gen,
+    { cmd: 'init', runtimeUrl: booted.url, privateKeyPem: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), did, extraSilenceMs: 5000, noiseDbfs: -60, setupConcurrency: 32, floor: Boolean(FLOOR) },
+    'init',
+  );
+  console.log(`  caller audio: ${(Number(init.loopMs) / 1000).toFixed(1)} s loop (2 espeak-ng utterances + pauses, -60 dBFS noise), random offset and 20 ms phase per call`);
+
+  let seq = 0;
+  const sample = () => request<RtSample>(rt, { cmd: 'sample', id: ++seq }, 'sample');
+  await sleep(1500);
+  await request(rt, { cmd: 'reset' }, 'reset');
+  await sleep(2000);
+  const idle = await sample();
+  const idleRss = idle.rss;
+  console.log(`  idle: RSS ${f1(mb(idleRss))} MB, CPU ${f1(idle.cpuPct)} %, loop delay p99 ${f1(idle.eld.p99 - RESOLUTION_MS)} ms`);
+  const profDir = args.profile ? mkdtempSync(path.join(os.tmpdir(), 'bench-media-prof-')) : undefined;
+
+  const steps: StepResult[] = [];
+  let lostSoFar = 0;
+  for (const calls of STEPS) {
+    const ramped = await request<AnyMsg>(gen, { cmd: 'ramp', calls }, 'ramped', 120_000);
+    const setup = ramped.setup as { p95: number };
+    if (Object.keys(ramped.errors as object).length) console.log(`  setup errors: ${JSON.stringify(ramped.errors)}`);
+    await sleep(1000);
+    await request(rt, { cmd: 'reset' }, 'reset');
+    const mark = await request<GenStats>(gen, { cmd: 'mark' }, 'mark');
+    const genCpu0 = mark.cpu;
+    const procs = { runtime: rt.pid, generator: gen.pid, redis: redis.pid, 'parent (fake Whisper/Kokoro)': process.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, procCpuSec(pid)]));
+    const sys0 = systemCpuSec();
+    const before = await sample();
+    if (profDir) await request(rt, { cmd: 'profile-start' }, 'profile-started');
+    const holdStart = Date.now();
+    let rssMax = before.rss;
+    while (Date.now() - holdStart < HOLD_S * 1000) {
+      await sleep(Math.min(1000, HOLD_S * 1000 - (Date.now() - holdStart)));
+      if (Date.now() - holdStart < HOLD_S * 1000) rssMax = Math.max(rssMax, (await sample()).rss);
+    }
+    let profile: ProfileSummary | undefined;
+    if (profDir) {
+      const file = path.join(profDir, `runtime-${calls}.cpuprofile`);
+      await request(rt, { cmd: 'profile-stop', file }, 'profile-stopped', 60_000);
+      profile = summarizeProfile(file);
+    }
+    const end = await sample();
+    rssMax = Math.max(rssMax, end.rss);
+    const procCpuPct: Record<string, number> = Object.fromEntries(
+      Object.entries(procs).map(([k, pid]) => [k, Math.round(((procCpuSec(pid) - cpuBefore[k]!) / (end.wallMs / 1000)) * 1000) / 10]),
+    );
+    const sys1 = systemCpuSec();
+    const ours = Object.values(procCpuPct).reduce((a, b) => a + b, 0);
+    // Everything else on the machine (other users' jobs): a noisy neighbour invalidates the step.
+    procCpuPct.others = Math.max(0, Math.round(((sys1.busy - sys0.busy) / (end.wallMs / 1000)) * 1000) / 10 - ours);
+    const paused = await request<GenStats>(gen, { cmd: 'pause' }, 'paused');
+    // Let every frame in flight land, then compare totals exactly.
+    let settled = await sample();
+    for (let i = 0, last = -1; i < 50 && decodedOf(settled) !== paused.sent; i += 1) {
+      if (decodedOf(settled) === last && i > 10) break;
+      last = decodedOf(settled);
+      await sleep(100);
+      settled = await sample();
+    }
+    const lostTotal = paused.sent - decodedOf(settled);
+    const lost = lostTotal - lostSoFar;
+    lostSoFar = lostTotal;
+    await request(gen, { cmd: 'resume' }, 'resumed');
+    const genCpuPct = ((paused.cpu.user + paused.cpu.system - genCpu0.user - genCpu0.system) / 1000 / end.wallMs) * 100;
+    const sentDuringHold = paused.sent - mark.sent;
+    const recvDuringHold = decodedOf(end) - decodedOf(before);
+    const sil = end.silero && before.silero
+      ? {
+          frames: end.silero.frames - before.silero.frames,
+          runs: end.silero.runs - before.silero.runs,
+          us: end.silero.runMicros - before.silero.runMicros,
+          queueFull: end.silero.queueFull - (before.silero.queueFull ?? 0),
+        }
+      : undefined;
+    const heardDelta = (k: string) => (end.heard[k] ?? 0) - (before.heard[k] ?? 0);
+    const sttReq = Object.values(end.stt).reduce((a, b) => a + b, 0) - Object.values(before.stt).reduce((a, b) => a + b, 0);
+    const net = (v: number) => Math.max(0, v - RESOLUTION_MS);
+    const res: StepResult = {
+      calls,
+      connected: paused.open,
+      setupP95Ms: setup.p95,
+      loopDelayMs: { p50: net(end.eld.p50), p99: net(end.eld.p99), max: net(end.eld.max) },
+      loopDelayRawP99Ms: end.eld.p99,
+      cpuPct: end.cpuPct,
+      cpuUsPerFrame: recvDuringHold > 0 ? ((end.cpuPct / 100) * end.wallMs * 1000) / recvDuringHold : NaN,
+      eluPct: end.eluPct,
+      genCpuPct,
+      rssMb: mb(rssMax),
+      rssPerCallKb: (rssMax - idleRss) / 1024 / calls,
+      heapMb: mb(end.heapUsed),
+      framesSent: sentDuringHold,
+      framesReceived: recvDuringHold,
+      lost,
+      behindMsPerCall: ((paused.sent - decodedOf(end)) / calls) * 20,
+      gapFilled: (settled.frames.gap_filled ?? 0),
+      invalid: (settled.frames.invalid ?? 0) + (settled.frames.decode_failed ?? 0),
+      genLateP99Ms: paused.lateMs.p99,
+      sileroMeanBatch: sil && sil.runs ? sil.frames / sil.runs : undefined,
+      sileroUsPerInference: sil && sil.frames ? sil.us / sil.frames : undefined,
+      sileroInferPerCallPerS: sil ? sil.frames / calls / (end.wallMs / 1000) : undefined,
+      sileroQueueFull: sil?.queueFull,
+      sttRequests: sttReq,
+      procCpuPct,
+      closed: paused.closedUnexpectedly,
+      pass: false,
+      why: [],
+      profile,
+    };
+    if (res.connected < calls) res.why.push(`only ${res.connected}/${calls} calls connected`);
+    if (res.loopDelayMs.p99 > BAR.loopP99Ms) res.why.push(`loop delay p99 ${f1(res.loopDelayMs.p99)} ms > ${BAR.loopP99Ms}`);
+    if (res.lost !== 0) res.why.push(`${res.lost} frames lost`);
+    if (res.closed > 0) res.why.push(`${res.closed} sockets closed`);
+    if (res.invalid > 0) res.why.push(`${res.invalid} invalid/undecodable frames`);
+    if (res.sileroQueueFull) res.why.push(`Silero queue full ${res.sileroQueueFull}×`);
+    res.pass = res.why.length === 0;
+    const genNote = res.genLateP99Ms > 20 ? ` [generator late p99 ${f1(res.genLateP99Ms)} ms: generator saturated]` : '';
+    console.log(
+      `  ${String(calls).padStart(4)} calls: loop delay p50 ${f1(res.loopDelayMs.p50)} / p99 ${f1(res.loopDelayMs.p99)} / max ${f1(res.loopDelayMs.max)} ms` +
+        ` | CPU ${f1(res.cpuPct)} % (ELU ${f1(res.eluPct)} %, ${f1(res.cpuUsPerFrame)} µs CPU/frame) | RSS ${f1(res.rssMb)} MB, ${res.rssPerCallKb.toFixed(0)} KB/call` +
+        ` | frames sent ${res.framesSent} recv ${res.framesReceived} lost ${res.lost}, ingest behind ${f1(res.behindMsPerCall)} ms` +
+        ` | gen CPU ${f1(genCpuPct)} %, late p99 ${f1(res.genLateP99Ms)} ms` +
+        (res.sileroMeanBatch !== undefined ? ` | Silero ${f1(res.sileroInferPerCallPerS ?? 0)} inf/call/s, batch ${f1(res.sileroMeanBatch)}, ${f1(res.sileroUsPerInference ?? 0)} µs/inf` : '') +
+        ` | STT req ${sttReq}, finals ${CONVERSATION ? `→ conversation, agent frames back ${paused.mediaIn - mark.mediaIn}, marks ${paused.marksEchoed - mark.marksEchoed}` : heardDelta('final')} | ${res.pass ? 'PASS' : `FAIL (${res.why.join('; ')})`}${genNote}`,
+    );
+    console.log(`        CPU % of one core by process: ${Object.entries(procCpuPct).map(([k, v]) => `${k} ${f1(v)}`).join(', ')}${procCpuPct.others! > 25 ? '  ⚠ other load on the machine: numbers are pessimistic' : ''}`);
+    if (profile) printProfile(profile, `runtime @ ${calls} calls`);
+    steps.push(res);
+    if (end.logLines > 0) console.log(`  (runtime logged ${end.logLines} warn+ lines so far)`);
+    if (!res.pass && !args.all) {
+      console.log('  stopping the ramp at the first failing step (--all to continue)');
+      break;
+    }
+  }
+  stopping = true;
+  clearInterval(trim);
+  await Promise.all([stopChild(rt), stopChild(gen)]);
+  await whisper.close();
+  await kokoro.close();
+  await redis.destroy();
+  redis = undefined;
+  rmSync(String(env.AUDIO_STORAGE_DIR), { recursive: true, force: true });
+  if (profDir) console.log(`  profiles kept in ${profDir} (npx tsx scripts/bench/media-profile.ts FILE)`);
+  return { steps, idleRssMb: mb(idleRss), idleCpuPct: idle.cpuPct };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:media (node ${process.version}, ${os.cpus().length} CPUs: ${os.cpus()[0]?.model ?? '?'})`);
+  const microRes = args['no-micro'] ? {} : await micro();
+  if (!args['no-micro']) await (await sharedSileroModel().catch(() => undefined))?.release().catch(() => undefined);
+  const cap = args['no-load'] ? undefined : await capacity();
+  let pass = true;
+  let best = 0;
+  if (cap) {
+    const { steps } = cap;
+    console.log('\n  summary (loop delay = monitorEventLoopDelay minus its 10 ms sampling interval):');
+    console.log('  calls | loop p50/p99/max ms | CPU %  | µs CPU/frame | RSS MB | KB/call | marginal KB/call | sent/recv frames      | lost | others % | result');
+    for (const [i, s] of steps.entries()) {
+      // RSS growth from the previous step per added call: excludes fixed warm-up growth (JIT, heap sizing).
+      const prev = i > 0 ? steps[i - 1]! : { calls: 0, rssMb: cap.idleRssMb };
+      const marginal = ((s.rssMb - prev.rssMb) * 1024) / (s.calls - prev.calls);
+      console.log(
+        `  ${String(s.calls).padStart(5)} | ${`${f1(s.loopDelayMs.p50)}/${f1(s.loopDelayMs.p99)}/${f1(s.loopDelayMs.max)}`.padStart(19)} | ${f1(s.cpuPct).padStart(6)} | ${f1(s.cpuUsPerFrame).padStart(12)} | ${f1(s.rssMb).padStart(6)} | ${s.rssPerCallKb.toFixed(0).padStart(7)} | ${marginal.toFixed(0).padStart(16)} | ${`${s.framesSent}/${s.framesReceived}`.padStart(21)} | ${String(s.lost).padStart(4)} | ${f1(s.procCpuPct.others ?? NaN).padStart(8)} | ${s.pass ? 'PASS' : 'FAIL'}`,
+      );
+    }
+    if (steps.some((s) => (s.procCpuPct.others ?? 0) > 25)) {
+      console.log('  ⚠ "others %" = CPU used by processes this bench did not start (+ kernel): above ~25 % the machine was shared and the numbers are pessimistic; rerun on a quiet box.');
+    }
+    best = Math.max(0, ...steps.filter((s) => s.pass).map((s) => s.calls));
+    const bestStep = steps.find((s) => s.calls === best);
+    const memOk = bestStep ? bestStep.rssPerCallKb <= BAR.rssPerCallMb * 1024 : false;
+    pass = best >= BAR.targetCalls && memOk;
+    console.log(`  max calls meeting the bar (p99 ≤ ${BAR.loopP99Ms} ms, 0 lost): ${best}  (target ≥ ${BAR.targetCalls}) → ${best >= BAR.targetCalls ? 'PASS' : 'FAIL'}`);
+    console.log(`  RSS per call at ${best} calls: ${bestStep ? bestStep.rssPerCallKb.toFixed(0) : 'n/a'} KB (bar ≤ 1024 KB) → ${memOk ? 'PASS' : 'FAIL'}`);
+  }
+  const result = {
+    bench: 'media',
+    vad: VAD,
+    holdS: HOLD_S,
+    micro: microRes,
+    idleRssMb: cap ? Math.round(cap.idleRssMb) : undefined,
+    idleCpuPct: cap ? +cap.idleCpuPct.toFixed(1) : undefined,
+    steps: cap?.steps.map(({ profile, why, ...s }) => ({
+      ...s,
+      loopDelayMs: { p50: +s.loopDelayMs.p50.toFixed(2), p99: +s.loopDelayMs.p99.toFixed(2), max: +s.loopDelayMs.max.toFixed(2) },
+      cpuPct: +s.cpuPct.toFixed(1),
+      cpuUsPerFrame: +s.cpuUsPerFrame.toFixed(1),
+      eluPct: +s.eluPct.toFixed(1),
+      genCpuPct: +s.genCpuPct.toFixed(1),
+      rssMb: +s.rssMb.toFixed(1),
+      rssPerCallKb: Math.round(s.rssPerCallKb),
+      heapMb: +s.heapMb.toFixed(1),
+      genLateP99Ms: +s.genLateP99Ms.toFixed(2),
+      behindMsPerCall: +s.behindMsPerCall.toFixed(1),
+      sileroMeanBatch: s.sileroMeanBatch === undefined ? undefined : +s.sileroMeanBatch.toFixed(1),
+      sileroUsPerInference: s.sileroUsPerInference === undefined ? undefined : Math.round(s.sileroUsPerInference),
+      sileroInferPerCallPerS: s.sileroInferPerCallPerS === undefined ? undefined : +s.sileroInferPerCallPerS.toFixed(1),
+      failures: why,
+      topCosts: profile?.stages.slice(0, 10).map((b) => `${b.stage} ${b.pct.toFixed(1)}%`),
+    })),
+    maxCalls: cap ? best : undefined,
+    pass: cap ? pass : undefined,
+  };
+  console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+  process.exit(cap && !pass ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  killChildren();
+  void redis?.destroy().finally(() => process.exit(1));
+  setTimeout(() => process.exit(1), 2000).unref();
+});
