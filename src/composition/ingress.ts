@@ -7,6 +7,7 @@ import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
 import { healthRouter } from '../api/health';
 import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
+import { webrtcUnavailableRouter } from '../api/webrtc-unavailable';
 import { createBrainClient } from '../lib/brain/brain-client';
 import type { Brain } from '../lib/brain/types';
 import type { CallRecord } from '../lib/calls/call-store';
@@ -78,6 +79,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
       adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(s.queues) }),
+      webrtcUnavailableRouter(),
     ],
   });
   const server = http.createServer(app);
@@ -98,6 +100,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     pingMs: config.BRAIN_STREAM_PING_MS,
     logger,
   });
+  if (config.TRANSPORT_MODE === 'webrtc_hd') logger.warn('TRANSPORT_MODE=webrtc_hd: WebRTC HD is not available in this build; /v1/webrtc/offer answers webrtc_init_failed, PSTN works as usual');
   if (!config.BRAIN_URL) logger.warn('BRAIN_URL not set: the built-in local brain answers (quick replies, assistantContext, canned answers)');
   const restarter = new StreamRestarter(s.commands, s.stream);
   const sessions = new SessionRegistry(metrics, logger);

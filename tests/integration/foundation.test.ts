@@ -45,6 +45,12 @@ describe('runtime foundation (real Redis, real HTTP)', () => {
     expect(r.data.checks.kokoro.status).toBe('down');
   });
 
+  it('answers the WebRTC endpoints with webrtc_init_failed (transport not built yet)', async () => {
+    const r = await http.post(`${rt.url}/v1/webrtc/offer`, { offer: {}, tenant_id: 't' });
+    expect(r.status).toBe(503);
+    expect(r.data.error).toBe('webrtc_init_failed');
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const r = await http.get(`${rt.url}/no/such/route`);
     expect(r.status).toBe(404);
