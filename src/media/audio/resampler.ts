@@ -92,6 +92,7 @@ export class StreamingResampler {
 
   private halfBand(bank: HalfBandT, n: number): number {
     const { g, zeros } = bank;
+    if (zeros === 10) return this.halfBand10(g, n);
     const work = this.work;
     const out = this.out;
     for (let i = 0; i < n; i += 1) {
@@ -99,6 +100,35 @@ export class StreamingResampler {
       out[2 * i] = work[c]!;
       let acc = 0;
       for (let m = 0; m < zeros; m += 1) acc += g[m]! * (work[c + 1 + m]! + work[c - m]!);
+      out[2 * i + 1] = clamp16(acc);
+    }
+    return 2 * n;
+  }
+
+  /**
+   * halfBand() for the default HALF_BAND_ZEROS = 10 (the PCMU/PCMA 8k→16k hot path, every caller
+   * frame): the 10 coefficients in locals and the inner loop unrolled, the multiply-adds in the same
+   * order as the generic loop (bit-identical output). The resampler was ~6.5 % of the runtime's busy
+   * time at 200 calls (bench:media --profile).
+   */
+  private halfBand10(g: Float64Array, n: number): number {
+    const work = this.work;
+    const out = this.out;
+    const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!, g3 = g[3]!, g4 = g[4]!;
+    const g5 = g[5]!, g6 = g[6]!, g7 = g[7]!, g8 = g[8]!, g9 = g[9]!;
+    for (let i = 0, c = this.hist - 10; i < n; i += 1, c += 1) {
+      out[2 * i] = work[c]!;
+      let acc = 0;
+      acc += g0 * (work[c + 1]! + work[c]!);
+      acc += g1 * (work[c + 2]! + work[c - 1]!);
+      acc += g2 * (work[c + 3]! + work[c - 2]!);
+      acc += g3 * (work[c + 4]! + work[c - 3]!);
+      acc += g4 * (work[c + 5]! + work[c - 4]!);
+      acc += g5 * (work[c + 6]! + work[c - 5]!);
+      acc += g6 * (work[c + 7]! + work[c - 6]!);
+      acc += g7 * (work[c + 8]! + work[c - 7]!);
+      acc += g8 * (work[c + 9]! + work[c - 8]!);
+      acc += g9 * (work[c + 10]! + work[c - 9]!);
       out[2 * i + 1] = clamp16(acc);
     }
     return 2 * n;

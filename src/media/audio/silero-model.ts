@@ -4,10 +4,22 @@
  *
  * Why batch: onnxruntime-node runs `session.run` on the JS thread (its promise only defers the work
  * to a setImmediate), so every inference blocks the event loop. Measured on this model (1 thread):
- * ~180 µs for one 32 ms frame, ~46 µs per frame in a batch of 16, ~42 µs at 32. Frames queued by
- * all calls during one turn of the event loop go into a single [B, 576] run (B ≤ maxBatch, 32 by
- * default ≈ 1.4 ms of blocking, well under the 20 ms event-loop-delay bar). Per-call recurrent state
- * travels with each job, so calls stay independent.
+ * ~180 µs for one 32 ms frame, ~46 µs per frame in a batch of 16, ~42 µs at 32. Queued frames go
+ * into a single [B, 576] run (B ≤ maxBatch, 32 by default ≈ 1.4 ms of blocking, well under the
+ * 20 ms event-loop-delay bar). Per-call recurrent state travels with each job, so calls stay
+ * independent.
+ *
+ * When to flush (batch fill vs latency): real calls send their frames at random 20 ms phases, so
+ * the frames queued within ONE event-loop turn are few — bench:media profiles showed mean batches
+ * of ~2–6 at 200 calls, i.e. 110–250 µs per inference instead of ~40 µs. So the batcher estimates
+ * how many streams are feeding it (distinct jobs seen per 32 ms Silero frame period; each stream
+ * has at most one frame in flight and submits about once per period while it is being scored) and
+ * how many frames `maxWaitMs` would therefore collect: target = streams × maxWaitMs / 32 ms
+ * (≤ maxBatch). Once `target` jobs are queued the batch flushes on the next turn (setImmediate, as
+ * before); otherwise it flushes `maxWaitMs` (8 ms) after the first queued job at the latest. At low
+ * concurrency the target is 1 and nothing waits (single-call latency and tests unchanged). The
+ * wait adds ≤ 8 ms to VAD decisions under load: barge-in onset → clear must stay ≤ 150 ms
+ * (design.md §5) and measured ~65–85 ms before this change (bench:turn).
  *
  * Threads: intraOpNumThreads = interOpNumThreads = 1. The run happens on the JS thread anyway and a
  * 2-core box has nothing to gain from ORT spinning its own pool against the event loop.
@@ -47,7 +59,12 @@ export interface SileroModelOptions {
   maxQueue?: number;
   /** Schedules a batch flush; default setImmediate (collects everything queued in one loop turn). */
   schedule?: (fn: () => void) => void;
+  /** Longest wait for a batch to fill after the first job is queued (ms, default 8; 0 = never wait). */
+  maxWaitMs?: number;
 }
+
+/** Silero v5 frame period at 16 kHz (512 samples): each scored stream submits about once per period. */
+const FRAME_PERIOD_MS = 32;
 
 export interface SileroModelStats {
   runs: number;
@@ -56,6 +73,8 @@ export interface SileroModelStats {
   queueFull: number;
   /** Total wall time inside `session.run` (µs). */
   runMicros: number;
+  /** Runs started by the maxWaitMs timer (the batch did not reach its target in time). */
+  timerFlushes: number;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -65,7 +84,7 @@ export function defaultSileroModelPath(): string {
 }
 
 export class SileroModel implements SileroInference {
-  readonly stats: SileroModelStats = { runs: 0, frames: 0, failedRuns: 0, queueFull: 0, runMicros: 0 };
+  readonly stats: SileroModelStats = { runs: 0, frames: 0, failedRuns: 0, queueFull: 0, runMicros: 0, timerFlushes: 0 };
   /** The most recent run failure (for the owner to log/alert on; this module does not log). */
   lastError: unknown;
   private readonly maxBatch: number;
@@ -80,6 +99,14 @@ export class SileroModel implements SileroInference {
   private readonly tensors = new Map<number, { input: Tensor; state: Tensor }>();
   private readonly sr: Tensor;
   private readonly schedule: (fn: () => void) => void;
+  private readonly maxWaitMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  /** Distinct jobs (streams) seen in the current and the previous FRAME_PERIOD_MS window. */
+  private seen = new Set<SileroJob>();
+  private seenBefore = new Set<SileroJob>();
+  private windowStart = 0;
+  /** When the oldest queued job was queued (the wait is bounded from there). */
+  private oldestAt = 0;
 
   private constructor(
     private readonly ort: Ort,
@@ -92,6 +119,7 @@ export class SileroModel implements SileroInference {
     this.stateBuf = new Float32Array(this.maxBatch * SILERO_STATE);
     this.sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
     this.schedule = opts.schedule ?? ((fn) => setImmediate(fn));
+    this.maxWaitMs = Math.max(0, opts.maxWaitMs ?? 8);
   }
 
   /** Loads the model; failure → AppError `vad_model_unavailable` (callers fall back to EnergyVad). */
@@ -124,23 +152,67 @@ export class SileroModel implements SileroInference {
     }
     this.queue[(this.qHead + this.qLen) % this.queue.length] = job;
     this.qLen += 1;
+    if (this.maxWaitMs > 0) this.countStream(job);
     this.kick();
     return true;
   }
 
+  private countStream(job: SileroJob): void {
+    const now = performance.now();
+    if (this.qLen === 1) this.oldestAt = now;
+    const elapsed = now - this.windowStart;
+    if (elapsed >= FRAME_PERIOD_MS) {
+      const older = this.seenBefore;
+      older.clear();
+      this.seenBefore = this.seen;
+      this.seen = older;
+      // A whole silent period in between: the previous window says nothing about now either.
+      if (elapsed >= 2 * FRAME_PERIOD_MS) this.seenBefore.clear();
+      this.windowStart = now;
+    }
+    this.seen.add(job);
+  }
+
+  /** Jobs worth waiting for: the streams feeding the model × the share of a frame period we may wait. */
+  private target(): number {
+    if (this.maxWaitMs === 0) return 1;
+    const streams = Math.max(this.seen.size, this.seenBefore.size);
+    return Math.min(this.maxBatch, Math.max(1, Math.floor((streams * this.maxWaitMs) / FRAME_PERIOD_MS)));
+  }
+
   async release(): Promise<void> {
+    this.clearTimer();
     await this.session.release();
   }
 
   private kick(): void {
     if (this.scheduled || this.running || this.qLen === 0) return;
+    if (this.qLen < this.target()) {
+      // Wait for more streams' frames, but never longer than maxWaitMs after the first queued one.
+      this.timer ??= setTimeout(this.onTimer, Math.max(0, this.maxWaitMs - (performance.now() - this.oldestAt)));
+      return;
+    }
+    this.clearTimer();
     this.scheduled = true;
     this.schedule(this.flush);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.scheduled || this.running || this.qLen === 0) return;
+    this.stats.timerFlushes += 1;
+    this.flush();
+  };
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private readonly flush = (): void => {
     this.scheduled = false;
     if (this.running || this.qLen === 0) return;
+    this.clearTimer();
     const b = Math.min(this.qLen, this.maxBatch);
     const batch: SileroJob[] = [];
     for (let i = 0; i < b; i += 1) {
@@ -154,6 +226,8 @@ export class SileroModel implements SileroInference {
       this.stateBuf.set(job.state.subarray(128), (b + i) * 128);
     }
     this.qLen -= b;
+    // Leftovers (more than maxBatch were queued) go in the next run without a further wait.
+    if (this.qLen > 0) this.oldestAt = -Infinity;
     const t = this.tensorsFor(b);
     this.running = true;
     const started = performance.now();
