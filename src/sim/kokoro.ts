@@ -31,6 +31,8 @@ export interface KokoroServerOptions {
   port?: number;
   /** Keep at most this many recorded requests (oldest dropped first; default unbounded). */
   maxRecorded?: number;
+  /** Answer a repeated request (same text, rate, speed, format) from memory (stand-in use under load). */
+  cacheResponses?: boolean;
 }
 
 export interface RecordedRequest {
@@ -98,6 +100,7 @@ export async function startKokoroServer(opts: KokoroServerOptions = {}): Promise
   const requests: RecordedRequest[] = [];
   const failures: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const responseCache = new Map<string, { headers: http.OutgoingHttpHeaders; body: Buffer }>();
 
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -120,6 +123,9 @@ export async function startKokoroServer(opts: KokoroServerOptions = {}): Promise
     if (failure !== undefined) return json(res, failure, { error: `injected failure ${failure}` });
     const parsed = validate(shape, body, serverRate, respondWith);
     if (!parsed.ok) return json(res, 400, { error: parsed.error });
+    const cacheKey = `${parsed.rate}|${parsed.speed}|${parsed.pcm}|${parsed.text}`;
+    const hit = responseCache.get(cacheKey);
+    if (hit) return res.writeHead(200, hit.headers).end(hit.body);
     let samples: Int16Array;
     if (opts.synthesize) {
       try {
@@ -138,9 +144,12 @@ export async function startKokoroServer(opts: KokoroServerOptions = {}): Promise
       samples.forEach((s, i) => pcm.writeInt16LE(s, i * 2));
       const headers: http.OutgoingHttpHeaders = { 'content-type': declare ? `audio/pcm;rate=${parsed.rate}` : 'audio/pcm' };
       if (declare) headers['x-sample-rate'] = String(parsed.rate);
+      if (opts.cacheResponses) responseCache.set(cacheKey, { headers, body: pcm });
       return res.writeHead(200, headers).end(pcm);
     }
-    res.writeHead(200, { 'content-type': 'audio/wav' }).end(buildWav(samples, parsed.rate));
+    const wav = buildWav(samples, parsed.rate);
+    if (opts.cacheResponses) responseCache.set(cacheKey, { headers: { 'content-type': 'audio/wav' }, body: wav });
+    res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav);
   };
 
   const server = http.createServer((req, res) => {

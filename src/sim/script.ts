@@ -38,6 +38,9 @@ export const BOOKING_REPLY =
   'Sure, I can help with that. Next Tuesday I have openings at ten in the morning and at two in the afternoon. Which would you prefer?';
 export const CONFIRM_REPLY = "Perfect, you're booked for next Tuesday at two in the afternoon. See you then, goodbye!";
 
+/** Everything the scripted agent says (the TTS stand-in can synthesize it ahead of time). */
+export const SCRIPTED_AGENT_LINES: readonly string[] = [DEMO_GREETING, BOOKING_REPLY, CONFIRM_REPLY, DEMO_HOURS_REPLY];
+
 /** The scripted brain stand-in: a reply for whatever the caller said (keywords, else an honest fallback). */
 export function scriptedReply(transcript: string): string {
   const said = ` ${normalizeForMatch(transcript)} `;

@@ -226,9 +226,10 @@ export class SimCall extends EventEmitter {
     return this.sim.endCall(this, 'caller');
   }
 
-  /** A DTMF digit on the media stream (the runtime may also get it as call.dtmf.received). */
-  dtmf(digit: string): void {
-    this.media?.dtmf(digit);
+  /** A DTMF digit: on the media stream, as a `call.dtmf.received` webhook, or both (as Telnyx may do). */
+  dtmf(digit: string, via: 'media' | 'webhook' | 'both' = 'media'): void {
+    if (via !== 'webhook') this.media?.dtmf(digit);
+    if (via !== 'media') void this.sim.webhook(this, 'call.dtmf.received', { digit });
   }
 
   /** @internal */

@@ -8,7 +8,7 @@
  */
 import { startBrainServer, type BrainServer } from './brain';
 import { startKokoroServer, type KokoroServer } from './kokoro';
-import { scriptedReply } from './script';
+import { SCRIPTED_AGENT_LINES, scriptedReply } from './script';
 import { createUtteranceMatcher, espeakAvailable, espeakSynthesize, loadBundledSpeech, type UtteranceMatch } from './speech';
 import { startWhisperServer, type WhisperServer } from './whisper';
 
@@ -27,6 +27,8 @@ export interface StandInsOptions {
   ports?: { whisper?: number; kokoro?: number; brain?: number };
   /** Keep at most this many recorded requests per server and STT answers (default 200; brain replies are all kept). */
   maxRecorded?: number;
+  /** Synthesize the scripted agent lines (greeting, replies, by sentence) before answering anything. */
+  prewarm?: boolean;
 }
 
 export interface SttAnswerRecord {
@@ -83,7 +85,18 @@ export async function startStandIns(opts: StandInsOptions = {}): Promise<StandIn
       return m?.text ?? '';
     },
   });
-  const kokoro = await startKokoroServer({ host: opts.host, port: opts.ports?.kokoro, maxRecorded, toneMsPerChar: opts.toneMsPerChar, ...(useEspeak ? { synthesize } : {}) });
+  if (useEspeak && opts.prewarm) {
+    const sentences = SCRIPTED_AGENT_LINES.flatMap((l) => l.match(/[^.!?]+[.!?]+/g)?.map((x) => x.trim()) ?? [l]);
+    await Promise.all([...SCRIPTED_AGENT_LINES, ...sentences].map((t) => synthesize(t, 1).catch(() => undefined)));
+  }
+  const kokoro = await startKokoroServer({
+    host: opts.host,
+    port: opts.ports?.kokoro,
+    maxRecorded,
+    toneMsPerChar: opts.toneMsPerChar,
+    cacheResponses: true,
+    ...(useEspeak ? { synthesize } : {}),
+  });
   const brain = await startBrainServer({
     mode: 'sse',
     host: opts.host,
