@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen } from './listen';
+import { listen, closeServer } from './listen';
 
 export type BrainServerMode = 'sse' | 'json' | 'sse_not_event_stream' | 'down';
 
@@ -170,12 +170,6 @@ export async function startBrainServer(opts: BrainServerOptions): Promise<BrainS
     setMode(m) {
       mode = m;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server, timers),
   };
 }

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from './listen';
 
 export interface RecordedCommand {
   callControlId: string;
@@ -224,11 +225,8 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
       ended.clear();
     },
     async close() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
       listeners.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server, timers);
     },
   };
   return api;

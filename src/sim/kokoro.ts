@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildWav } from '../media/audio/wav';
 import { resample } from './audio';
-import { listen } from './listen';
+import { listen, closeServer } from './listen';
 
 export interface KokoroServerOptions {
   sampleRate?: number;
@@ -183,12 +183,6 @@ export async function startKokoroServer(opts: KokoroServerOptions = {}): Promise
     setLatency(ms) {
       latencyMs = ms;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server, timers),
   };
 }

@@ -11,3 +11,11 @@ export function listen(server: http.Server, host = '127.0.0.1', port = 0): Promi
     });
   });
 }
+
+/** Stops a stand-in server: cancels its pending reply timers, drops open connections, then closes. */
+export function closeServer(server: http.Server, timers: Set<NodeJS.Timeout>): Promise<void> {
+  for (const t of timers) clearTimeout(t);
+  timers.clear();
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseWav, type ParsedWav } from '../media/audio/wav';
-import { listen } from './listen';
+import { listen, closeServer } from './listen';
 
 export type SttAnswer = string | { status?: number; body: unknown; contentType?: string };
 
@@ -256,12 +256,6 @@ export async function startWhisperServer(opts: WhisperServerOptions = {}): Promi
     up() {
       isDown = false;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server, timers),
   };
 }
