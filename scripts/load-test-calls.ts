@@ -514,6 +514,10 @@ async function main(): Promise<void> {
       `not sent in time by this generator ${sum((r) => r.framesSkipped)}`,
   );
   console.log(
+    `  VAD            frames inferred ${d('vad_frames_total', { outcome: 'inferred' })}, gated ${d('vad_frames_total', { outcome: 'gated' })}, ` +
+      `dropped unscored (overload) ${d('vad_frames_total', { outcome: 'dropped' })} (/metrics vad_frames_total, counted as streams end)`,
+  );
+  console.log(
     `  agent audio    ${(sum((r) => r.agentAudioMs) / 1000).toFixed(0)} s received; marks received ${sum((r) => r.marksReceived)}, echoed once played ${sum((r) => r.marksEchoed)}`,
   );
   if (o.speech) {

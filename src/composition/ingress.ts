@@ -88,8 +88,8 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
-  const vadFactory = await createVadFactory({ mode: config.VAD_MODE });
-  if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD unavailable: using the energy VAD');
+  const vadFactory = await createVadFactory({ mode: config.VAD_MODE, logger });
+  if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD degraded');
   if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
   const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, logger });
   const brain: Brain = createBrainClient({
@@ -191,6 +191,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       whisper.close();
       brain.close();
       sub.disconnect();
+      await vadFactory.close();
     },
   };
 }

@@ -119,6 +119,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'],
       registers: r,
     }),
+    vadFrames: new Counter({
+      name: 'vad_frames_total',
+      help: 'VAD frames by outcome (inferred by the model, gated as silence, dropped unscored under overload), counted when a stream ends',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
     ttsSegments: new Counter({
       name: 'tts_segments_total',
       help: 'Reply segments by outcome (synthesized, cache_hit, failed)',

@@ -107,6 +107,8 @@ export class SileroModel implements SileroInference {
   private windowStart = 0;
   /** When the oldest queued job was queued (the wait is bounded from there). */
   private oldestAt = 0;
+  private stopped = false;
+  private onIdle: (() => void) | undefined;
 
   private constructor(
     private readonly ort: Ort,
@@ -146,6 +148,7 @@ export class SileroModel implements SileroInference {
   }
 
   infer(job: SileroJob): boolean {
+    if (this.stopped) return false;
     if (this.qLen === this.queue.length) {
       this.stats.queueFull += 1;
       return false;
@@ -185,7 +188,28 @@ export class SileroModel implements SileroInference {
     await this.session.release();
   }
 
+  /**
+   * Stops taking jobs, lets a run in progress finish (queued jobs are answered `null`), then
+   * releases the session. Needed before a worker thread that hosts the model ends: tearing the
+   * thread down during `session.run` aborts the whole process inside onnxruntime's native code.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    while (this.running) await new Promise<void>((r) => (this.onIdle = r));
+    const left: SileroJob[] = [];
+    while (this.qLen > 0) {
+      left.push(this.queue[this.qHead]!);
+      this.queue[this.qHead] = undefined;
+      this.qHead = (this.qHead + 1) % this.queue.length;
+      this.qLen -= 1;
+    }
+    for (const job of left) job.onResult(null);
+    await this.session.release();
+  }
+
   private kick(): void {
+    if (this.stopped) return;
     if (this.scheduled || this.running || this.qLen === 0) return;
     if (this.qLen < this.target()) {
       // Wait for more streams' frames, but never longer than maxWaitMs after the first queued one.
@@ -211,6 +235,7 @@ export class SileroModel implements SileroInference {
 
   private readonly flush = (): void => {
     this.scheduled = false;
+    if (this.stopped) return;
     if (this.running || this.qLen === 0) return;
     this.clearTimer();
     const b = Math.min(this.qLen, this.maxBatch);
@@ -260,6 +285,11 @@ export class SileroModel implements SileroInference {
 
   private finish(batch: SileroJob[], probs: Float32Array | null): void {
     this.running = false;
+    if (this.onIdle) {
+      const idle = this.onIdle;
+      this.onIdle = undefined;
+      idle();
+    }
     for (let i = 0; i < batch.length; i += 1) batch[i]!.onResult(probs ? probs[i]! : null);
     this.kick();
   }

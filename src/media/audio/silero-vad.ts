@@ -29,6 +29,11 @@ export interface SileroVadOptions {
   gateMinDbfs?: number;
   hangoverProb?: number;
   maxBacklogMs?: number;
+  /**
+   * Called each time scoring advances (a frame scored, gated or dropped) with the samples consumed
+   * so far and the probability now in force — the worker-thread host forwards these to the caller.
+   */
+  onAdvance?: (consumed: number, prob: number) => void;
 }
 
 // Module-local copies: imported bindings can compile to getter calls, too slow inside sample loops.
@@ -74,6 +79,8 @@ export class SileroVad implements Vad, SileroJob {
   private written = 0;
   private consumed = 0;
   private readonly waiters: Waiter[] = [];
+  private readonly onAdvance: ((consumed: number, prob: number) => void) | undefined;
+  private advanced = 0;
 
   constructor(
     private readonly model: SileroInference,
@@ -82,6 +89,7 @@ export class SileroVad implements Vad, SileroJob {
     this.gateMarginDb = opts.gateMarginDb ?? 6;
     this.gateMinDbfs = opts.gateMinDbfs ?? -60;
     this.hangoverProb = opts.hangoverProb ?? 0.2;
+    this.onAdvance = opts.onAdvance;
     const frames = Math.max(2, Math.ceil((opts.maxBacklogMs ?? 2000) / FRAME_MS));
     this.backlog = new Int16RingBuffer(frames * SILERO_FRAME);
   }
@@ -178,6 +186,10 @@ export class SileroVad implements Vad, SileroJob {
   }
 
   private settle(): void {
+    if (this.onAdvance && this.consumed !== this.advanced) {
+      this.advanced = this.consumed;
+      this.onAdvance(this.consumed, this.lastProb);
+    }
     const w = this.waiters;
     let done = 0;
     while (done < w.length && w[done]!.target <= this.consumed) {

@@ -27,6 +27,8 @@ export interface Vad {
    * end of the audio's speech, not from the detector's late verdict.
    */
   readonly endLagMs: number;
+  /** Running counters (read at the end of a stream for metrics). */
+  readonly stats: VadStats;
   /**
    * Feeds mono PCM16 at 16 kHz (any length; normally one 20 ms frame). Every complete frame is scored
    * in order. Returns the speech probability (0..1) of the most recent complete frame — or the previous
@@ -35,6 +37,8 @@ export interface Vad {
   push(pcm16k: Int16Array): number | Promise<number>;
   /** Forgets all per-call history (noise floor, recurrent state, buffered samples). */
   reset(): void;
+  /** The call is over: release what the detector holds outside this object (worker-side state). */
+  dispose?(): void;
 }
 
 /** Counters a detector exposes for metrics and the benchmark. */

@@ -236,7 +236,16 @@ export class SpeechPipeline implements InboundAudioSink {
     if (this.closed) return;
     this.closed = true;
     for (const ac of this.inFlight) ac.abort();
-    this.d.vad.reset();
+    const v = this.d.vad.stats;
+    const m = this.d.metrics.vadFrames;
+    m.inc({ outcome: 'inferred' }, v.inferred);
+    m.inc({ outcome: 'gated' }, v.gated);
+    m.inc({ outcome: 'dropped' }, v.dropped);
+    if (v.dropped > 0) {
+      this.d.logger.warn({ callControlId: this.d.callControlId, ...v }, 'VAD fell behind: frames dropped unscored');
+    }
+    if (this.d.vad.dispose) this.d.vad.dispose();
+    else this.d.vad.reset();
     void this.d.dumper.close(this.d.callControlId);
   }
 }

@@ -1,0 +1,9 @@
+'use strict';
+// Plain-JS entry of the Silero VAD worker thread. In a build it loads the compiled worker next to
+// it; when the runtime runs from TypeScript sources (tsx, jest) it registers tsx in this thread
+// first, since loaders are per thread.
+const { workerData } = require('node:worker_threads');
+
+const entry = workerData.entry;
+if (entry.endsWith('.ts') && !require.extensions['.ts']) require('tsx/cjs/api').register();
+require(entry);
