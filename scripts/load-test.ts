@@ -10,10 +10,10 @@
  *
  * Usage: npm run load-test -- [--url URL] [--concurrency 10] [--duration 30] [--rps N]
  *          [--private-key <base64 raw 32-byte seed | PKCS8 PEM file>] [--scheme auto|ed25519|hmac]
- *          [--to +15551234567] [--from +15550001111] [--timeout 10000]
+ *          [--to +15551234567] [--from +15550001111] [--timeout 10000] [--json FILE]
  */
 import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
@@ -343,6 +343,7 @@ Sends signed Telnyx webhooks (call.initiated, then call.hangup for the same call
                          to exercise tenant lookup and capacity caps)
   --from <number>        caller number (default +15550001111)
   --timeout <ms>         per-request timeout (default 10000)
+  --json <file>          also write the result (the LOAD_TEST_RESULT object) to <file>
 
 Exit code 0 when at most 10 % of requests failed (a 401 is a failure), 1 otherwise, 2 on bad usage.`;
 
@@ -387,6 +388,7 @@ export function formatReport(r: LoadTestResult): string {
 async function main(argv: string[]): Promise<number> {
   dotenv.config({ quiet: true });
   let opts: LoadTestOptions;
+  let jsonFile: string | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
@@ -402,6 +404,7 @@ async function main(argv: string[]): Promise<number> {
         to: { type: 'string' },
         from: { type: 'string' },
         timeout: { type: 'string' },
+        json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -434,6 +437,7 @@ async function main(argv: string[]): Promise<number> {
       timeoutMs: positive('timeout', values.timeout, 10_000, true)!,
       onProgress: (line) => console.error(line),
     };
+    jsonFile = values.json;
   } catch (err) {
     const usage = err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     if (!usage) throw err;
@@ -454,6 +458,7 @@ async function main(argv: string[]): Promise<number> {
   const result = await runLoadTest(opts);
   console.log(formatReport(result));
   console.log(`LOAD_TEST_RESULT ${JSON.stringify(result)}`);
+  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   return result.pass ? 0 : 1;
 }
 

@@ -13,7 +13,7 @@ import { StreamingResampler } from '../../src/media/audio/resampler';
 import { SileroModel } from '../../src/media/audio/silero-model';
 import { SileroVad } from '../../src/media/audio/silero-vad';
 import { concat, mix, pinkNoise, silence, speechLike, whiteNoise } from '../../tests/support/audio-signals';
-import { parseArgs } from './stats';
+import { parseArgs } from '../lib/stats';
 
 const HARD_STOP_MS = 30_000;
 setTimeout(() => {

@@ -18,7 +18,7 @@ import { startFakeTelnyxApi, type FakeTelnyxApi } from '../../tests/fakes/fake-t
 import { makeEvent, newCallControlId, signedWebhook } from '../../tests/support/telnyx-signing';
 import { speechFixture } from '../../tests/support/speech-fixture';
 import { mix, whiteNoise } from '../../tests/support/audio-signals';
-import { summarize } from './stats';
+import { summarize } from '../lib/stats';
 
 type Msg =
   | { cmd: 'init'; runtimeUrl: string; privateKeyPem: string; did: string; extraSilenceMs: number; noiseDbfs: number; setupConcurrency: number; floor: boolean }

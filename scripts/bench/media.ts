@@ -27,10 +27,11 @@
  *   --all      keep ramping after a failing step (default: stop at the first failure)
  *   --profile  CPU-profile the runtime during every hold (inspector; adds overhead) and print the
  *              top costs; profiles are kept in the OS temp dir.
+ *   --json FILE  also write the BENCH_RESULT object (steps, maxCalls, pass) to FILE
  * Loopback only; stops by itself (hard stop at --max-seconds); kills only the processes it started.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedSileroModel } from '../../src/media/audio/silero-model';
@@ -45,7 +46,7 @@ import { testEnv } from '../../tests/support/test-config';
 import { tenantDoc } from '../../tests/support/call-harness';
 import { codecBenchmarks, frontEndBenchmarks, loadSilero, sessionBenchmark, type MicroResult } from './media-micro';
 import { printProfile, summarizeProfile, type ProfileSummary } from './media-profile';
-import { parseArgs } from './stats';
+import { parseArgs } from '../lib/stats';
 
 const args = parseArgs(process.argv.slice(2));
 const STEPS = (args.steps ?? '100,200,300,500,600,800').split(',').map(Number).filter((n) => n > 0);
@@ -504,6 +505,7 @@ async function main(): Promise<void> {
     pass: cap ? pass : undefined,
   };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+  if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   process.exit(cap && !pass ? 1 : 0);
 }
 

@@ -3,10 +3,12 @@
  * setups/s). Boots a private redis-server, the runtime (in this process, real HTTP on loopback),
  * and the fake Telnyx Call Control API; sends signed `call.initiated` webhooks at a fixed rate and
  * measures until the fake API has received the `answer` command. Every call is hung up afterwards
- * so capacity never fills. Usage: npm run bench:setup -- [--rate 20] [--duration 30]
+ * so capacity never fills. Usage: npm run bench:setup -- [--rate 20] [--duration 30] [--json FILE]
+ *   --json FILE  also write the BENCH_RESULT numbers (plus rate, duration, ack latency) to FILE
  */
+import { writeFileSync } from 'node:fs';
 import { startRedisServer } from '../../tests/support/redis-server';
-import { parseArgs, summarize, fmt } from './stats';
+import { parseArgs, summarize, fmt } from '../lib/stats';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -60,6 +62,10 @@ async function main(): Promise<void> {
   const pass = s.p95 <= 25 && failures === 0;
   console.log(`bar p95 ≤ 25 ms: ${pass ? 'PASS' : 'FAIL'}`);
   console.log(`BENCH_RESULT ${JSON.stringify({ bench: 'setup', p50: s.p50, p95: s.p95, p99: s.p99, failures, pass })}`);
+  if (args.json) {
+    const result = { bench: 'setup', rate, durationSec, n: s.n, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, ack: { p50: a.p50, p95: a.p95, p99: a.p99, max: a.max }, failures, pass };
+    writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  }
   await h.close();
   await redis.destroy();
   process.exit(pass ? 0 : 1);

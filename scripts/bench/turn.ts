@@ -18,11 +18,12 @@
  * per-call path prefix, so fake requests are attributed to calls.
  *
  * Usage: npm run bench:turn -- [--calls 3] [--turns 4] [--barges 4] [--silence 700]
- *        [--vad silero|energy] [--kokoro-rate 24000] [--cpu-prof DIR] [--verbose]
+ *        [--vad silero|energy] [--kokoro-rate 24000] [--cpu-prof DIR] [--verbose] [--json FILE]
+ *   --json FILE  also write the BENCH_RESULT object (turn and barge-in latency, pass) to FILE
  * Bounded: hard deadline 170 s (the runtime process has its own); exits by itself.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startRedisServer, type RedisServerHandle } from '../../tests/support/redis-server';
@@ -30,7 +31,7 @@ import type { FakeMediaClient } from '../../tests/fakes/fake-media-client';
 import os from 'node:os';
 import type { StageEvent } from './turn-runtime';
 import { startInstantKokoro } from './instant-kokoro';
-import { fmt, parseArgs, summarize } from './stats';
+import { fmt, parseArgs, summarize } from '../lib/stats';
 
 const hr = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -600,17 +601,17 @@ async function main(): Promise<void> {
     if (failures.length) console.log(`\nfailures (${failures.length}):\n  ${failures.slice(0, 10).join('\n  ')}`);
     if (d.warnings.length) console.log(`\nruntime warnings (${d.warnings.length}, first 5):\n  ${d.warnings.slice(0, 5).join('\n  ')}`);
     const r2 = (x: number) => Math.round(x * 100) / 100;
-    console.log(
-      `BENCH_RESULT ${JSON.stringify({
-        bench: 'turn',
-        vad: d.vadFellBack ? 'energy(fallback)' : booted.vadMode,
-        calls: CALLS,
-        turn: { n: s.n, p50: r2(s.p50), p95: r2(s.p95), p99: r2(s.p99), max: r2(s.max), pass: pass1 },
-        bargeIn: { n: b.n, p50: r2(b.p50), p95: r2(b.p95), max: r2(b.max), pass: pass2 },
-        failures: failures.length,
-        pass: pass1 && pass2 && failures.length === 0,
-      })}`,
-    );
+    const result = {
+      bench: 'turn',
+      vad: d.vadFellBack ? 'energy(fallback)' : booted.vadMode,
+      calls: CALLS,
+      turn: { n: s.n, p50: r2(s.p50), p95: r2(s.p95), p99: r2(s.p99), max: r2(s.max), pass: pass1 },
+      bargeIn: { n: b.n, p50: r2(b.p50), p95: r2(b.p95), max: r2(b.max), pass: pass2 },
+      failures: failures.length,
+      pass: pass1 && pass2 && failures.length === 0,
+    };
+    console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   }
 }
 
