@@ -20,7 +20,6 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import type { BusMessage } from '../../src/lib/call-bus';
-import { sharedSileroModel } from '../../src/media/audio/silero-model';
 import { startRuntime, type Runtime } from '../../src/runtime';
 
 type Msg =
@@ -58,7 +57,7 @@ const logSink = new Writable({
       try {
         const o = JSON.parse(line) as Record<string, unknown>;
         if (o.msg === 'turn') turnLogs.push(o);
-        if (typeof o.msg === 'string' && o.msg.includes('Silero VAD unavailable')) vadFellBack = true;
+        if (o.msg === 'Silero VAD degraded' && String(o.reason).includes('energy VAD')) vadFellBack = true;
         if (o.level === 'warn' || o.level === 'error' || o.level === 'fatal') {
           if (warnings.length < 50) warnings.push(line.slice(0, 400));
         }
@@ -180,7 +179,9 @@ process.on('message', (m: Msg) => {
       }
       case 'dump': {
         let silero: Record<string, number> | undefined;
-        if (rt?.config.VAD_MODE === 'silero' && !vadFellBack) silero = { ...(await sharedSileroModel()).stats } as unknown as Record<string, number>;
+        const vadFrames = rt ? await rt.metrics.registry.getSingleMetric('vad_frames_total')?.get() : undefined;
+        // Counted as streams end (vad_frames_total): the calls of this run have ended by the dump.
+        if (vadFrames) silero = Object.fromEntries(vadFrames.values.map((v) => [String(v.labels.outcome), v.value]));
         const metrics = rt ? await rt.metrics.registry.getSingleMetricAsString('turn_latency_seconds') : '';
         send({
           type: 'dump',

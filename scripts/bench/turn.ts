@@ -503,7 +503,7 @@ async function main(): Promise<void> {
     console.log(`\nload average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs; other processes on the box skew every number)`);
     console.log(`wall ${wall.toFixed(1)} s; runtime event-loop delay p50 ${fmt(d.eld.p50)} p99 ${fmt(d.eld.p99)} max ${fmt(d.eld.max)}`);
     console.log(`bench process (callers + fakes) event-loop delay p99 ${fmt(parentEld.percentile(99) / 1e6)} max ${fmt(parentEld.max / 1e6)} (its timestamps are only as good as this)`);
-    console.log(`VAD: ${booted.vadMode}${d.vadFellBack ? ' (fell back to energy!)' : ''}${d.silero ? `  silero model stats ${JSON.stringify(d.silero)}` : ''}`);
+    console.log(`VAD: ${booted.vadMode}${d.vadFellBack ? ' (fell back to energy!)' : ''}${d.silero ? `  VAD frames (vad_frames_total) ${JSON.stringify(d.silero)}` : ''}`);
 
     console.log(`\n1. end of caller speech + STT_SILENCE_MS (${SILENCE_MS} ms) → first agent media received`);
     console.log(line('all turns', turns.map((t) => t.latencyMs)));
@@ -542,6 +542,11 @@ async function main(): Promise<void> {
       add('h. Kokoro arrives → answered (the fake)', kReq?.answeredAt !== undefined ? kReq.answeredAt - kReq.at : undefined);
       add('i. Kokoro answered → tts_ready on call bus', ready && kReq?.answeredAt !== undefined ? ready.at - kReq.answeredAt : undefined);
       add('j. tts_ready → first media sent', ready && sent ? sent.at - ready.at : undefined);
+      if (!ttsAdd) {
+        // Stream mode: segments are synthesized in the runtime process (no queue, no bus).
+        add('e\'. brain arrives → Kokoro request arrives (first token, segmenting)', bArr !== undefined && kArr !== undefined ? kArr - bArr : undefined);
+        add('i\'. Kokoro answered → first media sent (decode, resample, encode)', kReq?.answeredAt !== undefined && sent ? sent.at - kReq.answeredAt : undefined);
+      }
       add('k. media sent → received by caller', sent ? t.firstMediaAt - sent.at : undefined);
       // Finer: the TTS segment's own Redis and file operations (turn-runtime.ts op tracing).
       if (ttsAdd && ready && kReq?.answeredAt !== undefined) {

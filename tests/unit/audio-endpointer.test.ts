@@ -155,4 +155,77 @@ describe('Endpointer', () => {
     expect((err as AppError).code).toBe('invalid_endpointer_config');
     expect((err as AppError).message).toMatch(/silenceMs.*maxUtteranceMs/);
   });
+
+  describe('end of speech under a lagging VAD (vadEndLagMs)', () => {
+    /** Frames of [durationMs, amplitude, prob]; samples are a ±amplitude square wave. */
+    const play = (cfg: EndpointerConfig, parts: [number, number, number][]) => {
+      const ep = new Endpointer(cfg);
+      const out: { atMs: number; e: EndpointerEvent }[] = [];
+      let ms = 0;
+      for (const [dur, amp, prob] of parts) {
+        for (let t = 0; t < dur; t += 20) {
+          const f = new Int16Array(FRAME);
+          for (let i = 0; i < FRAME; i += 1) f[i] = i % 2 === 0 ? amp : -amp;
+          ms += 20;
+          for (const e of ep.push(f, prob)) out.push({ atMs: ms, e });
+        }
+      }
+      return out;
+    };
+    const LAGGED: EndpointerConfig = { ...BASE, silenceMs: 600, vadEndLagMs: 64 };
+
+    it('times the wait from where the audio went quiet, not from the VAD verdict', () => {
+      // Speech ends at 1800 ms; the VAD keeps saying speech for 80 ms of near-silence.
+      const out = play(LAGGED, [
+        [1000, 0, 0],
+        [800, 8000, 0.9],
+        [80, 3, 0.9],
+        [1200, 3, 0],
+      ]);
+      const finals = out.filter((o) => o.e.type === 'final');
+      expect(finals).toHaveLength(1);
+      expect(finals[0]!.e).toMatchObject({ endedAtMs: 1800 });
+      // 600 ms after the end of speech, not 600 ms after the VAD's verdict at 1880.
+      expect(finals[0]!.atMs).toBe(2400);
+    });
+
+    it('falls back to the VAD lag when the level never drops (noise right up to the verdict)', () => {
+      const out = play(LAGGED, [
+        [1000, 0, 0],
+        [800, 8000, 0.9],
+        [80, 8000, 0.9],
+        [1200, 8000, 0],
+      ]);
+      const finals = out.filter((o) => o.e.type === 'final');
+      expect(finals).toHaveLength(1);
+      // Verdict at 1880 (first silent frame ends at 1900); backdated by 64 ms → end ≈ 1816.
+      const f = finals[0]!.e as Extract<EndpointerEvent, { type: 'final' }>;
+      expect(f.endedAtMs).toBeCloseTo(1816, 0);
+      expect(finals[0]!.atMs).toBe(2420);
+    });
+
+    it('never backdates further than twice the lag (a soft talker is not cut off)', () => {
+      // 200 ms of quiet "speech" before the verdict: more than 2 × 64 ms, so only the lag is undone.
+      const out = play(LAGGED, [
+        [1000, 0, 0],
+        [800, 8000, 0.9],
+        [200, 3, 0.9],
+        [1200, 3, 0],
+      ]);
+      const f = out.find((o) => o.e.type === 'final')!.e as Extract<EndpointerEvent, { type: 'final' }>;
+      expect(f.endedAtMs).toBeCloseTo(2000 - 64, 0);
+    });
+
+    it('without a VAD lag (energy VAD) the wait starts at the verdict, as before', () => {
+      const out = play({ ...BASE, silenceMs: 600 }, [
+        [1000, 0, 0],
+        [800, 8000, 0.9],
+        [80, 3, 0.9],
+        [1200, 3, 0],
+      ]);
+      const finals = out.filter((o) => o.e.type === 'final');
+      expect(finals[0]!.e).toMatchObject({ endedAtMs: 1880 });
+      expect(finals[0]!.atMs).toBe(2480);
+    });
+  });
 });

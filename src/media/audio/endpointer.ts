@@ -15,6 +15,15 @@
  * The trimmed tail seeds the next pre-roll, so no audio is duplicated or lost between utterances.
  * `speechMs` counts frames judged speech (pauses inside the utterance excluded).
  *
+ * End of speech (when the silenceMs wait starts): a VAD reports speech for a while after the audio's
+ * speech has stopped (its look-behind, `vadEndLagMs`: ~64 ms for Silero, 0 for the energy VAD), and
+ * that lag varies by ±30 ms with the sound of the last word. So when the VAD's first silent frame
+ * comes, the wait is backdated to the measured end of speech: the end of the last 2.5 ms block whose level
+ * was within `quietDb` (30 dB) of the utterance's loudest 20 ms frame and above −60 dBFS, when that lies
+ * within 2 × vadEndLagMs before the VAD's verdict (a quiet tail the VAD still called speech); else
+ * (noise keeps the level up, or no lag to undo) by vadEndLagMs. The final's `endedAtMs` is that
+ * same estimate, so turn latencies are measured from the end of the caller's speech.
+ *
  * Memory: the utterance buffer is 2 bytes × 16 × maxUtteranceMs (30 s → 960 KB, allocated zeroed and
  * only resident once touched); size it with the per-call memory bar in mind.
  */
@@ -24,8 +33,12 @@ import { Int16RingBuffer } from './ring-buffer';
 export interface EndpointerConfig {
   /** STT_PRE_ROLL_MS. */
   preRollMs: number;
-  /** STT_SILENCE_MS: continuous non-speech that ends an utterance. */
+  /** STT_SILENCE_MS: continuous non-speech that ends an utterance (from the end of speech). */
   silenceMs: number;
+  /** How long the VAD keeps reporting speech after the audio's speech ends (Vad.endLagMs; default 0). */
+  vadEndLagMs?: number;
+  /** Level below the utterance's peak (dB) that counts as the end of speech (default 30). */
+  quietDb?: number;
   /** STT_CHUNK_MS: cadence of partial snapshots. */
   chunkMs: number;
   /** STT_PARTIAL_MIN_MS: speech needed before the first partial. */
@@ -67,11 +80,21 @@ type State =
       speechSamples: number;
       silenceSamples: number;
       lastSpeechEnd: number;
+      /** Clock at the end of the last frame loud enough to be speech (level-based end of speech). */
+      loudEnd: number;
+      /** Loudest frame of the utterance so far (dBFS). */
+      peakDb: number;
       sinceLastPartial: number;
       partials: number;
     };
 
 const NO_EVENTS: readonly EndpointerEvent[] = Object.freeze([]);
+/** Frames quieter than this are never speech, whatever the utterance's peak. */
+const MIN_SPEECH_DBFS = -60;
+
+const FULL_SCALE_SQ = 32768 * 32768;
+/** 2.5 ms at 16 kHz: the resolution of the level-based end of speech. */
+const LEVEL_BLOCK = 40;
 
 export class Endpointer {
   private readonly rate: number;
@@ -84,6 +107,8 @@ export class Endpointer {
   private readonly keepTrailing: number;
   private readonly onsetThreshold: number;
   private readonly offsetThreshold: number;
+  private readonly vadLag: number;
+  private readonly quietDb: number;
   private readonly ring: Int16RingBuffer;
   private readonly utterance: Int16Array;
   private len = 0;
@@ -114,6 +139,8 @@ export class Endpointer {
     this.minSpeech = s(cfg.minSpeechMs ?? 120);
     this.onsetRun = s(onsetMs);
     this.keepTrailing = s(cfg.keepTrailingMs ?? 200);
+    this.vadLag = s(Math.max(0, cfg.vadEndLagMs ?? 0));
+    this.quietDb = cfg.quietDb ?? 30;
     // Pre-roll plus the onset run plus slack for the frame that completes it (frames ≤ 60 ms).
     this.ring = new Int16RingBuffer(this.preRoll + this.onsetRun + s(60));
     this.utterance = new Int16Array(s(maxMs));
@@ -137,10 +164,17 @@ export class Endpointer {
     this.utterance.set(pcm.subarray(0, fit), this.len);
     this.len += fit;
     const isSpeech = speechProb >= this.offsetThreshold;
+    if (isSpeech) this.trackLevel(st, pcm);
     if (isSpeech) {
       st.speechSamples += pcm.length;
       st.silenceSamples = 0;
       st.lastSpeechEnd = this.clock;
+    } else if (st.silenceSamples === 0) {
+      // The VAD's first silent frame: the wait starts at the end of speech, not at this verdict.
+      const before = this.clock - pcm.length;
+      const quietTail = before - st.loudEnd;
+      const backdate = quietTail > 0 && quietTail <= 2 * this.vadLag ? quietTail : this.vadLag;
+      st.silenceSamples = Math.min(backdate, before - st.startedAt) + pcm.length;
     } else {
       st.silenceSamples += pcm.length;
     }
@@ -153,6 +187,33 @@ export class Endpointer {
       return [{ type: 'partial', audio: this.utterance.slice(0, this.len), speechMs: this.ms(st.speechSamples) }];
     }
     return NO_EVENTS;
+  }
+
+  /**
+   * Level-based end of speech, at 2.5 ms resolution: the utterance's loudest frame so far, and the
+   * end of the last 2.5 ms block of this frame within quietDb of it (and above −60 dBFS).
+   */
+  private trackLevel(st: Extract<State, { kind: 'speech' }>, pcm: Int16Array): void {
+    const n = pcm.length;
+    if (n === 0) return;
+    let total = 0;
+    let lastLoud = -1;
+    const threshold = Math.max(MIN_SPEECH_DBFS, st.peakDb - this.quietDb);
+    // Energy a block must reach: mean square ≥ 10^(threshold/10) × full scale².
+    const blockMin = Math.pow(10, threshold / 10) * FULL_SCALE_SQ * LEVEL_BLOCK;
+    for (let b = 0; b < n; b += LEVEL_BLOCK) {
+      const end = Math.min(n, b + LEVEL_BLOCK);
+      let sum = 0;
+      for (let i = b; i < end; i += 1) {
+        const v = pcm[i]!;
+        sum += v * v;
+      }
+      total += sum;
+      if (sum >= blockMin * ((end - b) / LEVEL_BLOCK)) lastLoud = end;
+    }
+    const level = 10 * Math.log10(total / n / FULL_SCALE_SQ);
+    if (level > st.peakDb) st.peakDb = level;
+    if (lastLoud >= 0) st.loudEnd = this.clock - n + lastLoud;
   }
 
   /** Drops any utterance in progress and the pre-roll (barge-in handled elsewhere, teardown). The clock keeps running. */
@@ -174,6 +235,8 @@ export class Endpointer {
       speechSamples: st.run,
       silenceSamples: 0,
       lastSpeechEnd: this.clock,
+      loudEnd: this.clock,
+      peakDb: -Infinity,
       sinceLastPartial: 0,
       partials: 0,
     });
@@ -193,7 +256,9 @@ export class Endpointer {
     const startedAtMs = this.ms(st.startedAt);
     const speechMs = this.ms(st.speechSamples);
     if (!audio) return { type: 'discarded', speechMs, startedAtMs };
-    return { type: 'final', audio, speechMs, startedAtMs, endedAtMs: this.ms(st.lastSpeechEnd), reason };
+    // End of speech: before the silence run (backdated, see above), or the last speech frame at the cap.
+    const endedAt = reason === 'silence' ? this.clock - rest.length - st.silenceSamples : st.lastSpeechEnd;
+    return { type: 'final', audio, speechMs, startedAtMs, endedAtMs: this.ms(endedAt), reason };
   }
 
   /** The one place the state changes. */

@@ -96,7 +96,8 @@ export function createSessionFactory(d: SessionFactoryDeps) {
             endpointer: new Endpointer({
               preRollMs: c.STT_PRE_ROLL_MS,
               // Timed from the end of the caller's speech, not from the detector's late verdict.
-              silenceMs: Math.max(20, c.STT_SILENCE_MS - vad.endLagMs),
+              silenceMs: c.STT_SILENCE_MS,
+              vadEndLagMs: vad.endLagMs,
               chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
               partialMinMs: c.STT_PARTIAL_MIN_MS,
               maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
