@@ -1,6 +1,6 @@
 import { errorMessage, isRetryable } from '../lib/errors';
 import type { Metrics } from '../lib/metrics';
-import type { SttLimiter } from '../lib/stt/stt-limiter';
+import type { Limiter } from '../lib/limiter';
 import { synthesizeSegment, type SynthesizeDeps } from '../jobs/tts/synthesize';
 import type { SegmentVoiceSettings } from '../jobs/tts/segment-requester';
 import type { SegmentSynth } from '../media/conversation/conversation';
@@ -18,7 +18,7 @@ export function directSegmentSynth(opts: {
   callControlId: string;
   tts: SegmentVoiceSettings;
   synth: SynthesizeDeps;
-  limiter: SttLimiter;
+  limiter: Limiter;
   metrics: Metrics;
   deliver(callId: string, turnId: number, index: number, result: Delivery): void;
 }): SegmentSynth {

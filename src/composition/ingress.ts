@@ -21,7 +21,7 @@ import { ttsSettingsFor } from '../jobs/calls/prompt-speaker';
 import { EventIngest } from '../jobs/events/event-ingest';
 import { segmentRequester } from '../jobs/tts/segment-requester';
 import { createKokoroClient } from '../lib/tts/kokoro-client';
-import { createSttLimiter } from '../lib/stt/stt-limiter';
+import { createLimiter } from '../lib/limiter';
 import { directSegmentSynth } from './direct-segment-synth';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
@@ -114,7 +114,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     logger,
   };
   // Bounds this process's concurrent Kokoro requests (stream mode synthesizes here, not in workers).
-  const ttsLimiter = createSttLimiter({ maxConcurrent: TTS_MAX_CONCURRENT, maxQueue: TTS_MAX_CONCURRENT * 8 });
+  const ttsLimiter = createLimiter({ kind: 'tts', maxConcurrent: TTS_MAX_CONCURRENT, maxQueue: TTS_MAX_CONCURRENT * 8 });
   const conversations = new CallConversations({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,

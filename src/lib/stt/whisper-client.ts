@@ -13,7 +13,7 @@
  * ONE retry after `retryDelayMs` on network errors, timeouts and 5xx (never on 4xx or an unreadable
  * answer); keep-alive agents; at most `maxConcurrent` requests in flight per client (make one
  * client per process), excess requests wait in a FIFO of `maxQueue` (default 4 × maxConcurrent) for at
- * most `queueTimeoutMs` (default timeoutMs), else a retryable `stt_overloaded` (see stt-limiter.ts).
+ * most `queueTimeoutMs` (default timeoutMs), else a retryable `stt_overloaded` (see src/lib/limiter.ts).
  * Errors: AppError `stt_failed` (retryable when the server or network may recover),
  * `stt_aborted` when the caller's signal fires (barge-in, hangup) — the HTTP request is cancelled.
  */
@@ -24,7 +24,7 @@ import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { buildWav } from '../../media/audio/wav';
 import { buildMultipart } from './multipart';
-import { abortedError, createSttLimiter } from './stt-limiter';
+import { abortedError as limiterAborted, createLimiter } from '../limiter';
 
 /** The TCP keep-alive initial delay axios (1.x http adapter) sets on each request socket. */
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
@@ -168,7 +168,7 @@ interface Classified {
 }
 
 function classify(err: unknown, url: string, timeoutMs: number, signal?: AbortSignal): Classified {
-  if (signal?.aborted) return { error: abortedError(err), retry: false };
+  if (signal?.aborted) return { error: limiterAborted('stt', err), retry: false };
   if (err instanceof AppError) return { error: err, retry: false };
   const host = safeOrigin(url);
   if (err instanceof AxiosError) {
@@ -193,10 +193,10 @@ function classify(err: unknown, url: string, timeoutMs: number, signal?: AbortSi
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortedError(signal.reason));
+    if (signal?.aborted) return reject(limiterAborted('stt', signal.reason));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortedError(signal?.reason));
+      reject(limiterAborted('stt', signal?.reason));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -209,7 +209,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function createWhisperClient(opts: WhisperClientOptions): WhisperClient {
   if (!(opts.timeoutMs > 0)) throw new Error('timeoutMs must be > 0');
   const retryDelayMs = opts.retryDelayMs ?? 100;
-  const limiter = createSttLimiter({
+  const limiter = createLimiter({
+    kind: 'stt',
     maxConcurrent: opts.maxConcurrent,
     maxQueue: opts.maxQueue ?? 4 * opts.maxConcurrent,
     queueTimeoutMs: opts.queueTimeoutMs ?? opts.timeoutMs,
@@ -244,7 +245,7 @@ export function createWhisperClient(opts: WhisperClientOptions): WhisperClient {
   return {
     async transcribe(req) {
       const started = performance.now();
-      if (req.signal?.aborted) throw abortedError(req.signal.reason);
+      if (req.signal?.aborted) throw limiterAborted('stt', req.signal.reason);
       if (req.pcm16k.length === 0) throw new AppError('stt_failed', 'nothing to transcribe: no audio', { status: 400 });
       let built: SttHttpRequest;
       try {

@@ -1,5 +1,5 @@
 import { AppError } from '../../src/lib/errors';
-import { createSttLimiter } from '../../src/lib/stt/stt-limiter';
+import { createLimiter } from '../../src/lib/limiter';
 
 function deferred() {
   let resolve!: () => void;
@@ -17,9 +17,9 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
   throw new Error('expected a rejection');
 }
 
-describe('STT limiter', () => {
+describe('speech service limiter', () => {
   it('runs at most maxConcurrent tasks, FIFO for the rest', async () => {
-    const lim = createSttLimiter({ maxConcurrent: 2, maxQueue: 10 });
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 2, maxQueue: 10 });
     const gates = Array.from({ length: 5 }, deferred);
     const started: number[] = [];
     const runs = gates.map((g, i) => lim.run(async () => (started.push(i), await g.promise, i)));
@@ -39,7 +39,7 @@ describe('STT limiter', () => {
   });
 
   it('rejects fast with retryable stt_overloaded when the queue is full', async () => {
-    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 1 });
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 1 });
     const gate = deferred();
     const a = lim.run(() => gate.promise);
     const b = lim.run(async () => 'b');
@@ -51,7 +51,7 @@ describe('STT limiter', () => {
   });
 
   it('times out a queued task with stt_overloaded', async () => {
-    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20 });
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20 });
     const gate = deferred();
     const a = lim.run(() => gate.promise);
     const err = await rejection(lim.run(async () => 'late'));
@@ -63,7 +63,7 @@ describe('STT limiter', () => {
   });
 
   it('removes an aborted waiter and releases slots when tasks throw', async () => {
-    const lim = createSttLimiter({ maxConcurrent: 1, maxQueue: 5 });
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 5 });
     const gate = deferred();
     const a = lim.run(() => gate.promise);
     const ac = new AbortController();
@@ -80,7 +80,21 @@ describe('STT limiter', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createSttLimiter({ maxConcurrent: 0, maxQueue: 1 })).toThrow();
-    expect(() => createSttLimiter({ maxConcurrent: 1, maxQueue: -1 })).toThrow();
+    expect(() => createLimiter({ kind: 'stt', maxConcurrent: 0, maxQueue: 1 })).toThrow();
+    expect(() => createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: -1 })).toThrow();
+  });
+
+  it('names its errors after the service it guards (TTS limiter: tts_overloaded, tts_aborted)', async () => {
+    const lim = createLimiter({ kind: 'tts', maxConcurrent: 1, maxQueue: 0 });
+    const gate = deferred();
+    const a = lim.run(() => gate.promise);
+    const err = await rejection(lim.run(async () => 'c'));
+    expect(err).toMatchObject({ code: 'tts_overloaded', retryable: true, status: 503 });
+    expect(err.message).toMatch(/^TTS overloaded/);
+    const ac = new AbortController();
+    ac.abort();
+    expect((await rejection(lim.run(async () => 1, ac.signal))).code).toBe('tts_aborted');
+    gate.resolve();
+    await a;
   });
 });

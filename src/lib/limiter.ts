@@ -1,24 +1,29 @@
 /**
- * Per-process bound on in-flight STT requests. A Whisper server transcribes a handful of clips at a
- * time; sending it every caller's utterance at once only makes all of them late. So:
+ * Per-process bound on in-flight requests to a speech service (`kind`: Whisper STT or Kokoro TTS).
+ * Such a server works on a handful of requests at a time; sending it every call's work at once only
+ * makes all of it late. So:
  * - at most `maxConcurrent` tasks run at once;
- * - excess tasks wait in a FIFO of at most `maxQueue` entries (the client defaults it to
- *   4 × maxConcurrent), each for at most `queueTimeoutMs`;
+ * - excess tasks wait in a FIFO of at most `maxQueue` entries, each for at most `queueTimeoutMs`;
  * - when the FIFO is full, or a task waited too long, it is rejected at once with a retryable
- *   AppError `stt_overloaded` (HTTP 503) so the turn can apologise instead of hanging;
- * - a waiting task whose caller aborts (barge-in, hangup) leaves the queue with `stt_aborted`.
- * One limiter per process (the STT client owns it); it is not shared across instances.
+ *   AppError `<kind>_overloaded` (HTTP 503) so the turn can apologise instead of hanging;
+ * - a waiting task whose caller aborts (barge-in, hangup) leaves the queue with `<kind>_aborted`.
+ * One limiter per process and service (the STT client owns its own; stream-mode TTS has one); it is
+ * not shared across instances.
  */
-import { AppError } from '../errors';
+import { AppError } from './errors';
 
-export interface SttLimiterOptions {
+export type LimitedService = 'stt' | 'tts';
+
+export interface LimiterOptions {
+  /** Names the errors (`stt_overloaded`, `tts_aborted` …) and their messages. */
+  kind: LimitedService;
   maxConcurrent: number;
   maxQueue: number;
   /** Longest a task may wait for a slot; unbounded when omitted. */
   queueTimeoutMs?: number;
 }
 
-export interface SttLimiter {
+export interface Limiter {
   /** Runs `task` once a slot is free; the slot is held until its promise settles. */
   run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   readonly active: number;
@@ -29,13 +34,14 @@ interface Waiter {
   grant(): void;
 }
 
-export const abortedError = (cause?: unknown) =>
-  new AppError('stt_aborted', 'STT request aborted by the caller', { status: 499, cause });
+export const abortedError = (kind: LimitedService, cause?: unknown) =>
+  new AppError(`${kind}_aborted`, `${kind.toUpperCase()} request aborted by the caller`, { status: 499, cause });
 
-const overloaded = (message: string, details: Record<string, unknown>) =>
-  new AppError('stt_overloaded', message, { status: 503, retryable: true, details });
+const overloaded = (kind: LimitedService, message: string, details: Record<string, unknown>) =>
+  new AppError(`${kind}_overloaded`, `${kind.toUpperCase()} overloaded: ${message}`, { status: 503, retryable: true, details });
 
-export function createSttLimiter(opts: SttLimiterOptions): SttLimiter {
+export function createLimiter(opts: LimiterOptions): Limiter {
+  const kind = opts.kind;
   if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new Error('maxConcurrent must be an integer ≥ 1');
   if (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0) throw new Error('maxQueue must be an integer ≥ 0');
   let active = 0;
@@ -49,14 +55,14 @@ export function createSttLimiter(opts: SttLimiterOptions): SttLimiter {
   };
 
   const acquire = (signal?: AbortSignal): Promise<void> => {
-    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+    if (signal?.aborted) return Promise.reject(abortedError(kind, signal.reason));
     if (active < opts.maxConcurrent && queue.length === 0) {
       active += 1;
       return Promise.resolve();
     }
     if (queue.length >= opts.maxQueue) {
       return Promise.reject(
-        overloaded(`STT overloaded: ${active} in flight, ${queue.length} waiting`, { active, queued: queue.length }),
+        overloaded(kind, `${active} in flight, ${queue.length} waiting`, { active, queued: queue.length }),
       );
     }
     return new Promise<void>((resolve, reject) => {
@@ -67,7 +73,7 @@ export function createSttLimiter(opts: SttLimiterOptions): SttLimiter {
         cleanup();
         reject(err);
       };
-      const onAbort = () => leave(abortedError(signal?.reason));
+      const onAbort = () => leave(abortedError(kind, signal?.reason));
       const cleanup = () => {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -82,7 +88,7 @@ export function createSttLimiter(opts: SttLimiterOptions): SttLimiter {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.queueTimeoutMs !== undefined) {
         const ms = opts.queueTimeoutMs;
-        timer = setTimeout(() => leave(overloaded(`STT overloaded: waited ${ms} ms for a slot`, { waitedMs: ms })), ms);
+        timer = setTimeout(() => leave(overloaded(kind, `waited ${ms} ms for a slot`, { waitedMs: ms })), ms);
       }
     });
   };
