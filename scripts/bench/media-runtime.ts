@@ -16,7 +16,6 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime';
-import { sharedSileroModel } from '../../src/media/audio/silero-model';
 import type { CallInputListener } from '../../src/media/session/call-input';
 
 type Msg =
@@ -112,13 +111,13 @@ async function sttCounts(): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * Silero's batch statistics live in the runtime's VAD worker thread (src/media/audio/silero-remote.ts),
+ * not in this thread; loading a model here just to read them would only add RSS. Per-step inference
+ * counts are therefore not reported; the CPU figures include the worker thread.
+ */
 async function silero(): Promise<Record<string, number> | undefined> {
-  if (rt?.config.VAD_MODE !== 'silero') return undefined;
-  try {
-    return { ...(await sharedSileroModel()).stats };
-  } catch {
-    return undefined;
-  }
+  return undefined;
 }
 
 process.on('message', (m: Msg) => {
