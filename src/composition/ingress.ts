@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { adminRouter } from '../api/admin';
 import { createApp } from '../api/app';
@@ -7,7 +8,6 @@ import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
 import { healthRouter } from '../api/health';
 import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
-import { webrtcUnavailableRouter } from '../api/webrtc-unavailable';
 import { createBrainClient } from '../lib/brain/brain-client';
 import type { Brain } from '../lib/brain/types';
 import type { CallRecord } from '../lib/calls/call-store';
@@ -23,6 +23,7 @@ import { segmentRequester } from '../jobs/tts/segment-requester';
 import { createKokoroClient } from '../lib/tts/kokoro-client';
 import { createLimiter } from '../lib/limiter';
 import { directSegmentSynth } from './direct-segment-synth';
+import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/audio/vad-factory';
@@ -57,6 +58,8 @@ const BACKCHANNEL_MAX_MS = 450;
 export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ingress> {
   const { config, logger, metrics } = s;
   const t = config.HEALTH_CHECK_TIMEOUT_MS;
+  // Filled once the conversation parts exist (below); mounted here to keep the route order.
+  const webrtcRoutes = Router();
   const app = createApp({
     logger,
     metrics,
@@ -79,7 +82,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
       adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(s.queues) }),
-      webrtcUnavailableRouter(),
+      webrtcRoutes,
     ],
   });
   const server = http.createServer(app);
@@ -100,7 +103,6 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     pingMs: config.BRAIN_STREAM_PING_MS,
     logger,
   });
-  if (config.TRANSPORT_MODE === 'webrtc_hd') logger.warn('TRANSPORT_MODE=webrtc_hd: WebRTC HD is not available in this build; /v1/webrtc/offer answers webrtc_init_failed, PSTN works as usual');
   if (!config.BRAIN_URL) logger.warn('BRAIN_URL not set: the built-in local brain answers (quick replies, assistantContext, canned answers)');
   const restarter = new StreamRestarter(s.commands, s.stream);
   const sessions = new SessionRegistry(metrics, logger);
@@ -115,6 +117,17 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   };
   // Bounds this process's concurrent Kokoro requests (stream mode synthesizes here, not in workers).
   const ttsLimiter = createLimiter({ kind: 'tts', maxConcurrent: TTS_MAX_CONCURRENT, maxQueue: TTS_MAX_CONCURRENT * 8 });
+  const conversationSettings = {
+    greeting: config.GREETING_TEXT ?? PHRASES.defaultGreeting,
+    deadAirMs: config.DEAD_AIR_MS,
+    maxDeadAirPrompts: MAX_DEAD_AIR_PROMPTS,
+    segment: {
+      firstMinChars: config.BRAIN_STREAM_SEGMENT_MIN_CHARS,
+      nextMaxChars: config.BRAIN_STREAM_SEGMENT_NEXT_CHARS,
+      firstAudioMaxMs: config.BRAIN_STREAM_FIRST_AUDIO_MAX_MS,
+    },
+    backchannelMaxMs: BACKCHANNEL_MAX_MS,
+  };
   const conversations = new CallConversations({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
@@ -133,17 +146,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
             deliver: (callId, turnId, index, r) => conversations.deliverSegment(callId, turnId, index, r),
           })
         : segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
-    settings: {
-      greeting: config.GREETING_TEXT ?? PHRASES.defaultGreeting,
-      deadAirMs: config.DEAD_AIR_MS,
-      maxDeadAirPrompts: MAX_DEAD_AIR_PROMPTS,
-      segment: {
-        firstMinChars: config.BRAIN_STREAM_SEGMENT_MIN_CHARS,
-        nextMaxChars: config.BRAIN_STREAM_SEGMENT_NEXT_CHARS,
-        firstAudioMaxMs: config.BRAIN_STREAM_FIRST_AUDIO_MAX_MS,
-      },
-      backchannelMaxMs: BACKCHANNEL_MAX_MS,
-    },
+    settings: conversationSettings,
     metrics,
     logger,
   });
@@ -153,11 +156,12 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   // re-subscribes after every reconnect), and the server must come up meanwhile.
   s.bus.listen(sub, s.instanceId).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'call bus subscription failed'));
 
+  const dumper = createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger });
   const createSession = createSessionFactory({
     config,
     vadFactory,
     stt: whisper,
-    dumper: createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger }),
+    dumper,
     streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) },
     tenantConfig: async (call) => {
       const r = call.did ? await s.tenants.resolve(call.did) : undefined;
@@ -167,6 +171,15 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     metrics,
     logger,
   });
+  const webrtc = buildWebrtc(s, {
+    vadFactory,
+    stt: whisper,
+    dumper,
+    brain,
+    tts: { defaults: ttsDefaults, synth: synthDeps, limiter: ttsLimiter },
+    settings: conversationSettings,
+  });
+  webrtcRoutes.use(webrtc.router);
   const media = attachMediaServer(server, {
     mediaStreamToken: config.MEDIA_STREAM_TOKEN,
     calls: s.calls,
@@ -185,6 +198,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     sessions,
     conversations,
     async close() {
+      await webrtc.close();
       media.close();
       conversations.closeAll();
       sessions.closeAll(1001, 'server shutting down');

@@ -45,10 +45,11 @@ describe('runtime foundation (real Redis, real HTTP)', () => {
     expect(r.data.checks.kokoro.status).toBe('down');
   });
 
-  it('answers the WebRTC endpoints with webrtc_init_failed (transport not built yet)', async () => {
+  it('answers the WebRTC endpoints with webrtc_disabled while TRANSPORT_MODE=pstn', async () => {
     const r = await http.post(`${rt.url}/v1/webrtc/offer`, { offer: {}, tenant_id: 't' });
-    expect(r.status).toBe(503);
-    expect(r.data.error).toBe('webrtc_init_failed');
+    expect(r.status).toBe(404);
+    expect(r.data.error).toBe('webrtc_disabled');
+    expect(r.data.message).toContain('TRANSPORT_MODE=webrtc_hd');
   });
 
   it('answers unknown routes with a JSON 404', async () => {

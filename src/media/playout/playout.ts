@@ -30,9 +30,9 @@ import { buildClear, buildMark, buildMedia } from '../protocol/telnyx-media-prot
 import { PlayoutClosedError, PlayoutQueueFullError, PlayoutUsageError } from './errors';
 import { sharedPlayoutScheduler, type PlayoutClock, type TickListener } from './pacer';
 import { prepareSegment, type QueuedSegment } from './segment';
-import type { ClearResult, PlayoutEvents, PlayoutSegment, PlayoutStats, SegmentPlayback, StreamPlayoutOptions } from './types';
+import type { ClearResult, PlayoutEvents, PlayoutOutput, PlayoutSegment, PlayoutStats, SegmentPlayback, StreamPlayoutOptions } from './types';
 
-export type { ClearResult, PlayoutEvents, PlayoutSegment, PlayoutStats, SegmentPlayback, StreamPlayoutOptions } from './types';
+export type { ClearResult, PlayoutEvents, PlayoutOutput, PlayoutSegment, PlayoutStats, SegmentPlayback, StreamPlayoutOptions } from './types';
 
 /** idle: nothing unsent or unconfirmed, off the ticker. playing: on the ticker. closed: final. */
 export type PlayoutState = 'idle' | 'playing' | 'closed';
@@ -55,6 +55,7 @@ export class StreamPlayout implements TickListener {
   private readonly clock: PlayoutClock;
   private readonly encoder: Encoder;
   private readonly events: PlayoutEvents;
+  private readonly out: PlayoutOutput;
   private readonly resamplers = new Map<number, StreamingResampler>();
   /** Not fully sent, in play order; queue[0] may be partly sent. */
   private readonly queue: QueuedSegment[] = [];
@@ -82,6 +83,7 @@ export class StreamPlayout implements TickListener {
     this.frameSamples = (codecRate * this.frameMs) / 1000;
     this.framesPerMessage = this.messageMs / this.frameMs;
     const bad = (what: string) => new PlayoutUsageError(`playout: ${what}`);
+    if (!opts.output && !opts.send) throw bad('give send (the Telnyx media socket) or output');
     if (!Number.isInteger(this.frameSamples) || this.frameSamples <= 0) throw bad(`frameMs ${this.frameMs} is not whole samples at ${codecRate} Hz`);
     if (!Number.isInteger(this.framesPerMessage) || this.messageMs < MIN_MESSAGE_MS || this.messageMs > MAX_MESSAGE_MS) {
       throw bad(`messageMs ${this.messageMs} must be ${MIN_MESSAGE_MS}..${MAX_MESSAGE_MS} and a multiple of frameMs ${this.frameMs}`);
@@ -95,6 +97,7 @@ export class StreamPlayout implements TickListener {
     }
     this.clock = opts.clock ?? sharedPlayoutScheduler();
     this.events = opts.events ?? {};
+    this.out = opts.output ?? telnyxOutput(opts.send!);
   }
 
   get state(): PlayoutState {
@@ -159,7 +162,7 @@ export class StreamPlayout implements TickListener {
     if (this.current !== 'playing') return { clearSent: false, segments: [] };
     const now = this.clock.now();
     const segments = this.heard(now);
-    this.opts.send(buildClear());
+    this.out.clear();
     this.stats.clearsSent += 1;
     this.clearedMarks = new Set(this.pending.map((s) => s.id));
     this.queue.length = 0;
@@ -230,7 +233,7 @@ export class StreamPlayout implements TickListener {
         if (this.current !== 'playing' || this.queue[0] !== seg) continue; // a handler cleared or closed us
         this.queue.shift();
         this.pending.push(seg);
-        this.opts.send(buildMark(seg.id));
+        this.out.mark(seg.id);
         this.stats.marksSent += 1;
       }
     } finally {
@@ -241,9 +244,9 @@ export class StreamPlayout implements TickListener {
   private sendAudio(seg: QueuedSegment, frames: number): void {
     const n = frames * this.frameSamples;
     const off = seg.sentFrames * this.frameSamples;
-    // The encoder's output is a view into its own reused buffer; buildMedia base64s it at once.
+    // The encoder's output is a view into its own reused buffer; the output uses it at once.
     const bytes = this.encoder.encode(seg.pcm.subarray(off, off + n));
-    this.opts.send(buildMedia(bytes));
+    this.out.media(bytes);
     seg.sentFrames += frames;
     this.unsentMs -= frames * this.frameMs;
     const s = this.stats;
@@ -293,4 +296,9 @@ export class StreamPlayout implements TickListener {
     }
     return r;
   }
+}
+
+/** The Telnyx bidirectional media stream: JSON text messages over the call's socket. */
+function telnyxOutput(send: (text: string) => void): PlayoutOutput {
+  return { media: (bytes) => send(buildMedia(bytes)), mark: (name) => send(buildMark(name)), clear: () => send(buildClear()) };
 }

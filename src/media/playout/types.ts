@@ -20,9 +20,24 @@ export interface PlayoutEvents {
   idle?(): void;
 }
 
+/**
+ * Where a playout's messages go when they are not Telnyx media-stream JSON (the WebRTC transport
+ * sends RTP). The default output wraps `send` with the Telnyx protocol builders.
+ */
+export interface PlayoutOutput {
+  /** One message of encoded audio: a view into the encoder's reused buffer, valid during the call only. */
+  media(bytes: Uint8Array): void;
+  /** Everything before it is sent; the output reports it played through StreamPlayout.onMark(name). */
+  mark(name: string): void;
+  /** Barge-in: stop at once and drop whatever is still queued downstream. */
+  clear(): void;
+}
+
 export interface StreamPlayoutOptions {
-  /** The call's media socket (MediaSocket.send). */
-  send(text: string): void;
+  /** The call's media socket (MediaSocket.send): Telnyx media-stream JSON. Give this or `output`. */
+  send?(text: string): void;
+  /** Raw output instead of `send` (the WebRTC transport sends RTP). */
+  output?: PlayoutOutput;
   /** The bidirectional codec; AMR-WB has no encoder. */
   encoding: Encoding;
   /** The codec's PCM rate (nativeRate(encoding), or the L16 `stream_bidirectional_sampling_rate`). */

@@ -87,33 +87,7 @@ export function createSessionFactory(d: SessionFactoryDeps) {
         streamControl: d.streamControl,
         listener,
         hooks: { onStreamStart: () => listener.onStreamStart?.(), onMark: (n) => listener.onMark?.(n), onClosed: () => listener.onStreamClosed?.() },
-        sinkFor: (callControlId, l) => {
-          const vad = d.vadFactory.create();
-          return (pipeline = new SpeechPipeline({
-            callControlId,
-            highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
-            vad,
-            endpointer: new Endpointer({
-              preRollMs: c.STT_PRE_ROLL_MS,
-              // Timed from the end of the caller's speech, not from the detector's late verdict.
-              silenceMs: c.STT_SILENCE_MS,
-              vadEndLagMs: vad.endLagMs,
-              chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
-              partialMinMs: c.STT_PARTIAL_MIN_MS,
-              maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
-            }),
-            // stt.mode "disabled": VAD still runs (speech onset drives barge-in) but nothing is transcribed.
-            stt: tenant?.stt?.mode === 'disabled' ? NO_STT : d.stt,
-            sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,
-            language: tenant?.stt?.language,
-            deduper: new FinalDeduper(),
-            dumper: d.dumper,
-            listener: l,
-            metrics: d.metrics,
-            logger: d.logger,
-            now,
-          }));
-        },
+        sinkFor: (callControlId, l) => (pipeline = createSpeechPipeline(d, tenant, callControlId, l)),
         metrics: d.metrics,
         logger: d.logger,
         now,
@@ -122,4 +96,43 @@ export function createSessionFactory(d: SessionFactoryDeps) {
     );
     return session;
   };
+}
+
+/**
+ * The STT front end of one call (16 kHz → high-pass → VAD → endpointer → Whisper) from env defaults
+ * and the tenant's `stt` settings. Every transport builds it here: PSTN media streams above, and
+ * WebRTC HD browser calls (media/webrtc), so both hear the caller the same way.
+ */
+export function createSpeechPipeline(
+  d: Pick<SessionFactoryDeps, 'config' | 'vadFactory' | 'stt' | 'dumper' | 'metrics' | 'logger' | 'now'>,
+  tenant: TenantConfig | undefined,
+  callControlId: string,
+  listener: CallInputListener,
+): SpeechPipeline {
+  const c = d.config;
+  const vad = d.vadFactory.create();
+  return new SpeechPipeline({
+    callControlId,
+    highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
+    vad,
+    endpointer: new Endpointer({
+      preRollMs: c.STT_PRE_ROLL_MS,
+      // Timed from the end of the caller's speech, not from the detector's late verdict.
+      silenceMs: c.STT_SILENCE_MS,
+      vadEndLagMs: vad.endLagMs,
+      chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
+      partialMinMs: c.STT_PARTIAL_MIN_MS,
+      maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
+    }),
+    // stt.mode "disabled": VAD still runs (speech onset drives barge-in) but nothing is transcribed.
+    stt: tenant?.stt?.mode === 'disabled' ? NO_STT : d.stt,
+    sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,
+    language: tenant?.stt?.language,
+    deduper: new FinalDeduper(),
+    dumper: d.dumper,
+    listener,
+    metrics: d.metrics,
+    logger: d.logger,
+    now: d.now ?? Date.now,
+  });
 }

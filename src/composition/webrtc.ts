@@ -1,0 +1,115 @@
+/**
+ * Wiring of the WebRTC HD transport (TRANSPORT_MODE=webrtc_hd) from the ingress' parts: the same
+ * STT front end, brain, in-process TTS and conversation settings as phone calls in stream mode,
+ * the same tenant configs, capacity scripts and lease keeper. With TRANSPORT_MODE=pstn only the
+ * router exists (answering `webrtc_disabled`) and werift is never loaded.
+ */
+import type { Router } from 'express';
+import { webrtcRouter } from '../api/webrtc';
+import { CallHistory } from '../lib/brain/history';
+import type { Brain } from '../lib/brain/types';
+import { resolveTenantLimits } from '../lib/capacity';
+import type { SttDebugDumper } from '../lib/stt/debug-dump';
+import type { Limiter } from '../lib/limiter';
+import { parseTenantConfig } from '../lib/tenants/tenant-config';
+import { tenantKeys } from '../lib/tenants/tenant-keys';
+import { ttsSettingsFor, type TtsDefaults } from '../jobs/calls/prompt-speaker';
+import type { SynthesizeDeps } from '../jobs/tts/synthesize';
+import type { VadFactory } from '../media/audio/vad-factory';
+import { Conversation, type ConversationSettings } from '../media/conversation/conversation';
+import { createSpeechPipeline } from '../media/session/session-factory';
+import type { Transcriber } from '../media/session/speech-pipeline';
+import { WebrtcCalls, type TenantLookup } from '../media/webrtc/webrtc-calls';
+import { weriftLoader } from '../media/webrtc/werift-loader';
+import { weriftPeerFactory } from '../media/webrtc/werift-peer';
+import { directSegmentSynth } from './direct-segment-synth';
+import type { Shared } from './shared';
+
+export interface WebrtcParts {
+  vadFactory: VadFactory;
+  stt: Transcriber;
+  dumper: SttDebugDumper;
+  brain: Brain;
+  tts: { defaults: TtsDefaults; synth: SynthesizeDeps; limiter: Limiter };
+  settings: ConversationSettings;
+}
+
+export interface WebrtcTransport {
+  router: Router;
+  /** undefined with TRANSPORT_MODE=pstn. */
+  calls: WebrtcCalls | undefined;
+  close(): Promise<void>;
+}
+
+export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
+  const { config, logger, metrics } = s;
+  const calls =
+    config.TRANSPORT_MODE === 'webrtc_hd'
+      ? new WebrtcCalls({
+          loadLibrary: weriftLoader(),
+          peerFactory: (lib) => weriftPeerFactory(lib, logger),
+          tenantConfig: async (tenantId): Promise<TenantLookup> => {
+            const raw = await s.redis.get(tenantKeys(config.TENANTMAP_PREFIX).config(tenantId));
+            if (raw === null) return { kind: 'missing' };
+            const parsed = parseTenantConfig(raw, tenantId);
+            return parsed.ok ? { kind: 'ok', config: parsed.config } : { kind: 'invalid', problems: parsed.problems };
+          },
+          limitsFor: (tenantId, tenant) =>
+            resolveTenantLimits({
+              redis: s.redis,
+              tenantmapPrefix: config.TENANTMAP_PREFIX,
+              tenantId,
+              tenantCaps: tenant.caps,
+              defaults: {
+                globalMax: config.GLOBAL_CONCURRENCY_CAP,
+                tenantMax: config.TENANT_CONCURRENCY_CAP_DEFAULT,
+                tenantPerMinute: config.TENANT_CALLS_PER_MIN_CAP_DEFAULT,
+              },
+            }),
+          capacity: s.capacity,
+          leases: s.leases,
+          leaseMs: config.CAPACITY_TTL_SECONDS * 1000,
+          maxDurationMs: config.MAX_CALL_DURATION_MS,
+          media: {
+            speechFor: (sessionId, tenant, listener) =>
+              createSpeechPipeline({ config, vadFactory: p.vadFactory, stt: p.stt, dumper: p.dumper, metrics, logger }, tenant, sessionId, listener),
+            conversationFor: (c) => {
+              const conversation: Conversation = new Conversation({
+                callControlId: c.sessionId,
+                tenantId: c.tenantId,
+                tenant: c.tenant,
+                voice: c.voice,
+                brain: p.brain,
+                // Tenant tts.sampleRate (24/48 kHz) reaches the browser as is: the playout resamples to 48 kHz.
+                synth: directSegmentSynth({
+                  callControlId: c.sessionId,
+                  tts: ttsSettingsFor(p.tts.defaults, c.tenant),
+                  synth: p.tts.synth,
+                  limiter: p.tts.limiter,
+                  metrics,
+                  deliver: (_id, turnId, index, r) => ('error' in r ? conversation.onTtsFailed(turnId, index, r.error) : conversation.onTtsReady(turnId, index, r)),
+                }),
+                commands: c.commands,
+                speech: c.speech,
+                history: new CallHistory(),
+                settings: p.settings,
+                metrics,
+                logger,
+                now: Date.now,
+              });
+              return conversation;
+            },
+            audioStorageDir: config.AUDIO_STORAGE_DIR,
+            logger,
+          },
+          metrics,
+          logger,
+        })
+      : undefined;
+  if (calls) logger.info({ allowedOrigins: config.WEBRTC_ALLOWED_ORIGINS }, 'TRANSPORT_MODE=webrtc_hd: browser calls at /hd-call, PSTN as usual');
+  return {
+    router: webrtcRouter({ calls, allowedOrigins: config.WEBRTC_ALLOWED_ORIGINS }),
+    calls,
+    close: async () => calls?.closeAll(),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The agent's side of a browser call as RTP: the stream playout (media/playout) paces, resamples
+ * and encodes 20 ms Opus frames at 48 kHz on the shared drift-corrected clock; this output stamps
+ * them with RTP sequence numbers and timestamps and reports segment marks once they have played.
+ *
+ * Timing model, the same one the playout uses for Telnyx: `playEnd` is when the browser will have
+ * played everything sent. A packet starts at max(playEnd, now); when that leaves a gap (the agent
+ * was silent, or a segment came late) the RTP timestamp jumps by the gap and the packet carries
+ * the marker bit, so the browser's jitter buffer places the new talkspurt correctly instead of
+ * treating it as late audio. A mark "plays" at playEnd: its echo is a timer, not a round trip.
+ *
+ * Bounded: one timer per segment mark in flight (the playout holds at most maxAheadMs of audio).
+ */
+import type { PlayoutOutput } from '../playout/types';
+import type { RtpOut } from './peer';
+
+/** RFC 7587: the Opus RTP clock is 48 kHz, whatever the encoder's internal rate. */
+export const OPUS_RTP_RATE = 48000;
+/** One Opus packet per 20 ms, as the playout encodes them. */
+const FRAME_MS = 20;
+const TICKS_PER_MS = OPUS_RTP_RATE / 1000;
+const FRAME_TICKS = FRAME_MS * TICKS_PER_MS;
+
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface RtpAudioOutputDeps {
+  send(pkt: RtpOut): void;
+  /** Monotonic ms: the playout's own clock, so both model the same playEnd. */
+  now(): number;
+  /** The segment named by a playout mark has played (StreamPlayout.onMark). */
+  played(markName: string): void;
+  timers?: Timers;
+  /** RFC 3550 §5.1: random initial sequence number and timestamp. */
+  random?: () => number;
+}
+
+export class RtpAudioOutput implements PlayoutOutput {
+  private seq: number;
+  private timestamp: number;
+  private playEnd = -Infinity;
+  private talkspurtStart = true;
+  private readonly marks = new Set<unknown>();
+  private readonly timers: Timers;
+  packetsSent = 0;
+
+  constructor(private readonly d: RtpAudioOutputDeps) {
+    const random = d.random ?? Math.random;
+    this.seq = Math.floor(random() * 0x10000);
+    this.timestamp = Math.floor(random() * 0x100000000) >>> 0;
+    this.timers = d.timers ?? realTimers;
+  }
+
+  media(bytes: Uint8Array): void {
+    const now = this.d.now();
+    const from = Math.max(this.playEnd, now);
+    if (from > this.playEnd && this.playEnd !== -Infinity) {
+      this.timestamp = (this.timestamp + Math.round((from - this.playEnd) * TICKS_PER_MS)) >>> 0;
+      this.talkspurtStart = true;
+    }
+    // Copied: the encoder reuses its buffer, and the stack keeps the packet for retransmission.
+    this.d.send({ seq: this.seq, timestamp: this.timestamp, marker: this.talkspurtStart, payload: Buffer.from(bytes) });
+    this.packetsSent += 1;
+    this.talkspurtStart = false;
+    this.seq = (this.seq + 1) & 0xffff;
+    this.timestamp = (this.timestamp + FRAME_TICKS) >>> 0;
+    this.playEnd = from + FRAME_MS;
+  }
+
+  mark(name: string): void {
+    const handle: unknown = this.timers.set(() => {
+      this.marks.delete(handle);
+      this.d.played(name);
+    }, Math.max(0, this.playEnd - this.d.now()));
+    this.marks.add(handle);
+  }
+
+  /**
+   * Barge-in: marks of cleared audio are never reported (the playout ignores them anyway). What the
+   * browser already buffered (≤ the playout's maxAheadMs) still plays; the next packet starts a new
+   * talkspurt, its timestamp continuing after the last one sent so it never looks like a repeat.
+   */
+  clear(): void {
+    this.cancelMarks();
+    this.playEnd = Math.min(this.playEnd, this.d.now());
+    this.talkspurtStart = true;
+  }
+
+  close(): void {
+    this.cancelMarks();
+  }
+
+  private cancelMarks(): void {
+    for (const h of this.marks) this.timers.clear(h);
+    this.marks.clear();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The WebRTC HTTP layer on a real server (port 0) without a runtime: the library failing to load
+ * (`webrtc_init_failed`), TRANSPORT_MODE=pstn (`webrtc_disabled`), and an empty
+ * WEBRTC_ALLOWED_ORIGINS (no Origin check, no CORS grant).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import axios from 'axios';
+import { createApp } from '../../src/api/app';
+import { webrtcRouter, type WebrtcService } from '../../src/api/webrtc';
+import { createMetrics } from '../../src/lib/metrics';
+import { WebrtcCalls } from '../../src/media/webrtc/webrtc-calls';
+import { weriftLoader } from '../../src/media/webrtc/werift-loader';
+import { memoryLogger } from '../support/test-config';
+
+const client = axios.create({ validateStatus: () => true, timeout: 5000 });
+const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+
+async function serve(router: ReturnType<typeof webrtcRouter>): Promise<{ url: string; close(): Promise<void> }> {
+  const { logger } = memoryLogger('silent');
+  const server = http.createServer(createApp({ logger, metrics: createMetrics({ defaultMetrics: false }), routers: [router] }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe('WebRTC routes when werift cannot be loaded', () => {
+  let s: { url: string; close(): Promise<void> };
+  let loads = 0;
+  const tenantLookups: string[] = [];
+  beforeAll(async () => {
+    const { logger } = memoryLogger('silent');
+    const calls = new WebrtcCalls({
+      loadLibrary: weriftLoader(async () => {
+        loads += 1;
+        throw new Error("Cannot find module 'werift'");
+      }),
+      peerFactory: () => {
+        throw new Error('never reached');
+      },
+      tenantConfig: async (id) => {
+        tenantLookups.push(id);
+        return { kind: 'missing' };
+      },
+      limitsFor: async () => ({ globalMax: 1, tenantMax: 1, tenantPerMinute: 1 }),
+      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true },
+      leases: { add: () => undefined, remove: () => true, size: 0 },
+      leaseMs: 60_000,
+      maxDurationMs: 60_000,
+      media: { conversationFor: () => { throw new Error('never reached'); }, speechFor: () => { throw new Error('never reached'); }, audioStorageDir: '/nonexistent', logger },
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+    });
+    s = await serve(webrtcRouter({ calls, allowedOrigins: [] }));
+  });
+  afterAll(() => s.close());
+
+  it('answers 503 webrtc_init_failed (and tries the import once)', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const r = await client.post(`${s.url}/v1/webrtc/offer`, { tenant_id: 'acme', offer: { type: 'offer', sdp: SDP } });
+      expect(r.status).toBe(503);
+      expect(r.data.error).toBe('webrtc_init_failed');
+      expect(r.data.message).toContain('werift');
+    }
+    expect(loads).toBe(1);
+    expect(tenantLookups).toEqual([]);
+  });
+
+  it('still validates the request first', async () => {
+    const r = await client.post(`${s.url}/v1/webrtc/offer`, { offer: { type: 'offer', sdp: SDP } });
+    expect(r.data.error).toBe('tenant_id_required');
+  });
+});
+
+describe('WebRTC routes with TRANSPORT_MODE=pstn', () => {
+  let s: { url: string; close(): Promise<void> };
+  beforeAll(async () => {
+    s = await serve(webrtcRouter({ calls: undefined, allowedOrigins: ['http://localhost:4001'] }));
+  });
+  afterAll(() => s.close());
+
+  it.each([
+    ['post', '/v1/webrtc/offer'],
+    ['post', '/v1/webrtc/hangup'],
+    ['get', '/hd-call?tenant_id=acme'],
+    ['get', '/hd-call/hd-call.js'],
+    ['options', '/v1/webrtc/offer'],
+  ] as const)('%s %s → 404 webrtc_disabled, saying how to enable it', async (method, path) => {
+    const r = await client.request({ method, url: `${s.url}${path}`, data: method === 'post' ? {} : undefined });
+    expect(r.status).toBe(404);
+    expect(r.data.error).toBe('webrtc_disabled');
+    expect(r.data.message).toContain('TRANSPORT_MODE=webrtc_hd');
+  });
+});
+
+describe('WebRTC routes with an empty WEBRTC_ALLOWED_ORIGINS', () => {
+  let s: { url: string; close(): Promise<void> };
+  const offers: string[] = [];
+  beforeAll(async () => {
+    const calls: WebrtcService = {
+      offer: async (tenantId, sdp) => {
+        offers.push(tenantId);
+        return { sessionId: 'webrtc-00000000-0000-0000-0000-000000000001', answerSdp: sdp };
+      },
+      hangup: () => false,
+    };
+    s = await serve(webrtcRouter({ calls, allowedOrigins: [] }));
+  });
+  afterAll(() => s.close());
+
+  it('accepts any or no Origin but grants no CORS to other origins', async () => {
+    const none = await client.post(`${s.url}/v1/webrtc/offer`, { tenant_id: 'acme', offer: { type: 'offer', sdp: SDP } });
+    expect(none.status).toBe(200);
+    expect(none.data).toEqual({ session_id: 'webrtc-00000000-0000-0000-0000-000000000001', answer: { type: 'answer', sdp: SDP } });
+    const foreign = await client.post(`${s.url}/v1/webrtc/offer`, { tenant_id: 'acme', offer: SDP }, { headers: { Origin: 'https://elsewhere.test' } });
+    expect(foreign.status).toBe(200);
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    expect(offers).toEqual(['acme', 'acme']);
+    const pre = await client.options(`${s.url}/v1/webrtc/offer`, { headers: { Origin: 'https://elsewhere.test', 'Access-Control-Request-Method': 'POST' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('serves the page without frame ancestors beyond itself', async () => {
+    const r = await client.get(`${s.url}/hd-call?tenant_id=acme`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(r.headers['permissions-policy']).toBe('microphone=(self)');
+  });
+});
