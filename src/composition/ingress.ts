@@ -22,6 +22,7 @@ import { EventIngest } from '../jobs/events/event-ingest';
 import { segmentRequester } from '../jobs/tts/segment-requester';
 import { createKokoroClient } from '../lib/tts/kokoro-client';
 import { createLimiter } from '../lib/limiter';
+import { LoopLoad } from '../lib/loop-load';
 import { directSegmentSynth } from './direct-segment-synth';
 import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
@@ -53,6 +54,8 @@ const TTS_MAX_CONCURRENT = 16;
 const MAX_DEAD_AIR_PROMPTS = 2;
 /** After a barge-in, speech still going this long is a real interruption, not "mm-hm" (~400 ms). */
 const BACKCHANNEL_MAX_MS = 450;
+/** Above this event-loop utilization (last 0.5 s) partial transcripts are skipped (bench:media: 300 calls ≈ 0.94). */
+const PARTIAL_MAX_LOOP_UTILIZATION = 0.8;
 
 /** The HTTP server, the media WebSocket endpoint and the live conversations (PROCESS_ROLE all|api). */
 export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ingress> {
@@ -95,6 +98,11 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD degraded');
   if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
   const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, logger });
+  // Partial transcripts are best effort: they never take an STT slot a final could need, and they are
+  // shed while the event loop is overloaded (they were ~20 % of its busy time at 200 calls).
+  const loopLoad = new LoopLoad();
+  const partialSkipReason = (): string | undefined =>
+    whisper.queued > 0 || whisper.active >= config.STT_MAX_CONCURRENT ? 'stt_busy' : loopLoad.utilization > PARTIAL_MAX_LOOP_UTILIZATION ? 'loop_busy' : undefined;
   const brain: Brain = createBrainClient({
     baseUrl: config.BRAIN_URL,
     timeoutMs: config.BRAIN_TIMEOUT_MS,
@@ -162,6 +170,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     vadFactory,
     stt: whisper,
     dumper,
+    partialSkipReason,
     streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) },
     tenantConfig: async (call) => {
       const r = call.did ? await s.tenants.resolve(call.did) : undefined;
@@ -175,6 +184,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     vadFactory,
     stt: whisper,
     dumper,
+    partialSkipReason,
     brain,
     tts: { defaults: ttsDefaults, synth: synthDeps, limiter: ttsLimiter },
     settings: conversationSettings,
@@ -206,6 +216,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       brain.close();
       sub.disconnect();
       await vadFactory.close();
+      loopLoad.close();
     },
   };
 }

@@ -29,6 +29,8 @@ export interface WebrtcParts {
   vadFactory: VadFactory;
   stt: Transcriber;
   dumper: SttDebugDumper;
+  /** Shared with phone calls: when to skip best-effort partial transcripts. */
+  partialSkipReason?: () => string | undefined;
   brain: Brain;
   tts: { defaults: TtsDefaults; synth: SynthesizeDeps; limiter: Limiter };
   settings: ConversationSettings;
@@ -72,7 +74,12 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
           maxDurationMs: config.MAX_CALL_DURATION_MS,
           media: {
             speechFor: (sessionId, tenant, listener) =>
-              createSpeechPipeline({ config, vadFactory: p.vadFactory, stt: p.stt, dumper: p.dumper, metrics, logger }, tenant, sessionId, listener),
+              createSpeechPipeline(
+                { config, vadFactory: p.vadFactory, stt: p.stt, dumper: p.dumper, partialSkipReason: p.partialSkipReason, metrics, logger },
+                tenant,
+                sessionId,
+                listener,
+              ),
             conversationFor: (c) => {
               const conversation: Conversation = new Conversation({
                 callControlId: c.sessionId,

@@ -119,6 +119,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'],
       registers: r,
     }),
+    sttPartialsSkipped: new Counter({
+      name: 'stt_partials_skipped_total',
+      help: 'Partial transcriptions not sent (in_flight: the previous one still runs; stt_busy: no free STT slot for it; loop_busy: event loop overloaded)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
     vadFrames: new Counter({
       name: 'vad_frames_total',
       help: 'VAD frames by outcome (inferred by the model, gated as silence, dropped unscored under overload), counted when a stream ends',

@@ -16,10 +16,11 @@ import { testEnv } from '../support/test-config';
  * The seed's STT variables each change what reaches Whisper. Runs the real media session and
  * STT pipeline (energy VAD, so the test is about endpointing, not the model) on espeak speech.
  */
-async function run(env: Record<string, string>, opts: { dumpDir?: string } = {}) {
+async function run(env: Record<string, string>, opts: { dumpDir?: string; partialSkipReason?: () => string | undefined } = {}) {
   const config = loadConfig(testEnv(env));
   const sent: { pcm: Int16Array; at: number }[] = [];
   const listeners = new RecordingListeners();
+  const metrics = createMetrics({ defaultMetrics: false });
   const factory = createSessionFactory({
     config,
     vadFactory: await createVadFactory({ mode: 'energy' }),
@@ -28,7 +29,8 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string } = {})
     streamControl: { restart: async () => undefined },
     tenantConfig: async () => undefined,
     listenerFor: (call) => listeners.for(call.callControlId),
-    metrics: createMetrics({ defaultMetrics: false }),
+    partialSkipReason: opts.partialSkipReason,
+    metrics,
     logger: createLogger({ level: 'silent' }),
   });
   const call: CallRecord = { callControlId: 'stt-call', phase: 'active', startedAt: 0 };
@@ -44,7 +46,8 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string } = {})
   session.close();
   const finals = listeners.events.filter((e) => e.type === 'final');
   const partials = listeners.events.filter((e) => e.type === 'partial');
-  return { sent, finals, partials };
+  const skipped = (await metrics.sttPartialsSkipped.get()).values;
+  return { sent, finals, partials, skipped };
 }
 
 const ms = (pcm: Int16Array) => (pcm.length * 1000) / 16000;
@@ -73,6 +76,21 @@ describe('STT settings change what Whisper receives', () => {
     const dense = await run({ ...base, STT_PARTIAL_MIN_MS: '600', STT_CHUNK_MS: '500' });
     expect(sparse.sent.length).toBeGreaterThan(2); // at least one partial request per utterance
     expect(dense.sent.length).toBeGreaterThan(sparse.sent.length);
+  });
+
+  it('partials are shed while the runtime says so (STT slots busy, loop overloaded); finals never are', async () => {
+    const env = { ...base, STT_PARTIAL_MIN_MS: '600', STT_CHUNK_MS: '500' };
+    const normal = await run(env);
+    let busy = true;
+    const shed = await run(env, { partialSkipReason: () => (busy ? 'loop_busy' : undefined) });
+    expect(normal.sent.length).toBeGreaterThan(2);
+    expect(shed.sent).toHaveLength(2); // the two finals only
+    expect(shed.finals.map((f) => f.type)).toEqual(['final', 'final']);
+    const loopBusy = shed.skipped.find((v) => v.labels.reason === 'loop_busy');
+    expect(loopBusy?.value).toBeGreaterThan(0);
+    busy = false;
+    const resumed = await run(env, { partialSkipReason: () => (busy ? 'loop_busy' : undefined) });
+    expect(resumed.sent.length).toBe(normal.sent.length);
   });
 
   it('STT_HIGHPASS_ENABLED / STT_HIGHPASS_CUTOFF_HZ filter the audio sent to Whisper', async () => {

@@ -51,6 +51,8 @@ export interface SessionFactoryDeps {
     socket: MediaSocket,
     speech: { inSpeech(): boolean; playbackEnded(): void },
   ): CallInputListener & { onMark?(name: string): void; onStreamStart?(): void; onStreamClosed?(): void };
+  /** Partials are best effort: why not to send one now (see SpeechPipelineDeps), or undefined. */
+  partialSkipReason?: () => string | undefined;
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
@@ -104,7 +106,7 @@ export function createSessionFactory(d: SessionFactoryDeps) {
  * WebRTC HD browser calls (media/webrtc), so both hear the caller the same way.
  */
 export function createSpeechPipeline(
-  d: Pick<SessionFactoryDeps, 'config' | 'vadFactory' | 'stt' | 'dumper' | 'metrics' | 'logger' | 'now'>,
+  d: Pick<SessionFactoryDeps, 'config' | 'vadFactory' | 'stt' | 'dumper' | 'metrics' | 'logger' | 'now' | 'partialSkipReason'>,
   tenant: TenantConfig | undefined,
   callControlId: string,
   listener: CallInputListener,
@@ -131,6 +133,7 @@ export function createSpeechPipeline(
     deduper: new FinalDeduper(),
     dumper: d.dumper,
     listener,
+    partialSkipReason: d.partialSkipReason,
     metrics: d.metrics,
     logger: d.logger,
     now: d.now ?? Date.now,

@@ -28,6 +28,11 @@ export interface SpeechPipelineDeps {
   deduper: FinalDeduper;
   dumper: SttDebugDumper;
   listener: CallInputListener;
+  /**
+   * Partials are best effort: a reason not to send one now (no free STT slot, event loop overloaded),
+   * or undefined. Finals are never skipped.
+   */
+  partialSkipReason?: () => string | undefined;
   metrics: Metrics;
   logger: Logger;
   now(): number;
@@ -46,8 +51,9 @@ interface PendingFrame {
 /**
  * The STT front end of one call: caller PCM at the codec rate → 16 kHz → high-pass → VAD →
  * endpointer → Whisper. Emits speechStarted / partial / final / sttError to the call's listener.
- * Partials never overlap (one in flight; a newer snapshot is skipped while one runs) and are
- * cancelled when the final arrives; finals are transcribed and delivered in order.
+ * Partials never overlap (one in flight; a newer snapshot is skipped while one runs), are shed
+ * under load (`partialSkipReason`) and are cancelled when the final arrives; finals are transcribed
+ * and delivered in order.
  */
 export class SpeechPipeline implements InboundAudioSink {
   private resampler: StreamingResampler | undefined;
@@ -146,9 +152,12 @@ export class SpeechPipeline implements InboundAudioSink {
       case 'speechStart':
         this.d.listener.speechStarted(this.d.now() - (this.streamMs() - e.atMs));
         return;
-      case 'partial':
-        if (!this.partialInFlight) void this.runPartial(e.audio);
+      case 'partial': {
+        const skip = this.partialInFlight ? 'in_flight' : this.d.partialSkipReason?.();
+        if (skip) this.d.metrics.sttPartialsSkipped.inc({ reason: skip });
+        else void this.runPartial(e.audio);
         return;
+      }
       case 'final': {
         this.partialInFlight?.abort();
         const endpointAt = this.d.now();
