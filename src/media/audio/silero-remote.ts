@@ -26,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { EnergyVad } from './energy-vad';
+import { FrameWaiters } from './frame-waiters';
 import { SILERO_FRAME } from './silero-model';
 import { OP_CLOSE, OP_OPEN, OP_PCM, OP_STOP, REC_FIELDS, type WorkerInit, type WorkerReply } from './silero-wire';
 import type { Vad, VadStats } from './vad';
@@ -41,12 +42,6 @@ export interface SileroWorkerOptions extends WorkerInit {
   maxBehindMs?: number;
   /** How long the model may take to load (default 20 s). */
   startTimeoutMs?: number;
-}
-
-interface Waiter {
-  target: number;
-  promise: Promise<number>;
-  resolve: (p: number) => void;
 }
 
 function workerEntry(): string {
@@ -221,7 +216,7 @@ export class RemoteSileroVad implements Vad {
   private written = 0;
   private consumed = 0;
   private lastProb = 0;
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new FrameWaiters(SILERO_FRAME);
   private fallback: EnergyVad | undefined;
   private disposed = false;
 
@@ -235,26 +230,14 @@ export class RemoteSileroVad implements Vad {
     if (this.written - this.consumed > this.client.maxBehindSamples) this.restart();
     this.client.pushPcm(this.id, pcm16k);
     this.written += pcm16k.length;
-    const target = this.written - ((this.written - this.consumed) % SILERO_FRAME);
-    if (this.consumed >= target) return this.lastProb;
-    const last = this.waiters[this.waiters.length - 1];
-    if (last && last.target === target) return last.promise;
-    let resolve!: (p: number) => void;
-    const promise = new Promise<number>((r) => (resolve = r));
-    this.waiters.push({ target, promise, resolve });
-    return promise;
+    return this.waiters.verdict(this.written, this.consumed, this.lastProb);
   }
 
   reset(): void {
     this.fallback?.reset();
-    if (!this.client.dead && !this.disposed) {
-      this.client.closeStream(this.id);
-      this.id = this.client.open(this);
-    }
-    this.written = 0;
-    this.consumed = 0;
     this.lastProb = 0;
-    this.settleAll();
+    if (!this.client.dead && !this.disposed) this.renewStream();
+    else this.waiters.settleAll(0);
   }
 
   /** The call is over: free the worker-side stream. */
@@ -263,7 +246,7 @@ export class RemoteSileroVad implements Vad {
     this.disposed = true;
     this.client.closeStream(this.id);
     this.lastProb = 0;
-    this.settleAll();
+    this.waiters.settleAll(0);
   }
 
   /** @internal Progress from the worker. */
@@ -275,18 +258,12 @@ export class RemoteSileroVad implements Vad {
     s.frames += inferred + gated + dropped;
     this.consumed = consumed;
     this.lastProb = prob;
-    const w = this.waiters;
-    let done = 0;
-    while (done < w.length && w[done]!.target <= consumed) {
-      w[done]!.resolve(prob);
-      done += 1;
-    }
-    if (done > 0) w.splice(0, done);
+    this.waiters.settle(consumed, prob);
   }
 
   /** @internal */
   workerLost(): void {
-    this.settleAll();
+    this.waiters.settleAll(this.lastProb);
   }
 
   /** Too far behind (worker stalled): drop what is unscored and start a fresh worker-side stream. */
@@ -294,16 +271,15 @@ export class RemoteSileroVad implements Vad {
     const frames = Math.floor((this.written - this.consumed) / SILERO_FRAME);
     this.stats.dropped += frames;
     this.stats.frames += frames;
+    this.renewStream();
+  }
+
+  /** A fresh worker-side stream (counts from 0); whatever was waiting gets the probability in force. */
+  private renewStream(): void {
     this.client.closeStream(this.id);
     this.id = this.client.open(this);
     this.written = 0;
     this.consumed = 0;
-    this.settleAll();
-  }
-
-  /** Resolves every waiter with the probability in force (nothing more will come for them). */
-  private settleAll(): void {
-    const w = this.waiters.splice(0);
-    for (const x of w) x.resolve(this.lastProb);
+    this.waiters.settleAll(this.lastProb);
   }
 }

@@ -18,6 +18,7 @@
  * (2 s, 64 KB: a network burst of frames must not be dropped). It only fills when the model falls behind; then the oldest whole frames are dropped
  * unscored (counted in stats.dropped) so detection stays current instead of drifting late.
  */
+import { FrameWaiters } from './frame-waiters';
 import { Int16RingBuffer } from './ring-buffer';
 import { NoiseFloor, frameDbfs } from './noise-floor';
 import * as sileroShape from './silero-model';
@@ -48,12 +49,6 @@ const INITIAL_FLOOR_DBFS = -70;
 /** Probability above which the noise floor treats the caller as speaking (slower rise). */
 const SPEAKING_PROB = 0.5;
 
-interface Waiter {
-  target: number;
-  promise: Promise<number>;
-  resolve: (p: number) => void;
-}
-
 export class SileroVad implements Vad, SileroJob {
   readonly kind = 'silero' as const;
   readonly frameSamples = SILERO_FRAME;
@@ -78,7 +73,7 @@ export class SileroVad implements Vad, SileroJob {
   /** Samples pushed / samples taken out of the backlog (scored, gated or dropped); the latter moves in whole frames. */
   private written = 0;
   private consumed = 0;
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new FrameWaiters(SILERO_FRAME);
   private readonly onAdvance: ((consumed: number, prob: number) => void) | undefined;
   private advanced = 0;
 
@@ -109,14 +104,7 @@ export class SileroVad implements Vad, SileroJob {
     this.backlog.write(pcm);
     this.written += pcm16k.length;
     this.pump();
-    const target = this.written - ((this.written - this.consumed) % SILERO_FRAME);
-    if (this.consumed >= target) return this.lastProb;
-    const last = this.waiters[this.waiters.length - 1];
-    if (last && last.target === target) return last.promise;
-    let resolve!: (p: number) => void;
-    const promise = new Promise<number>((r) => (resolve = r));
-    this.waiters.push({ target, promise, resolve });
-    return promise;
+    return this.waiters.verdict(this.written, this.consumed, this.lastProb);
   }
 
   reset(): void {
@@ -190,12 +178,6 @@ export class SileroVad implements Vad, SileroJob {
       this.advanced = this.consumed;
       this.onAdvance(this.consumed, this.lastProb);
     }
-    const w = this.waiters;
-    let done = 0;
-    while (done < w.length && w[done]!.target <= this.consumed) {
-      w[done]!.resolve(this.lastProb);
-      done += 1;
-    }
-    if (done > 0) w.splice(0, done);
+    this.waiters.settle(this.consumed, this.lastProb);
   }
 }
