@@ -111,15 +111,6 @@ async function sttCounts(): Promise<Record<string, number>> {
   return out;
 }
 
-/**
- * Silero's batch statistics live in the runtime's VAD worker thread (src/media/audio/silero-remote.ts),
- * not in this thread; loading a model here just to read them would only add RSS. Per-step inference
- * counts are therefore not reported; the CPU figures include the worker thread.
- */
-async function silero(): Promise<Record<string, number> | undefined> {
-  return undefined;
-}
-
 process.on('message', (m: Msg) => {
   void (async () => {
     switch (m.cmd) {
@@ -180,7 +171,6 @@ process.on('message', (m: Msg) => {
           sessions: rt?.sessions?.size ?? 0,
           frames: await counters(),
           stt: await sttCounts(),
-          silero: await silero(),
           logLines,
           heard: { ...heard },
         });

@@ -183,7 +183,6 @@ interface RtSample extends AnyMsg {
   sessions: number;
   frames: Record<string, number>;
   stt: Record<string, number>;
-  silero?: { runs: number; frames: number; failedRuns: number; queueFull: number; runMicros: number };
   logLines: number;
   heard: Record<string, number>;
 }
@@ -223,10 +222,6 @@ interface StepResult {
   gapFilled: number;
   invalid: number;
   genLateP99Ms: number;
-  sileroMeanBatch?: number;
-  sileroUsPerInference?: number;
-  sileroInferPerCallPerS?: number;
-  sileroQueueFull?: number;
   sttRequests: number;
   procCpuPct: Record<string, number>;
   closed: number;
@@ -368,14 +363,6 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
     const genCpuPct = ((paused.cpu.user + paused.cpu.system - genCpu0.user - genCpu0.system) / 1000 / end.wallMs) * 100;
     const sentDuringHold = paused.sent - mark.sent;
     const recvDuringHold = decodedOf(end) - decodedOf(before);
-    const sil = end.silero && before.silero
-      ? {
-          frames: end.silero.frames - before.silero.frames,
-          runs: end.silero.runs - before.silero.runs,
-          us: end.silero.runMicros - before.silero.runMicros,
-          queueFull: end.silero.queueFull - (before.silero.queueFull ?? 0),
-        }
-      : undefined;
     const heardDelta = (k: string) => (end.heard[k] ?? 0) - (before.heard[k] ?? 0);
     const sttReq = Object.values(end.stt).reduce((a, b) => a + b, 0) - Object.values(before.stt).reduce((a, b) => a + b, 0);
     const net = (v: number) => Math.max(0, v - RESOLUTION_MS);
@@ -399,10 +386,6 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
       gapFilled: (settled.frames.gap_filled ?? 0),
       invalid: (settled.frames.invalid ?? 0) + (settled.frames.decode_failed ?? 0),
       genLateP99Ms: paused.lateMs.p99,
-      sileroMeanBatch: sil && sil.runs ? sil.frames / sil.runs : undefined,
-      sileroUsPerInference: sil && sil.frames ? sil.us / sil.frames : undefined,
-      sileroInferPerCallPerS: sil ? sil.frames / calls / (end.wallMs / 1000) : undefined,
-      sileroQueueFull: sil?.queueFull,
       sttRequests: sttReq,
       procCpuPct,
       closed: paused.closedUnexpectedly,
@@ -415,7 +398,6 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
     if (res.lost !== 0) res.why.push(`${res.lost} frames lost`);
     if (res.closed > 0) res.why.push(`${res.closed} sockets closed`);
     if (res.invalid > 0) res.why.push(`${res.invalid} invalid/undecodable frames`);
-    if (res.sileroQueueFull) res.why.push(`Silero queue full ${res.sileroQueueFull}×`);
     res.pass = res.why.length === 0;
     const genNote = res.genLateP99Ms > 20 ? ` [generator late p99 ${f1(res.genLateP99Ms)} ms: generator saturated]` : '';
     console.log(
@@ -423,7 +405,6 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
         ` | CPU ${f1(res.cpuPct)} % (ELU ${f1(res.eluPct)} %, ${f1(res.cpuUsPerFrame)} µs CPU/frame) | RSS ${f1(res.rssMb)} MB, ${res.rssPerCallKb.toFixed(0)} KB/call` +
         ` | frames sent ${res.framesSent} recv ${res.framesReceived} lost ${res.lost}, ingest behind ${f1(res.behindMsPerCall)} ms` +
         ` | gen CPU ${f1(genCpuPct)} %, late p99 ${f1(res.genLateP99Ms)} ms` +
-        (res.sileroMeanBatch !== undefined ? ` | Silero ${f1(res.sileroInferPerCallPerS ?? 0)} inf/call/s, batch ${f1(res.sileroMeanBatch)}, ${f1(res.sileroUsPerInference ?? 0)} µs/inf` : '') +
         ` | STT req ${sttReq}, finals ${CONVERSATION ? `→ conversation, agent frames back ${paused.mediaIn - mark.mediaIn}, marks ${paused.marksEchoed - mark.marksEchoed}` : heardDelta('final')} | ${res.pass ? 'PASS' : `FAIL (${res.why.join('; ')})`}${genNote}`,
     );
     console.log(`        CPU % of one core by process: ${Object.entries(procCpuPct).map(([k, v]) => `${k} ${f1(v)}`).join(', ')}${procCpuPct.others! > 25 ? '  ⚠ other load on the machine: numbers are pessimistic' : ''}`);
@@ -495,9 +476,6 @@ async function main(): Promise<void> {
       heapMb: +s.heapMb.toFixed(1),
       genLateP99Ms: +s.genLateP99Ms.toFixed(2),
       behindMsPerCall: +s.behindMsPerCall.toFixed(1),
-      sileroMeanBatch: s.sileroMeanBatch === undefined ? undefined : +s.sileroMeanBatch.toFixed(1),
-      sileroUsPerInference: s.sileroUsPerInference === undefined ? undefined : Math.round(s.sileroUsPerInference),
-      sileroInferPerCallPerS: s.sileroInferPerCallPerS === undefined ? undefined : +s.sileroInferPerCallPerS.toFixed(1),
       failures: why,
       topCosts: profile?.stages.slice(0, 10).map((b) => `${b.stage} ${b.pct.toFixed(1)}%`),
     })),
