@@ -80,7 +80,7 @@ type State =
       speechSamples: number;
       silenceSamples: number;
       lastSpeechEnd: number;
-      /** Clock at the end of the last frame loud enough to be speech (level-based end of speech). */
+      /** Clock at the end of the last 2.5 ms block loud enough to be speech (level-based end of speech). */
       loudEnd: number;
       /** Loudest frame of the utterance so far (dBFS). */
       peakDb: number;
