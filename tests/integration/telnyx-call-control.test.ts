@@ -39,6 +39,14 @@ describe('Call Control client against the fake Telnyx API', () => {
     expect(cmd!.headers['content-type']).toMatch(/^application\/json/);
   });
 
+  it('refuses an action that is not a known Call Control action, without any request (a job edited in the admin UI)', async () => {
+    for (const action of ['../../../v2/numbers', 'answer/../../x', 'delete', '']) {
+      const err = await expectCommandError(client.send('c1', action as 'answer', {}));
+      expect(err).toMatchObject({ code: 'telnyx_bad_command', retryable: false });
+    }
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('is rejected with 401 (non-retryable) when the key is wrong', async () => {
     const bad = createCallControlClient({ baseUrl: api.baseUrl, apiKey: 'wrong', timeoutMs: 1000 });
     try {

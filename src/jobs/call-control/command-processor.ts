@@ -4,7 +4,7 @@ import { errorMessage, isRetryable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { CallOrder } from '../../lib/ordering/call-order';
-import { computeBackoffMs, TelnyxCommandError, type Action, type CallControlClient } from '../../lib/telnyx/call-control-client';
+import { computeBackoffMs, isAction, TelnyxCommandError, type CallControlClient } from '../../lib/telnyx/call-control-client';
 import { COMMAND_BACKOFF_BASE_MS, COMMAND_BACKOFF_MAX_MS, COMMAND_ORDER_MAX_WAIT_MS, type CommandJobData } from './command-job';
 
 export interface CommandProcessorDeps {
@@ -36,6 +36,13 @@ export function createCommandProcessor(deps: CommandProcessorDeps) {
     const finish = async () => {
       if (seq > 0) await deps.order.complete('cmd', callControlId, seq);
     };
+    if (!isAction(action)) {
+      // Job data lives in Redis and can be edited from the admin UI: never turn it into an arbitrary API path.
+      deps.metrics.jobsProcessed.inc({ queue: 'call-control', outcome: 'invalid' });
+      deps.logger.warn({ callControlId, action: String(action).slice(0, 64) }, 'command refused: unknown action');
+      await finish();
+      throw new UnrecoverableError('unknown Call Control action');
+    }
     if (!RUN_AFTER_END.has(action) && (await deps.calls.isEnded(callControlId))) {
       await finish();
       deps.metrics.jobsProcessed.inc({ queue: 'call-control', outcome: 'skipped_call_ended' });
@@ -43,7 +50,7 @@ export function createCommandProcessor(deps: CommandProcessorDeps) {
     }
     const end = deps.metrics.callControlDuration.startTimer({ action });
     try {
-      const result = await deps.client.send(callControlId, action as Action, body);
+      const result = await deps.client.send(callControlId, action, body);
       end({ outcome: result.status });
       await finish();
       if (job.attemptsMade > 0) deps.logger.info({ callControlId, action, attempts: job.attemptsMade + 1 }, 'command succeeded after retry');

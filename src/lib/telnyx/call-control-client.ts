@@ -31,6 +31,13 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
+
+/** True for the Call Control actions this runtime sends; job data (editable in the admin UI) is checked with it. */
+export function isAction(action: unknown): action is Action {
+  return typeof action === 'string' && ACTION_SET.has(action);
+}
+
 /** Telnyx error code for "call has already ended": the command has nothing left to do. */
 export const CALL_ENDED_CODE = '90018';
 
@@ -96,7 +103,18 @@ export function createCallControlClient(opts: CallControlClientOptions): CallCon
 
   return {
     async send(callControlId, action, body = {}, sendOpts = {}) {
-      const url = `${baseUrl}/calls/${encodeURIComponent(callControlId)}/actions/${action}`;
+      // The action is a path segment of an authenticated request: only the known names, never a path a job
+      // (stored in Redis, editable in the admin UI) could smuggle in.
+      if (!isAction(action) || typeof callControlId !== 'string' || callControlId.length === 0) {
+        throw new TelnyxCommandError({
+          code: 'telnyx_bad_command',
+          message: `refused to send Call Control action ${JSON.stringify(String(action)).slice(0, 80)}: not a known action`,
+          action: String(action),
+          callControlId: String(callControlId),
+          retryable: false,
+        });
+      }
+      const url = `${baseUrl}/calls/${encodeURIComponent(callControlId)}/actions/${encodeURIComponent(action)}`;
       const t0 = performance.now();
       let res;
       try {

@@ -17,7 +17,9 @@ export type TelnyxCommandErrorCode =
   | 'telnyx_rate_limited'
   | 'telnyx_server_error'
   | 'telnyx_unauthorized'
-  | 'telnyx_rejected';
+  | 'telnyx_rejected'
+  /** Refused before sending: not a known action (e.g. a job edited in the admin UI). */
+  | 'telnyx_bad_command';
 
 export class TelnyxCommandError extends AppError {
   declare readonly code: TelnyxCommandErrorCode;
