@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import { basicAuth } from './basic-auth';
+import { mountLabel } from './metrics-route';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
@@ -13,6 +14,6 @@ export function adminRouter(opts: { user?: string; password?: string; queues: re
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(ADMIN_QUEUES_PATH);
   createBullBoard({ queues: opts.queues.map((q) => new BullMQAdapter(q)), serverAdapter });
-  router.use(ADMIN_QUEUES_PATH, basicAuth(opts), serverAdapter.getRouter());
+  router.use(ADMIN_QUEUES_PATH, mountLabel(ADMIN_QUEUES_PATH), basicAuth(opts), serverAdapter.getRouter());
   return router;
 }

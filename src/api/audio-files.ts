@@ -5,9 +5,11 @@
  * storage dir), and the files themselves carry random, unguessable names (jobs/tts/synthesize.ts).
  * No listing: the base path and anything else under it is a JSON 404.
  */
+import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { ErrorBody } from './error-handler';
+import { mountLabel } from './metrics-route';
 
 export const AUDIO_FILE_NAME = /^[A-Za-z0-9_-]{8,64}\.(wav|mp3)$/;
 
@@ -32,11 +34,29 @@ function notFound(res: Response, message = 'audio file not found'): void {
 /** Errors from sendFile that mean "no such servable file" rather than a server fault. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG']);
 
+/**
+ * True when `name` in `root` is a regular file that really lives in the storage dir: a symlink (to
+ * /etc/hostname, or to another dir) is never served, whatever wrote it there. The runtime itself only
+ * writes regular files (jobs/tts/synthesize.ts), so this refuses nothing it made.
+ */
+async function isServable(root: string, name: string): Promise<boolean> {
+  try {
+    const full = path.join(root, name);
+    const st = await lstat(full);
+    if (!st.isFile()) return false;
+    const [realFile, realRoot] = await Promise.all([realpath(full), realpath(root)]);
+    return path.dirname(realFile) === realRoot;
+  } catch {
+    return false;
+  }
+}
+
 function serveFile(storageDir: string): RequestHandler {
   const root = path.resolve(storageDir);
-  return (req: Request, res: Response, next) => {
+  return async (req: Request, res: Response, next) => {
     const name = String(req.params.name ?? '');
     if (!AUDIO_FILE_NAME.test(name)) return notFound(res);
+    if (!(await isServable(root, name))) return notFound(res);
     res.set({
       'Content-Type': CONTENT_TYPES[path.extname(name)]!,
       'Cache-Control': CACHE_CONTROL,
@@ -72,6 +92,6 @@ export function audioFilesRouter(opts: { storageDir: string; publicBaseUrl: stri
     return router;
   }
   files.use((_req, res) => notFound(res));
-  router.use(mount, files);
+  router.use(mount, mountLabel(mount), files);
   return router;
 }

@@ -26,9 +26,26 @@ export interface MediaServerDeps {
   logger: Logger;
 }
 
+/** Longest request target we look at; a stream URL with its token is ~200 characters. */
+const MAX_TARGET_LENGTH = 2048;
+
+/**
+ * The origin-form request target (`/path?query`) as a URL, or undefined when it is not one: absolute or
+ * authority forms (`http://[`, `//[`), over-long targets, or anything WHATWG URL cannot parse.
+ */
+export function parseTarget(raw: string | undefined): URL | undefined {
+  if (!raw || raw.length > MAX_TARGET_LENGTH || raw[0] !== '/' || raw.startsWith('//')) return undefined;
+  try {
+    return new URL(raw, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 function refuse(socket: Duplex, status: number, error: string, message: string): void {
   const body = JSON.stringify({ error, message });
   const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request';
+  if (socket.destroyed) return;
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
@@ -46,27 +63,45 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const m = MEDIA_PATH.exec(url.pathname);
+    // The request target is the peer's text: nothing in it may throw out of this listener (an uncaught
+    // throw here exits the process and drops every live call).
+    try {
+      onUpgrade(req, socket, head);
+    } catch (err) {
+      deps.metrics.mediaConnections.inc({ outcome: 'bad_request' });
+      deps.logger.warn({ remote: req.socket.remoteAddress, err: errorMessage(err) }, 'media upgrade refused: malformed request');
+      refuse(socket, 400, 'bad_request', 'malformed upgrade request');
+    }
+  });
+
+  function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = parseTarget(req.url);
+    if (!target) {
+      deps.metrics.mediaConnections.inc({ outcome: 'bad_request' });
+      deps.logger.warn({ remote: req.socket.remoteAddress }, 'media upgrade refused: malformed request target');
+      return refuse(socket, 400, 'bad_request', 'malformed request target');
+    }
+    const m = MEDIA_PATH.exec(target.pathname);
     if (!m) {
       deps.metrics.mediaConnections.inc({ outcome: 'bad_path' });
-      return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}`);
+      return refuse(socket, 404, 'not_found', 'no WebSocket endpoint at this path');
     }
     let callId: string;
     try {
       callId = decodeURIComponent(m[1]!);
     } catch {
+      deps.metrics.mediaConnections.inc({ outcome: 'bad_request' });
       return refuse(socket, 400, 'bad_request', 'malformed call id');
     }
     const header = req.headers['x-telnyx-streaming-auth-token'];
-    const token = url.searchParams.get('token') ?? (Array.isArray(header) ? header[0] : header);
+    const token = target.searchParams.get('token') ?? (Array.isArray(header) ? header[0] : header);
     if (!verifyMediaToken(deps.mediaStreamToken, callId, token ?? undefined)) {
       deps.metrics.mediaConnections.inc({ outcome: 'unauthorized' });
-      deps.logger.warn({ callControlId: callId, remote: req.socket.remoteAddress }, 'media stream refused: bad token');
+      deps.logger.warn({ callControlId: callId.slice(0, 128), remote: req.socket.remoteAddress }, 'media stream refused: bad token');
       return refuse(socket, 401, 'unauthorized', 'missing or invalid media stream token');
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, callId));
-  });
+  }
 
   function onConnection(ws: WebSocket, callId: string): void {
     alive.set(ws, true);
@@ -81,8 +116,17 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
         return;
       }
       const text = data.toString();
-      if (session) session.handleMessage(text);
+      if (session) deliver(session, text);
       else if (pending.length < PENDING_LIMIT) pending.push(text);
+    };
+    const deliver = (s: MediaSession, text: string) => {
+      try {
+        s.handleMessage(text);
+      } catch (err) {
+        // A frame the session could not handle is dropped; the call and the process go on.
+        deps.metrics.mediaFrames.inc({ outcome: 'invalid' });
+        deps.logger.warn({ callControlId: callId, err: errorMessage(err) }, 'media frame dropped: handler failed');
+      }
     };
     ws.on('message', onMessage);
     ws.on('close', () => {
@@ -115,7 +159,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       session = created;
       deps.registry.add(session);
       deps.metrics.mediaConnections.inc({ outcome: 'accepted' });
-      for (const t of pending.splice(0)) session.handleMessage(t);
+      for (const t of pending.splice(0)) deliver(created, t);
     };
     start().catch((err: unknown) => {
       deps.logger.error({ callControlId: callId, err: errorMessage(err) }, 'media session setup failed');

@@ -96,7 +96,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     mediaSessions: new Gauge({ name: 'media_sessions', help: 'Media WebSocket sessions open on this instance', registers: r }),
     mediaConnections: new Counter({
       name: 'media_connections_total',
-      help: 'Media WebSocket upgrade attempts by outcome (accepted, unauthorized, unknown_call, replaced, bad_path)',
+      help: 'Media WebSocket upgrade attempts by outcome (accepted, unauthorized, unknown_call, replaced, bad_path, bad_request)',
       labelNames: ['outcome'],
       registers: r,
     }),

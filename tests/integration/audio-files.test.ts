@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -48,6 +48,10 @@ describe('audio files route', () => {
     writeFileSync(path.join(storage, '.hiddenfile1.wav'), wav);
     mkdirSync(path.join(storage, 'directory1.wav'));
     writeFileSync(path.join(root, 'secret12.wav'), Buffer.from('outside the storage dir'));
+    // Links planted in the storage dir: to a file outside it, to a system file, to a file inside it.
+    symlinkSync(path.join(root, 'secret12.wav'), path.join(storage, 'linkedout1.wav'));
+    symlinkSync('/etc/hostname', path.join(storage, 'hostname1.wav'));
+    symlinkSync(path.join(storage, name), path.join(storage, 'linkedin12.wav'));
     const app = createApp({
       logger: memoryLogger('silent').logger,
       metrics: createMetrics({ defaultMetrics: false }),
@@ -133,6 +137,16 @@ describe('audio files route', () => {
       const r = await raw(port, p);
       expect({ p, status: r.status }).toEqual({ p, status: 404 });
       expect(r.body.toString()).not.toContain('outside the storage dir');
+    }
+  });
+
+  it('never follows a symlink in the storage dir, wherever it points', async () => {
+    for (const p of ['/audio/linkedout1.wav', '/audio/hostname1.wav', '/audio/linkedin12.wav']) {
+      for (const method of ['GET', 'HEAD']) {
+        const r = await raw(port, p, { method });
+        expect({ p, method, status: r.status }).toEqual({ p, method, status: 404 });
+        expect(r.body.toString()).not.toContain('outside the storage dir');
+      }
     }
   });
 
