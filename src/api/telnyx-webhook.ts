@@ -1,13 +1,20 @@
 import express, { Router, type Request, type Response } from 'express';
 import { AppError } from '../lib/errors';
+import { jsonDepthExceeds } from '../lib/json-depth';
 import type { Metrics } from '../lib/metrics';
 import type { WebhookVerifier } from '../lib/telnyx/webhook-verify';
 import type { EventIngest } from '../jobs/events/event-ingest';
 import { telnyxEnvelopeSchema } from '../jobs/events/telnyx-event';
 
 export const WEBHOOK_PATHS = ['/v1/telnyx/webhook', '/webhooks/telnyx'];
-/** Telnyx call events are a few KB; 1 MB bounds memory per request with a wide margin. */
-export const WEBHOOK_BODY_LIMIT = '1mb';
+/**
+ * Telnyx call events are 1–3 KB; 256 KB bounds memory per request with a wide margin. A declared
+ * Content-Length over it is refused (413) before a byte of the body is read; a chunked body is cut off
+ * as soon as it passes the limit.
+ */
+export const WEBHOOK_BODY_LIMIT = '256kb';
+/** Telnyx envelopes nest 3–4 levels (data.payload.…); anything deeper than this is not one. */
+export const WEBHOOK_MAX_DEPTH = 32;
 
 /**
  * Telnyx webhook ingress: verify the signature over the RAW body, validate the envelope, persist
@@ -15,13 +22,18 @@ export const WEBHOOK_BODY_LIMIT = '1mb';
  */
 export function telnyxWebhookRouter(deps: { verifier: WebhookVerifier; ingest: EventIngest; metrics: Metrics }): Router {
   const router = Router();
-  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  // inflate: false: Telnyx sends plain JSON; a compressed body (a 10 MB gzip bomb in 10 KB) is refused with 415.
+  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT, inflate: false });
   const handle = async (req: Request, res: Response) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const verdict = deps.verifier.verify(req.headers, body);
     if (!verdict.ok) {
       deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'unauthorized' });
       throw new AppError('invalid_signature', `webhook signature rejected: ${verdict.reason}`, { status: 401 });
+    }
+    if (jsonDepthExceeds(body, WEBHOOK_MAX_DEPTH)) {
+      deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'invalid_json' });
+      throw new AppError('invalid_json', `request body nests deeper than ${WEBHOOK_MAX_DEPTH} levels`, { status: 400 });
     }
     let json: unknown;
     try {
