@@ -11,10 +11,11 @@ import { webrtcRouter, type WebrtcService } from '../../src/api/webrtc';
 import { createMetrics } from '../../src/lib/metrics';
 import { WebrtcCalls } from '../../src/media/webrtc/webrtc-calls';
 import { weriftLoader } from '../../src/media/webrtc/werift-loader';
+import { CHROME_OFFER } from '../support/sdp-fixtures';
 import { memoryLogger } from '../support/test-config';
 
 const client = axios.create({ validateStatus: () => true, timeout: 5000 });
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+const SDP = CHROME_OFFER;
 
 async function serve(router: ReturnType<typeof webrtcRouter>): Promise<{ url: string; close(): Promise<void> }> {
   const { logger } = memoryLogger('silent');
@@ -42,8 +43,8 @@ describe('WebRTC routes when werift cannot be loaded', () => {
         tenantLookups.push(id);
         return { kind: 'missing' };
       },
-      limitsFor: async () => ({ globalMax: 1, tenantMax: 1, tenantPerMinute: 1 }),
-      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true },
+      defaults: { globalMax: 1, tenantMax: 1, tenantPerMinute: 1, requireJoinToken: false },
+      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true, cancel: async () => true },
       leases: { add: () => undefined, remove: () => true, size: 0 },
       leaseMs: 60_000,
       maxDurationMs: 60_000,
@@ -98,9 +99,9 @@ describe('WebRTC routes with an empty WEBRTC_ALLOWED_ORIGINS', () => {
   const offers: string[] = [];
   beforeAll(async () => {
     const calls: WebrtcService = {
-      offer: async (tenantId, sdp) => {
+      offer: async ({ tenantId, offerSdp }) => {
         offers.push(tenantId);
-        return { sessionId: 'webrtc-00000000-0000-0000-0000-000000000001', answerSdp: sdp };
+        return { sessionId: 'webrtc-00000000-0000-0000-0000-000000000001', answerSdp: offerSdp };
       },
       hangup: () => false,
     };
