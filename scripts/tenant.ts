@@ -1,5 +1,5 @@
 /**
- * npm run tenant -- add|show|list|remove|caps — manages tenants in Redis with the runtime's key layout
+ * npm run tenant -- add|show|list|remove|caps|webrtc-token — manages tenants in Redis with the runtime's key layout
  * (design.md §3): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
@@ -15,6 +15,7 @@ import { configSchema } from '../src/lib/config';
 import { normalizeE164 } from '../src/lib/tenants/e164';
 import { parseTenantConfig } from '../src/lib/tenants/tenant-config';
 import { tenantKeys } from '../src/lib/tenants/tenant-keys';
+import { JOIN_TOKEN_MAX_TTL_SEC, mintJoinToken } from '../src/lib/webrtc/join-token';
 
 const HELP = `npm run tenant -- <command> [options]
 
@@ -36,6 +37,11 @@ Commands:
   caps <tenantId> [--concurrency N|none] [--rpm N|none] [--force]
       Sets (or with "none" deletes) the cap override keys, which win over the config and env defaults.
       Refuses an unknown tenant unless --force.
+  webrtc-token <tenantId> [--origin https://shop.example.com] [--ttl SECONDS]
+      Prints a join token for the tenant's browser calls (/hd-call?tenant_id=…&join_token=…), signed
+      with the config's webrtc.joinTokenSecret; valid --ttl seconds (default and max ${JOIN_TOKEN_MAX_TTL_SEC}), bound to
+      --origin if given. Format: v1.<exp>.<nonce>.<sig>, sig = base64url(HMAC-SHA256(secret,
+      "v1\\n<tenantId>\\n<exp>\\n<nonce>\\n<origin or empty>")) — web sites mint their own the same way.
 
 Environment (or .env): REDIS_URL (required), TENANTMAP_PREFIX (default tenantmap).
 Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.`;
@@ -446,6 +452,25 @@ async function cmdCaps(ctx: Ctx, args: string[], v: Values): Promise<void> {
   console.log(`cap overrides for ${tenantId}: concurrency=${cNow ?? '-'}  rpm=${rNow ?? '-'}`);
 }
 
+async function cmdWebrtcToken(ctx: Ctx, args: string[], v: Values): Promise<void> {
+  const tenantId = checkTenantId(args[0], 'webrtc-token');
+  if (args.length > 1) throw usage(`webrtc-token: unexpected argument "${args[1]}"`);
+  const ttl = str(v, 'ttl');
+  const ttlSec = ttl === undefined ? JOIN_TOKEN_MAX_TTL_SEC : positiveInt('ttl', ttl);
+  if (ttlSec > JOIN_TOKEN_MAX_TTL_SEC) throw usage(`--ttl must be at most ${JOIN_TOKEN_MAX_TTL_SEC} seconds`);
+  const raw = await ctx.redis.get(ctx.keys.config(tenantId));
+  if (raw === null) throw new CliError(`webrtc-token: no tenant "${tenantId}" (${ctx.keys.config(tenantId)} not set)`, 1);
+  const parsed = parseTenantConfig(raw, tenantId);
+  if (!parsed.ok) throw new CliError(`webrtc-token: the config of "${tenantId}" is invalid:\n  - ${parsed.problems.join('\n  - ')}`, 1);
+  const secret = parsed.config.webrtc?.joinTokenSecret;
+  if (!secret) throw new CliError(`webrtc-token: "${tenantId}" has no webrtc.joinTokenSecret in its config`, 1);
+  try {
+    console.log(mintJoinToken({ secret, tenantId, origin: str(v, 'origin'), ttlSec }));
+  } catch (err) {
+    throw new CliError(`webrtc-token: ${(err as Error).message}`, 2);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function loadEnv(): { redisUrl: string; prefix: string } {
@@ -502,6 +527,8 @@ export async function main(argv: string[]): Promise<number> {
           'chunk-ms': { type: 'string' },
           concurrency: { type: 'string' },
           rpm: { type: 'string' },
+          origin: { type: 'string' },
+          ttl: { type: 'string' },
           force: { type: 'boolean' },
           json: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
@@ -521,10 +548,11 @@ export async function main(argv: string[]): Promise<number> {
       list: cmdList,
       remove: cmdRemove,
       caps: cmdCaps,
+      'webrtc-token': cmdWebrtcToken,
     };
-    if (!cmd) throw usage('missing command: add | show | list | remove | caps');
+    if (!cmd) throw usage('missing command: add | show | list | remove | caps | webrtc-token');
     const run = commands[cmd];
-    if (!run) throw usage(`unknown command "${cmd}": add | show | list | remove | caps`);
+    if (!run) throw usage(`unknown command "${cmd}": add | show | list | remove | caps | webrtc-token`);
     const env = loadEnv();
     const redis = await connect(env.redisUrl);
     try {

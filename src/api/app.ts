@@ -4,6 +4,7 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from '../lib/logger';
 import { redactUrl } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import { TRUST_PROXY_DEFAULT, type TrustProxy } from '../lib/trust-proxy';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { httpMetrics, metricsHandler } from './metrics-route';
 
@@ -13,6 +14,8 @@ export interface AppDeps {
   metricsToken?: string;
   /** Routers mounted in order (health, admin, webhooks, audio, ...). Built by the composition root. */
   routers: readonly Router[];
+  /** Express `trust proxy` (config TRUST_PROXY): whose X-Forwarded-For sets `req.ip`. */
+  trustProxy?: TrustProxy;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -21,7 +24,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  app.set('trust proxy', deps.trustProxy ?? TRUST_PROXY_DEFAULT);
   app.use(
     pinoHttp({
       logger: deps.logger,

@@ -10,21 +10,12 @@
  */
 import type { RequestHandler } from 'express';
 import { AppError } from '../lib/errors';
+import { normalizeOrigin } from '../lib/webrtc/origin';
+
+export { normalizeOrigin };
 
 /** Browsers cache a preflight this long (Chromium caps it at 2 h); 10 min keeps list changes quick. */
 const PREFLIGHT_MAX_AGE_SEC = 600;
-
-/** `https://Example.com:443/` → `https://example.com`; entries that are not URLs are compared as written. */
-export function normalizeOrigin(value: string): string {
-  const v = value.trim();
-  try {
-    const u = new URL(v);
-    if (u.origin !== 'null') return u.origin;
-  } catch {
-    // not a URL
-  }
-  return v.toLowerCase().replace(/\/+$/, '');
-}
 
 export class OriginPolicy {
   private readonly allowed: ReadonlySet<string>;

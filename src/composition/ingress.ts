@@ -67,6 +67,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     logger,
     metrics,
     metricsToken: config.METRICS_TOKEN,
+    trustProxy: config.TRUST_PROXY,
     routers: [
       healthRouter({
         readiness: redisCheck(s.redis),

@@ -3,6 +3,7 @@
  * every problem is reported at once so an operator fixes a bad deployment in one pass.
  */
 import { z } from 'zod';
+import { parseTrustProxy, TRUST_PROXY_DEFAULT } from './trust-proxy';
 
 const BOOL_TRUE = new Set(['true', '1', 'yes', 'on']);
 const BOOL_FALSE = new Set(['false', '0', 'no', 'off']);
@@ -167,6 +168,26 @@ export const configSchema = z.object({
   TRANSPORT_MODE: z.preprocess(blankToUndefined, z.enum(['pstn', 'webrtc_hd']).default('pstn')),
   WEBRTC_PORT: int({ min: 0, max: 65535, def: 0 }),
   WEBRTC_ALLOWED_ORIGINS: list,
+  // WebRTC admission: browser calls have their own caps (never the phone line's), a per-client-IP
+  // offer rate, and optional per-tenant join tokens (tenant config `webrtc`, which wins).
+  WEBRTC_OFFERS_PER_MIN_PER_IP: int({ min: 1, def: 10 }),
+  WEBRTC_GLOBAL_CONCURRENCY_CAP: int({ min: 1, def: 20 }),
+  WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT: int({ min: 1, def: 5 }),
+  WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT: int({ min: 1, def: 10 }),
+  WEBRTC_REQUIRE_JOIN_TOKEN: bool(false),
+  /** Whose X-Forwarded-For gives a client's address (lib/trust-proxy.ts). */
+  TRUST_PROXY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default(TRUST_PROXY_DEFAULT)
+      .transform((v, ctx) => {
+        const r = parseTrustProxy(v);
+        if (r.ok) return r.value;
+        ctx.addIssue({ code: 'custom', message: r.message });
+        return z.NEVER;
+      }),
+  ),
 
   // Redis, tenants, capacity
   REDIS_URL: url(['redis:', 'rediss:']),

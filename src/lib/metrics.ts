@@ -81,6 +81,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'],
       registers: r,
     }),
+    webrtcRefusals: new Counter({
+      name: 'webrtc_offer_refusals_total',
+      help: 'WebRTC offers refused, by reason (rate_limited, invalid_offer, peer_error, tenant_unknown, tenant_invalid, webrtc_disabled, token_missing, token_invalid, token_expired, token_secret_missing, global_concurrency, tenant_concurrency, tenant_rate, capacity_error)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    webrtcActiveCalls: new Gauge({ name: 'webrtc_active_calls', help: 'Browser (WebRTC) calls holding a browser-call lease on this instance', registers: r }),
     jobsProcessed: new Counter({
       name: 'jobs_processed_total',
       help: 'Jobs processed by queue and outcome',

@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { Capacity, webrtcCapacityPrefix } from '../../src/lib/capacity';
+import { mintJoinToken } from '../../src/lib/webrtc/join-token';
 import { buildWav } from '../../src/media/audio/wav';
 import { resample } from '../../src/sim/audio';
 import { createUtteranceMatcher, fixturePath, loadBundledSpeech } from '../../src/sim/speech';
@@ -25,6 +27,8 @@ const REPLY = 'Of course. Next Tuesday at ten is free for a cleaning.';
 /** Fake microphone: silence while the greeting plays, the first bundled caller line, then silence long enough to end the turn and hear the reply. */
 const LEAD_MS = 5000;
 const TAIL_MS = 12_000;
+/** The tenant lets only its own web site place calls: the link carries a join token. */
+const JOIN_SECRET = 'browser-hd-join-secret-0123456789';
 
 describe('/hd-call in chromium', () => {
   let h: Harness;
@@ -33,6 +37,8 @@ describe('/hd-call in chromium', () => {
   let brain: FakeBrain;
   let browser: BrowserContext;
   let dir: string;
+  let origin: string;
+  let browserCalls: Capacity;
   const speech = loadBundledSpeech();
   const match = createUtteranceMatcher(speech.utterances);
   const heard: (string | undefined)[] = [];
@@ -56,7 +62,7 @@ describe('/hd-call in chromium', () => {
     });
     brain = await startFakeBrain({ mode: 'sse', script: () => ({ tokens: REPLY.split(/(?<= )/), tokenDelayMs: 5 }) });
     const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
+    origin = `http://127.0.0.1:${port}`;
     h = await createHarness({
       PORT: String(port),
       AUDIO_PUBLIC_BASE_URL: `${origin}/audio`,
@@ -69,7 +75,12 @@ describe('/hd-call in chromium', () => {
       DEAD_AIR_MS: '30000',
     });
     rt = await h.start();
-    await h.seedTenant(TENANT, '+15558880000', tenantDoc(TENANT, '+15558880000', { greeting: GREETING, tts: { mode: 'kokoro_http', sampleRate: 24000 } }));
+    await h.seedTenant(
+      TENANT,
+      '+15558880000',
+      tenantDoc(TENANT, '+15558880000', { greeting: GREETING, tts: { mode: 'kokoro_http', sampleRate: 24000 }, webrtc: { requireJoinToken: true, joinTokenSecret: JOIN_SECRET } }),
+    );
+    browserCalls = new Capacity({ redis: h.redis, prefix: webrtcCapacityPrefix(h.env.CAP_PREFIX!) });
     // A fresh profile per run (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM,
@@ -105,7 +116,8 @@ describe('/hd-call in chromium', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${rt.url}/hd-call?tenant_id=${TENANT}`);
+    const token = mintJoinToken({ secret: JOIN_SECRET, tenantId: TENANT, origin });
+    await page.goto(`${rt.url}/hd-call?tenant_id=${TENANT}&join_token=${encodeURIComponent(token)}`);
     await page.waitForSelector('#start:not([disabled])');
     expect(await page.textContent('#tenant')).toBe(TENANT);
     await page.click('#start');
@@ -114,7 +126,9 @@ describe('/hd-call in chromium', () => {
     await page.locator('#status[data-state="agent_speaking"]').waitFor({ timeout: 15_000 });
     // One line per spoken segment (sentence).
     await page.locator('#transcript li.agent', { hasText: 'Hi, this is the HD line.' }).waitFor({ timeout: 10_000 });
-    expect((await rt.capacity.usage(TENANT)).tenant).toBe(1);
+    expect((await browserCalls.usage(TENANT)).tenant).toBe(1);
+    // A browser call never holds a phone slot.
+    expect((await rt.capacity.usage(TENANT)).tenant).toBe(0);
 
     // The microphone (the bundled espeak utterance) reaches the fake Whisper through the STT front end.
     await waitUntil(() => heard.includes(speech.utterances[0]!.text), 30_000, 100);
@@ -135,7 +149,7 @@ describe('/hd-call in chromium', () => {
 
     // Hang up from the page: the slot is released and the page says so.
     await page.click('#hangup');
-    await waitUntil(async () => (await rt.capacity.usage(TENANT)).tenant === 0, 5000);
+    await waitUntil(async () => (await browserCalls.usage(TENANT)).tenant === 0, 5000);
     expect(await page.getAttribute('#status', 'data-state')).toBe('ended');
     expect(await page.isDisabled('#hangup')).toBe(true);
     expect(errors).toEqual([]);

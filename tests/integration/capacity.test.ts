@@ -52,6 +52,15 @@ describe('Capacity (real Redis)', () => {
     expect((await cap.acquire('c3', 'b', limits, LEASE)).ok).toBe(true);
   });
 
+  it('cancel undoes an acquire entirely: slot and rate admission back (a call that never started)', async () => {
+    const limits = { ...roomy, tenantMax: 1, tenantPerMinute: 1 };
+    expect((await cap.acquire('c1', 'a', limits, LEASE)).ok).toBe(true);
+    expect(await cap.cancel('c1', 'a')).toBe(true);
+    expect(await cap.usage('a')).toEqual({ global: 0, tenant: 0, tenantLastMinute: 0 });
+    expect(await cap.cancel('c1', 'a')).toBe(false);
+    expect((await cap.acquire('c2', 'a', limits, LEASE)).ok).toBe(true);
+  });
+
   it('caps admissions per window; release does not give rate back; denials do not consume it', async () => {
     const limits = { ...roomy, tenantPerMinute: 2 };
     expect((await cap.acquire('c1', 'a', limits, LEASE)).ok).toBe(true);

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { resolveTenantLimits } from '../../src/lib/capacity';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import { TenantResolver } from '../../src/lib/tenants/tenant-resolver';
+import { verifyJoinToken } from '../../src/lib/webrtc/join-token';
 import { emptyDir, runScript, script, TSX, type ScriptResult } from '../support/run-script';
 import { testRedisUrl } from '../support/test-config';
 
@@ -35,7 +36,7 @@ describe('npm run tenant', () => {
     redis = createRedis(testRedisUrl(), 'request');
   });
   afterAll(async () => {
-    await redis.del(`tenantcfg:${acme}`, `tenantcfg:${other}`);
+    await redis.del(`tenantcfg:${acme}`, `tenantcfg:${other}`, `tenantcfg:hd-${id}`);
     await closeRedis(redis);
   });
 
@@ -221,6 +222,27 @@ describe('npm run tenant', () => {
     expect(noUrl.stderr).toMatch(/REDIS_URL: is required/);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('mints a WebRTC join token from the tenant secret that the runtime accepts; refuses without a secret', async () => {
+    const hd = `hd-${id}`;
+    const secret = 'hd-secret-0123456789abcdef';
+    await redis.set(`tenantcfg:${hd}`, JSON.stringify({ contractVersion: 'v1', tenantId: hd, webrtc: { requireJoinToken: true, joinTokenSecret: secret } }));
+    const [ok, noSecret, tooLong] = await Promise.all([
+      tenant('webrtc-token', hd, '--origin', 'https://shop.example.com', '--ttl', '120'),
+      tenant('webrtc-token', acme),
+      tenant('webrtc-token', hd, '--ttl', '3600'),
+    ]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const token = ok.stdout.trim();
+    expect(token).toMatch(/^v1\.\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(verifyJoinToken({ token, secret, tenantId: hd, origin: 'https://shop.example.com', now: Date.now() })).toBe('ok');
+    expect(verifyJoinToken({ token, secret, tenantId: hd, now: Date.now() + 121_000, origin: 'https://shop.example.com' })).toBe('expired');
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toMatch(/no webrtc\.joinTokenSecret/);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toMatch(/at most 300 seconds/);
   });
 
   it('removes a tenant: config, DID mappings and cap overrides', async () => {

@@ -1,20 +1,28 @@
 /**
  * The WebRTC HTTP layer on a real server (port 0) without a runtime: the library failing to load
- * (`webrtc_init_failed`), TRANSPORT_MODE=pstn (`webrtc_disabled`), and an empty
- * WEBRTC_ALLOWED_ORIGINS (no Origin check, no CORS grant).
+ * (`webrtc_init_failed`), TRANSPORT_MODE=pstn (`webrtc_disabled`), an empty
+ * WEBRTC_ALLOWED_ORIGINS (no Origin check, no CORS grant), and an offer failing after admission
+ * (real capacity scripts on the test Redis, a stand-in peer).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import axios from 'axios';
 import { createApp } from '../../src/api/app';
 import { webrtcRouter, type WebrtcService } from '../../src/api/webrtc';
+import { Capacity } from '../../src/lib/capacity';
 import { createMetrics } from '../../src/lib/metrics';
+import { closeRedis, createRedis } from '../../src/lib/redis';
+import type { Peer } from '../../src/media/webrtc/peer';
+import type { Werift } from '../../src/media/webrtc/werift-loader';
 import { WebrtcCalls } from '../../src/media/webrtc/webrtc-calls';
 import { weriftLoader } from '../../src/media/webrtc/werift-loader';
-import { memoryLogger } from '../support/test-config';
+import { CHROME_OFFER } from '../support/sdp-fixtures';
+import { memoryLogger, testRedisUrl } from '../support/test-config';
+import { waitUntil } from '../support/call-harness';
 
 const client = axios.create({ validateStatus: () => true, timeout: 5000 });
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+const SDP = CHROME_OFFER;
 
 async function serve(router: ReturnType<typeof webrtcRouter>): Promise<{ url: string; close(): Promise<void> }> {
   const { logger } = memoryLogger('silent');
@@ -42,8 +50,8 @@ describe('WebRTC routes when werift cannot be loaded', () => {
         tenantLookups.push(id);
         return { kind: 'missing' };
       },
-      limitsFor: async () => ({ globalMax: 1, tenantMax: 1, tenantPerMinute: 1 }),
-      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true },
+      defaults: { globalMax: 1, tenantMax: 1, tenantPerMinute: 1, requireJoinToken: false },
+      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true, cancel: async () => true },
       leases: { add: () => undefined, remove: () => true, size: 0 },
       leaseMs: 60_000,
       maxDurationMs: 60_000,
@@ -98,9 +106,9 @@ describe('WebRTC routes with an empty WEBRTC_ALLOWED_ORIGINS', () => {
   const offers: string[] = [];
   beforeAll(async () => {
     const calls: WebrtcService = {
-      offer: async (tenantId, sdp) => {
+      offer: async ({ tenantId, offerSdp }) => {
         offers.push(tenantId);
-        return { sessionId: 'webrtc-00000000-0000-0000-0000-000000000001', answerSdp: sdp };
+        return { sessionId: 'webrtc-00000000-0000-0000-0000-000000000001', answerSdp: offerSdp };
       },
       hangup: () => false,
     };
@@ -126,5 +134,57 @@ describe('WebRTC routes with an empty WEBRTC_ALLOWED_ORIGINS', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-security-policy']).toContain("frame-ancestors 'self'");
     expect(r.headers['permissions-policy']).toBe('microphone=(self)');
+  });
+});
+
+describe('an offer that fails after admission', () => {
+  const redis = createRedis(testRedisUrl(), 'request');
+  const capacity = new Capacity({ redis, prefix: `t${randomBytes(4).toString('hex')}:cap:webrtc` });
+  const held = new Set<string>();
+  const closed: string[] = [];
+  let s: { url: string; close(): Promise<void> };
+  beforeAll(async () => {
+    const { logger } = memoryLogger('silent');
+    const peer = (n: number): Peer => ({ answerSdp: 'v=0\r\n', start: () => undefined, sendAudio: () => undefined, sendChannel: () => false, close: () => closed.push(`peer${n}`) });
+    let peers = 0;
+    const calls = new WebrtcCalls({
+      loadLibrary: weriftLoader(async () => ({ RTCPeerConnection: function RTCPeerConnection() {} }) as unknown as Werift),
+      peerFactory: () => async () => peer(++peers),
+      tenantConfig: async (id) => ({ kind: 'ok', config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
+      // One call per minute: a second attempt is admitted only if the first gave its admission back.
+      defaults: { globalMax: 1, tenantMax: 1, tenantPerMinute: 1, requireJoinToken: false },
+      capacity,
+      leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
+      leaseMs: 60_000,
+      maxDurationMs: 60_000,
+      media: {
+        conversationFor: () => {
+          throw new Error('conversation could not be built');
+        },
+        speechFor: () => {
+          throw new Error('never reached');
+        },
+        audioStorageDir: '/nonexistent',
+        logger,
+      },
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+    });
+    s = await serve(webrtcRouter({ calls, allowedOrigins: [] }));
+  });
+  afterAll(async () => {
+    await s.close();
+    await closeRedis(redis);
+  });
+
+  it('gives back the slot, the per-minute admission, the lease and the peer', async () => {
+    for (const n of [1, 2]) {
+      const r = await client.post(`${s.url}/v1/webrtc/offer`, { tenant_id: 'acme', offer: { type: 'offer', sdp: SDP } });
+      expect(r.status).toBe(500);
+      expect(closed).toContain(`peer${n}`);
+      await waitUntil(async () => (await capacity.usage('acme')).tenantLastMinute === 0, 5000);
+      expect(await capacity.usage('acme')).toEqual({ global: 0, tenant: 0, tenantLastMinute: 0 });
+      expect(held.size).toBe(0);
+    }
   });
 });

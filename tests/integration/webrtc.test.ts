@@ -4,6 +4,7 @@
  * ICE/DTLS/SRTP/SCTP); Whisper, brain and Kokoro are the project's fakes.
  */
 import { createUtteranceMatcher, loadBundledSpeech } from '../../src/sim/speech';
+import { Capacity, webrtcCapacityPrefix } from '../../src/lib/capacity';
 import type { Runtime } from '../../src/runtime';
 import { startFakeBrain, type FakeBrain } from '../fakes/fake-brain';
 import { startFakeKokoro, type FakeKokoro } from '../fakes/fake-kokoro';
@@ -36,7 +37,9 @@ describe('WebRTC HD calls through the real server', () => {
   const match = createUtteranceMatcher(speech.utterances);
   const heard: (string | undefined)[] = [];
   const hdr = { Origin: ORIGIN };
-  const usage = (tenant = TENANT) => rt.capacity.usage(tenant);
+  // Browser calls count in their own capacity key space.
+  let browserCapacity: Capacity;
+  const usage = (tenant = TENANT) => browserCapacity.usage(tenant);
 
   beforeAll(async () => {
     whisper = await startFakeWhisper({
@@ -57,8 +60,11 @@ describe('WebRTC HD calls through the real server', () => {
       STT_SILENCE_MS: '500',
       STT_PARTIAL_MIN_MS: '60000',
       DEAD_AIR_MS: '20000',
+      // Every request here comes from 127.0.0.1; the per-IP limit has its own tests (webrtc-admission).
+      WEBRTC_OFFERS_PER_MIN_PER_IP: '1000',
     });
     rt = await h.start();
+    browserCapacity = new Capacity({ redis: h.redis, prefix: webrtcCapacityPrefix(h.env.CAP_PREFIX!) });
     await h.seedTenant(TENANT, '+15557770000', tenantDoc(TENANT, '+15557770000', { greeting: GREETING, tts: { mode: 'kokoro_http', sampleRate: 48000 } }));
   });
   afterAll(async () => {
@@ -138,10 +144,9 @@ describe('WebRTC HD calls through the real server', () => {
     }
   }, 30_000);
 
-  it('refuses a call over the tenant cap with at_capacity, and admits again once a call ends', async () => {
+  it('refuses a call over the tenant browser-call cap with at_capacity, and admits again once a call ends', async () => {
     const tenant = 'hd-capped';
-    await h.seedTenant(tenant, '+15557770001', tenantDoc(tenant, '+15557770001'));
-    await h.redis.set(`${h.env.TENANTMAP_PREFIX}:tenant:${tenant}:cap:concurrency`, '1');
+    await h.seedTenant(tenant, '+15557770001', tenantDoc(tenant, '+15557770001', { webrtc: { maxConcurrentCalls: 1 } }));
     const first = await WebrtcCaller.call(rt.url!, tenant, hdr);
     try {
       await waitUntil(() => first.connection === 'connected', 10_000);
@@ -206,7 +211,7 @@ describe('WebRTC HD calls through the real server', () => {
         [{ tenant_id: TENANT, offer: { type: 'answer', sdp: good.offer.sdp } }, 400, 'invalid_offer'],
         [{ tenant_id: TENANT, offer: { type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' } }, 400, 'invalid_offer'],
         [{ tenant_id: TENANT, offer: { type: 'offer', sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\ngarbage\r\n' } }, 400, 'invalid_offer'],
-        [{ ...good, tenant_id: 'no-such-tenant' }, 404, 'tenant_config_missing'],
+        [{ ...good, tenant_id: 'no-such-tenant' }, 403, 'call_refused'],
       ];
       for (const [body, status, error] of cases) {
         const r = await post(body);
@@ -214,7 +219,7 @@ describe('WebRTC HD calls through the real server', () => {
         expect(typeof r.data.message).toBe('string');
         expect(r.headers['access-control-allow-origin']).toBe(ORIGIN);
       }
-      // An offer that fails after admission gives its slot back.
+      // Bad offers never take a slot.
       expect((await usage()).tenant).toBe(0);
       const text = await http.post(`${rt.url}/v1/webrtc/offer`, JSON.stringify(good), { headers: { ...hdr, 'Content-Type': 'text/plain' } });
       expect(text.status).toBe(415);

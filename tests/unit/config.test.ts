@@ -87,6 +87,20 @@ describe('config', () => {
     expect(problems(testEnv({ NODE_ENV: 'production', MEDIA_STREAM_TOKEN: 'a-long-random-media-token' }))).toEqual([]);
   });
 
+  it('gives browser calls their own defaults and parses TRUST_PROXY', () => {
+    const c = loadConfig(testEnv());
+    expect({
+      perIp: c.WEBRTC_OFFERS_PER_MIN_PER_IP,
+      global: c.WEBRTC_GLOBAL_CONCURRENCY_CAP,
+      tenant: c.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT,
+      rpm: c.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT,
+      token: c.WEBRTC_REQUIRE_JOIN_TOKEN,
+      trust: c.TRUST_PROXY,
+    }).toEqual({ perIp: 10, global: 20, tenant: 5, rpm: 10, token: false, trust: 'loopback, linklocal, uniquelocal' });
+    expect(loadConfig(testEnv({ TRUST_PROXY: '1' })).TRUST_PROXY).toBe(1);
+    expect(problems(testEnv({ TRUST_PROXY: 'everyone', WEBRTC_OFFERS_PER_MIN_PER_IP: '0' })).map((l) => l.split(':')[0])).toEqual(['TRUST_PROXY', 'WEBRTC_OFFERS_PER_MIN_PER_IP']);
+  });
+
   it('requires admin user and password together', () => {
     expect(problems(testEnv({ ADMIN_USER: 'admin' }))).toEqual(['ADMIN_USER/ADMIN_PASSWORD: set both or neither']);
   });

@@ -11,7 +11,10 @@
     status: $('status'), start: $('start'), hangup: $('hangup'), transcript: $('transcript'),
     micLevel: $('mic-level'), agentLevel: $('agent-level'), audio: $('agent-audio'), tenant: $('tenant'),
   };
-  const tenantId = (new URLSearchParams(location.search).get('tenant_id') || '').trim();
+  const params = new URLSearchParams(location.search);
+  const tenantId = (params.get('tenant_id') || '').trim();
+  /** Minted by the tenant's web site when the tenant requires one (a link like /hd-call?tenant_id=…&join_token=…). */
+  const joinToken = (params.get('join_token') || '').trim();
   const LABELS = { idle: 'Ready', connecting: 'Connecting…', listening: 'Listening', agent_speaking: 'Agent speaking', ended: 'Call ended' };
   const ENDED = {
     caller_hangup: 'Call ended.',
@@ -151,7 +154,7 @@
       const res = await fetch('/v1/webrtc/offer', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ tenant_id: tenantId, offer: pc.localDescription }),
+        body: JSON.stringify(joinToken ? { tenant_id: tenantId, join_token: joinToken, offer: pc.localDescription } : { tenant_id: tenantId, offer: pc.localDescription }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(body.message || 'The server refused the call (HTTP ' + res.status + ').');

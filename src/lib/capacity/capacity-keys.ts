@@ -22,6 +22,21 @@ export function capacityKeys(prefix: string): CapacityKeys {
   };
 }
 
+/**
+ * Browser (WebRTC) calls use the same scripts in their own key space, `${CAP_PREFIX}:webrtc:…`, so
+ * their leases and rate window never count against the phone line's caps. The prefix keeps the
+ * CAP_PREFIX hash tag, so Cluster slots work as above. No phone key starts with it (phone keys are
+ * `${CAP_PREFIX}:global:…` and `${CAP_PREFIX}:tenant:…`).
+ */
+export function webrtcCapacityPrefix(capPrefix: string): string {
+  return `${capPrefix}:webrtc`;
+}
+
+/** Per-client-IP WebRTC offer rate: zset `${CAP_PREFIX}:webrtc:offers:ip:<address or IPv6 /64>`. */
+export function webrtcOfferRatePrefix(capPrefix: string): string {
+  return `${webrtcCapacityPrefix(capPrefix)}:offers:ip`;
+}
+
 /** Operator overrides of a tenant's caps (string integers), kept next to the tenant map. */
 export function tenantCapOverrideKeys(tenantmapPrefix: string, tenantId: string): { concurrency: string; rpm: string } {
   return {

@@ -8,6 +8,7 @@ import { numberOfKeys, readLua } from '../lua';
 
 const SCRIPTS = {
   capacityAcquire: 'capacity-acquire-3.lua',
+  capacityCancel: 'capacity-cancel-3.lua',
   capacityRefresh: 'capacity-refresh-2.lua',
   capacityRelease: 'capacity-release-2.lua',
   capacityUsage: 'capacity-usage-3.lua',
@@ -20,6 +21,7 @@ type Arg = string | number;
 /** Typed view of the commands defineCommand adds (ioredis cannot type them itself). */
 export interface CapacityCommands {
   capacityAcquire(globalKey: string, tenantKey: string, rateKey: string, ...argv: Arg[]): Promise<number>;
+  capacityCancel(globalKey: string, tenantKey: string, rateKey: string, callId: string): Promise<number>;
   capacityRefresh(globalKey: string, tenantKey: string, leaseMs: number, ...callIds: string[]): Promise<string[]>;
   capacityRelease(globalKey: string, tenantKey: string, callId: string): Promise<number>;
   capacityUsage(globalKey: string, tenantKey: string, rateKey: string, windowMs: number): Promise<[number, number, number]>;

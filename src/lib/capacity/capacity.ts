@@ -93,6 +93,16 @@ export class Capacity {
     return held === 1;
   }
 
+  /**
+   * Undoes an acquire for a call that never started: frees the slot and gives the admission back
+   * to the rate window. Idempotent; true when there was something to undo.
+   */
+  async cancel(callId: string, tenantId: string): Promise<boolean> {
+    const k = this.keys;
+    const undone = await this.run('cancel', () => this.cmd.capacityCancel(k.globalLeases, k.tenantLeases(tenantId), k.tenantRate(tenantId), callId));
+    return undone === 1;
+  }
+
   /** Live counts (expired leases excluded) for metrics, tools and tests. */
   async usage(tenantId: string): Promise<CapacityUsage> {
     const k = this.keys;

@@ -46,6 +46,22 @@ export const tenantConfigSchema = z
     assistantContext: z.record(z.string(), z.unknown()).optional(),
     transferProfiles: z.array(z.unknown()).optional(),
     callForwarding: z.object({ enabled: z.boolean().optional(), destination: z.string().optional() }).passthrough().optional(),
+    /**
+     * Browser calls (/hd-call). Absent: allowed, with the WEBRTC_* env defaults. Their caps are
+     * separate from `caps` (the phone line's), so browser traffic never takes a phone slot.
+     */
+    webrtc: z
+      .object({
+        /** false: every offer for this tenant is refused. */
+        enabled: z.boolean().optional(),
+        maxConcurrentCalls: positiveInt.optional(),
+        maxCallsPerMinute: positiveInt.optional(),
+        /** Offers must carry a join token signed with joinTokenSecret (default WEBRTC_REQUIRE_JOIN_TOKEN). */
+        requireJoinToken: z.boolean().optional(),
+        joinTokenSecret: z.string().optional(),
+      })
+      .passthrough()
+      .optional(),
     webhookSecret: z.string().optional(),
     webhookSecretRef: z.string().optional(),
   })

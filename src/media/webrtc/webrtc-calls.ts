@@ -1,8 +1,11 @@
 /**
- * The browser calls of this instance: admits an SDP offer exactly as a phone call is admitted
- * (tenant config, then the capacity caps through the same Lua scripts), answers it, and releases
- * the slot when the call ends, however it ends. Errors are AppErrors with the seed's codes; the
- * HTTP layer maps them (api/error-handler.ts).
+ * The browser calls of this instance. An offer is admitted in an order that lets nothing a
+ * stranger sends cost a slot: the tenant and its join token (browser-admission.ts, one uniform
+ * refusal), then the werift peer (which parses the SDP; a bad offer is refused here), and only
+ * then the browser-call caps (the capacity scripts in their own key space, never the phone
+ * line's). The slot is released when the call ends, however it ends; an offer that fails after
+ * admission gives back its slot and its place in the calls-per-minute window. Errors are
+ * AppErrors; the HTTP layer maps them (api/error-handler.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { CapacityLimits, AcquireResult } from '../../lib/capacity/types';
@@ -10,31 +13,45 @@ import { AppError, errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
+import { admitBrowserCall, callRefused, type BrowserCallDefaults, type TenantLookup } from './browser-admission';
 import type { Peer, PeerFactory } from './peer';
 import { SessionMedia, type SessionMediaParts } from './session-media';
-import type { Werift, WebrtcLibraryLoader } from './werift-loader';
+import type { WebrtcLibraryLoader, Werift } from './werift-loader';
 import { WebrtcSession } from './webrtc-session';
 
-export type TenantLookup = { kind: 'ok'; config: TenantConfig } | { kind: 'missing' } | { kind: 'invalid'; problems: string[] };
+export type { TenantLookup } from './browser-admission';
 
 export interface WebrtcCallsDeps {
   loadLibrary: WebrtcLibraryLoader;
   peerFactory(lib: Werift): PeerFactory;
   /** `tenantcfg:<id>`; throws when Redis cannot answer. */
   tenantConfig(tenantId: string): Promise<TenantLookup>;
-  /** Caps for this tenant (override keys > tenant config > env defaults, as for phone calls). */
-  limitsFor(tenantId: string, tenant: TenantConfig): Promise<CapacityLimits>;
+  /** Browser-call caps and token policy where the tenant config does not set them. */
+  defaults: BrowserCallDefaults;
+  /** The browser-call key space (never the phone line's). */
   capacity: {
     acquire(callId: string, tenantId: string, limits: CapacityLimits, leaseMs: number): Promise<AcquireResult>;
     release(callId: string, tenantId: string): Promise<boolean>;
+    cancel(callId: string, tenantId: string): Promise<boolean>;
   };
-  /** Keeps the lease alive while the call lasts (shared with phone calls). */
+  /** Keeps the browser-call leases alive while the calls last. */
   leases: { add(callId: string, tenantId: string): void; remove(callId: string): boolean; readonly size: number };
   leaseMs: number;
   maxDurationMs: number;
   media: SessionMediaParts;
-  metrics: Pick<Metrics, 'activeCalls' | 'calls' | 'capDenials'>;
+  metrics: Pick<Metrics, 'webrtcActiveCalls' | 'calls' | 'webrtcRefusals'>;
   logger: Logger;
+  /** Unix ms (join-token expiry). */
+  now?: () => number;
+}
+
+export interface OfferRequest {
+  tenantId: string;
+  /** Already through checkOfferSdp (api/webrtc.ts). */
+  offerSdp: string;
+  joinToken?: string;
+  /** The request's Origin header (a join token may be bound to it). */
+  origin?: string;
 }
 
 export interface OfferAnswer {
@@ -42,7 +59,8 @@ export interface OfferAnswer {
   answerSdp: string;
 }
 
-const err = (code: string, message: string, status: number) => new AppError(code, message, { status });
+const shuttingDown = () => new AppError('shutting_down', 'the server is shutting down', { status: 503, retryable: true });
+const cannotAdmit = (cause: unknown) => new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause });
 
 export class WebrtcCalls {
   private readonly sessions = new Map<string, WebrtcSession>();
@@ -59,20 +77,33 @@ export class WebrtcCalls {
     return this.sessions.get(sessionId)?.phase;
   }
 
-  async offer(tenantId: string, offerSdp: string): Promise<OfferAnswer> {
-    if (this.closing) throw new AppError('shutting_down', 'the server is shutting down', { status: 503, retryable: true });
+  async offer(req: OfferRequest): Promise<OfferAnswer> {
+    if (this.closing) throw shuttingDown();
+    // A server-wide state: answered the same for every tenant, so it comes before the tenant.
     const lib = await this.d.loadLibrary();
-    const tenant = await this.tenant(tenantId);
-    const sessionId = `webrtc-${randomUUID()}`;
-    await this.admit(sessionId, tenantId, tenant);
-    let peer: Peer | undefined;
+    const { tenantId } = req;
+    const { tenant, limits } = await this.admitTenant(req);
+    let peer: Peer;
     try {
-      peer = await this.d.peerFactory(lib)(offerSdp);
-      if (this.closing) throw new AppError('shutting_down', 'the server is shutting down', { status: 503, retryable: true });
+      peer = await this.d.peerFactory(lib)(req.offerSdp);
+    } catch (e) {
+      this.refused(e instanceof AppError && e.code === 'invalid_offer' ? 'invalid_offer' : 'peer_error');
+      throw e;
+    }
+    const sessionId = `webrtc-${randomUUID()}`;
+    try {
+      if (this.closing) throw shuttingDown();
+      await this.acquire(sessionId, tenantId, limits);
+    } catch (e) {
+      peer.close();
+      throw e;
+    }
+    try {
+      if (this.closing) throw shuttingDown();
       this.start(sessionId, tenantId, tenant, peer);
     } catch (e) {
-      peer?.close();
-      this.release(sessionId, tenantId);
+      peer.close();
+      this.cancel(sessionId, tenantId);
       throw e;
     }
     this.d.metrics.calls.inc({ outcome: 'accepted' });
@@ -95,39 +126,42 @@ export class WebrtcCalls {
     await Promise.all([...this.releases]);
   }
 
-  private async tenant(tenantId: string): Promise<TenantConfig> {
-    let r: TenantLookup;
+  private async admitTenant(req: OfferRequest): Promise<{ tenant: TenantConfig; limits: CapacityLimits }> {
+    let lookup: TenantLookup;
     try {
-      r = await this.d.tenantConfig(tenantId);
+      lookup = await this.d.tenantConfig(req.tenantId);
     } catch (e) {
       // As for phone calls: a Redis outage is "try again later", never "not configured".
-      this.d.logger.error({ tenantId, err: errorMessage(e) }, 'webrtc: tenant lookup failed');
-      this.d.metrics.calls.inc({ outcome: 'capacity_error' });
-      throw new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause: e });
+      this.d.logger.error({ tenantId: req.tenantId, err: errorMessage(e) }, 'webrtc: tenant lookup failed');
+      this.refused('capacity_error');
+      throw cannotAdmit(e);
     }
-    if (r.kind === 'ok') return r.config;
-    this.d.metrics.calls.inc({ outcome: r.kind === 'missing' ? 'not_configured' : 'invalid_config' });
-    if (r.kind === 'invalid') this.d.logger.warn({ tenantId, problems: r.problems }, 'webrtc: tenant config invalid');
-    throw err('tenant_config_missing', r.kind === 'missing' ? `no tenant config for tenant "${tenantId}"` : `the config of tenant "${tenantId}" is invalid`, 404);
+    const r = admitBrowserCall({ tenantId: req.tenantId, lookup, joinToken: req.joinToken, origin: req.origin, defaults: this.d.defaults, now: (this.d.now ?? Date.now)() });
+    if (r.ok) return r;
+    this.refused(r.reason);
+    // Only the log tells why: the caller gets the same answer for every tenant-side reason.
+    this.d.logger.info({ tenantId: req.tenantId, reason: r.reason, detail: r.detail, transport: 'webrtc' }, 'webrtc call refused');
+    throw callRefused();
   }
 
-  private async admit(sessionId: string, tenantId: string, tenant: TenantConfig): Promise<void> {
+  private async acquire(sessionId: string, tenantId: string, limits: CapacityLimits): Promise<void> {
     let result: AcquireResult;
     try {
-      const limits = await this.d.limitsFor(tenantId, tenant);
       result = await this.d.capacity.acquire(sessionId, tenantId, limits, this.d.leaseMs);
     } catch (e) {
-      this.d.metrics.capDenials.inc({ reason: 'capacity_error' });
-      this.d.metrics.calls.inc({ outcome: 'capacity_error' });
+      this.refused('capacity_error');
       this.d.logger.error({ tenantId, err: errorMessage(e) }, 'webrtc: capacity check failed');
-      throw new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause: e });
+      throw cannotAdmit(e);
     }
     if (!result.ok) {
-      this.d.metrics.capDenials.inc({ reason: result.reason });
-      this.d.metrics.calls.inc({ outcome: 'at_capacity' });
-      this.d.logger.info({ tenantId, reason: result.reason, transport: 'webrtc' }, 'webrtc call refused: capacity');
+      this.refused(result.reason);
+      this.d.logger.info({ tenantId, reason: result.reason, limits, transport: 'webrtc' }, 'webrtc call refused: capacity');
       throw new AppError('at_capacity', 'We are currently at capacity. Please try again later.', { status: 503, retryable: true, details: { reason: result.reason } });
     }
+  }
+
+  private refused(reason: string): void {
+    this.d.metrics.webrtcRefusals.inc({ reason });
   }
 
   private start(sessionId: string, tenantId: string, tenant: TenantConfig, peer: Peer): void {
@@ -156,17 +190,25 @@ export class WebrtcCalls {
     }
     this.sessions.set(sessionId, session);
     this.d.leases.add(sessionId, tenantId);
-    this.d.metrics.activeCalls.set(this.d.leases.size);
+    this.d.metrics.webrtcActiveCalls.set(this.d.leases.size);
   }
 
-  /** Frees the slot (idempotent in Redis); failures are logged, and the lease then simply expires. */
+  /** Frees the slot of a call that ran (idempotent in Redis); failures are logged, and the lease then simply expires. */
   private release(sessionId: string, tenantId: string): void {
+    this.settle(sessionId, tenantId, 'release');
+  }
+
+  /** Undoes the admission of a call that never started: slot and per-minute budget back. */
+  private cancel(sessionId: string, tenantId: string): void {
+    this.settle(sessionId, tenantId, 'cancel');
+  }
+
+  private settle(sessionId: string, tenantId: string, op: 'release' | 'cancel'): void {
     this.d.leases.remove(sessionId);
-    this.d.metrics.activeCalls.set(this.d.leases.size);
-    const p = this.d.capacity
-      .release(sessionId, tenantId)
+    this.d.metrics.webrtcActiveCalls.set(this.d.leases.size);
+    const p = this.d.capacity[op](sessionId, tenantId)
       .then(() => undefined)
-      .catch((e: unknown) => this.d.logger.error({ callControlId: sessionId, tenantId, err: errorMessage(e) }, 'webrtc: capacity release failed; the lease will expire'))
+      .catch((e: unknown) => this.d.logger.error({ callControlId: sessionId, tenantId, op, err: errorMessage(e) }, 'webrtc: capacity release failed; the lease will expire'))
       .finally(() => this.releases.delete(p));
     this.releases.add(p);
   }
