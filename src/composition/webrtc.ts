@@ -53,7 +53,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
           tenantConfig: async (tenantId): Promise<TenantLookup> => {
             const raw = await s.redis.get(tenantKeys(config.TENANTMAP_PREFIX).config(tenantId));
             if (raw === null) return { kind: 'missing' };
-            const parsed = parseTenantConfig(raw, tenantId);
+            const parsed = parseTenantConfig(raw, tenantId, s.urlPolicy);
             return parsed.ok ? { kind: 'ok', config: parsed.config } : { kind: 'invalid', problems: parsed.problems };
           },
           limitsFor: (tenantId, tenant) =>
