@@ -155,6 +155,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
           })
         : segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
     settings: conversationSettings,
+    urlPolicy: s.urlPolicy,
     metrics,
     logger,
   });

@@ -85,6 +85,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
                 callControlId: c.sessionId,
                 tenantId: c.tenantId,
                 tenant: c.tenant,
+                urlPolicy: s.urlPolicy,
                 voice: c.voice,
                 brain: p.brain,
                 // Tenant tts.sampleRate (24/48 kHz) reaches the browser as is: the playout resamples to 48 kHz.
