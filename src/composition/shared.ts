@@ -7,6 +7,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { CallOrder } from '../lib/ordering/call-order';
+import { guardedLookup, hostsOf, type GuardedLookup } from '../lib/net/guarded-lookup';
 import { createUrlPolicy, type UrlPolicy } from '../lib/net/url-policy';
 import { createRedis } from '../lib/redis';
 import { stateKeys } from '../lib/state-keys';
@@ -34,6 +35,11 @@ export interface Shared {
   tenants: TenantResolver;
   /** What URLs from tenant configs and brain replies may name (TENANT_URL_ALLOWED_HOSTS). */
   urlPolicy: UrlPolicy;
+  /**
+   * DNS lookup of the clients that fetch tenant URLs (Whisper, Kokoro): a name resolving to an
+   * internal address is refused, except the hosts of WHISPER_URL / KOKORO_URL and the allowlist.
+   */
+  tenantUrlLookup: GuardedLookup;
   commands: CommandProducer;
   bus: CallBus;
   stream: StreamSettings;
@@ -65,6 +71,9 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
     leases: new LeaseKeeper({ capacity, leaseMs, logger }),
     tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS, Date.now, urlPolicy),
     urlPolicy,
+    tenantUrlLookup: guardedLookup({
+      trustedHosts: [...hostsOf([config.WHISPER_URL, config.KOKORO_URL]), ...urlPolicy.allowedHosts.map((h) => h.host)],
+    }),
     commands: new CommandProducer(queues.callControl, order),
     bus: new CallBus(redis, config.STATE_PREFIX, logger),
     stream: {
