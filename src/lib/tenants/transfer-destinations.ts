@@ -17,7 +17,10 @@ import type { TenantConfig } from './tenant-config';
 /** Keys of a transfer profile that may hold its destination, in the order they are read. */
 const PROFILE_DESTINATION_KEYS = ['to', 'destination', 'number', 'phoneNumber', 'sipUri'] as const;
 
-/** A refused destination is the brain's text: logged and echoed back to it shortened to this. */
+/**
+ * A refused destination is the brain's text: logged and echoed back to it shortened to this — room
+ * for any E.164 number (≤ 16 chars) or real SIP URI, not for a page of injected text.
+ */
 const MAX_SHOWN_CHARS = 100;
 
 const SIP_URI = /^(sips?):(?:([^@;?]+)@)?(\[[0-9a-f:.]+\]|[^;?:@[\]\s]+)(?::(\d{1,5}))?([;?]\S*)?$/i;
