@@ -3,8 +3,9 @@
  * (design.md §3): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
- * Reads only REDIS_URL and TENANTMAP_PREFIX (environment, then `.env`), parsed with the runtime's config
- * schema; no other runtime variable is needed. Never uses KEYS (SCAN only). Writes are atomic (WATCH/MULTI).
+ * Reads only REDIS_URL, TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
+ * with the runtime's config schema; no other runtime variable is needed. URL fields are checked with the
+ * runtime's URL policy, so a document the runtime would refuse is never stored. Never uses KEYS (SCAN only). Writes are atomic (WATCH/MULTI).
  * Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { Redis } from 'ioredis';
 import { configSchema } from '../src/lib/config';
+import { createUrlPolicy, type UrlPolicy } from '../src/lib/net/url-policy';
 import { normalizeE164 } from '../src/lib/tenants/e164';
 import { parseTenantConfig } from '../src/lib/tenants/tenant-config';
 import { tenantKeys } from '../src/lib/tenants/tenant-keys';
@@ -43,7 +45,8 @@ Commands:
       --origin if given. Format: v1.<exp>.<nonce>.<sig>, sig = base64url(HMAC-SHA256(secret,
       "v1\\n<tenantId>\\n<exp>\\n<nonce>\\n<origin or empty>")) — web sites mint their own the same way.
 
-Environment (or .env): REDIS_URL (required), TENANTMAP_PREFIX (default tenantmap).
+Environment (or .env): REDIS_URL (required), TENANTMAP_PREFIX (default tenantmap), TENANT_URL_ALLOWED_HOSTS
+(hosts that tenant URLs may name although loopback/private, as for the runtime; default none).
 Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.`;
 
 /** An operator-facing failure: message printed as-is, with its exit code. */
@@ -97,6 +100,7 @@ interface Ctx {
   redis: Redis;
   keys: Keys;
   prefix: string;
+  urlPolicy: UrlPolicy;
 }
 
 /** SCAN MATCH pattern for a literal prefix (glob characters escaped). */
@@ -225,7 +229,7 @@ async function cmdAdd(ctx: Ctx, args: string[], v: Values): Promise<void> {
   if (dids.length === 0) throw usage('add: at least one --did is required (or "dids" in the --config document)');
   doc.dids = dids;
   const raw = JSON.stringify(doc);
-  const parsed = parseTenantConfig(raw, tenantId);
+  const parsed = parseTenantConfig(raw, tenantId, ctx.urlPolicy);
   if (!parsed.ok) {
     throw new CliError(`add: invalid tenant config for "${tenantId}", nothing written:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`, 2);
   }
@@ -313,7 +317,7 @@ async function viewTenant(ctx: Ctx, tenantId: string): Promise<TenantView> {
     capOverrides: { concurrency: concurrency ?? null, rpm: rpm ?? null },
   };
   if (raw !== null) {
-    const parsed = parseTenantConfig(raw, tenantId);
+    const parsed = parseTenantConfig(raw, tenantId, ctx.urlPolicy);
     view.valid = parsed.ok;
     if (!parsed.ok) view.problems = parsed.problems;
     try {
@@ -373,7 +377,7 @@ async function cmdList(ctx: Ctx, args: string[], v: Values): Promise<void> {
       const id = k.slice(cfgHead.length);
       const raw = values[j];
       if (raw === null || raw === undefined) return;
-      tenants.set(id, { dids: [], config: true, valid: parseTenantConfig(raw, id).ok });
+      tenants.set(id, { dids: [], config: true, valid: parseTenantConfig(raw, id, ctx.urlPolicy).ok });
     });
   }
   for (const [did, id] of await allDidMappings(ctx)) {
@@ -473,15 +477,19 @@ async function cmdWebrtcToken(ctx: Ctx, args: string[], v: Values): Promise<void
 
 // ---------------------------------------------------------------------------------------------
 
-function loadEnv(): { redisUrl: string; prefix: string } {
+function loadEnv(): { redisUrl: string; prefix: string; urlPolicy: UrlPolicy } {
   dotenv.config({ quiet: true });
-  // The runtime's own schema for these two variables; nothing else is required.
-  const parsed = configSchema.pick({ REDIS_URL: true, TENANTMAP_PREFIX: true }).safeParse(process.env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new CliError(`configuration (environment or .env):\n${problems}`, 2);
+  // The runtime's own schema for these variables; nothing else is required.
+  const parsed = configSchema.pick({ REDIS_URL: true, TENANTMAP_PREFIX: true, TENANT_URL_ALLOWED_HOSTS: true }).safeParse(process.env);
+  const fail = (problems: string[]) => new CliError(`configuration (environment or .env):\n${problems.map((p) => `  - ${p}`).join('\n')}`, 2);
+  if (!parsed.success) throw fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  let urlPolicy: UrlPolicy;
+  try {
+    urlPolicy = createUrlPolicy(parsed.data.TENANT_URL_ALLOWED_HOSTS);
+  } catch (err) {
+    throw fail([(err as Error).message]);
   }
-  return { redisUrl: parsed.data.REDIS_URL, prefix: parsed.data.TENANTMAP_PREFIX };
+  return { redisUrl: parsed.data.REDIS_URL, prefix: parsed.data.TENANTMAP_PREFIX, urlPolicy };
 }
 
 async function connect(url: string): Promise<Redis> {
@@ -556,7 +564,7 @@ export async function main(argv: string[]): Promise<number> {
     const env = loadEnv();
     const redis = await connect(env.redisUrl);
     try {
-      await run({ redis, keys: tenantKeys(env.prefix), prefix: env.prefix }, args, values);
+      await run({ redis, keys: tenantKeys(env.prefix), prefix: env.prefix, urlPolicy: env.urlPolicy }, args, values);
     } finally {
       redis.disconnect();
     }

@@ -98,7 +98,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   const vadFactory = await createVadFactory({ mode: config.VAD_MODE, logger });
   if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD degraded');
   if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
-  const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, logger });
+  const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, lookup: s.tenantUrlLookup, logger });
   // Partial transcripts are best effort: they never take an STT slot a final could need, and they are
   // shed while the event loop is overloaded (they were ~20 % of its busy time at 200 calls).
   const loopLoad = new LoopLoad();
@@ -117,7 +117,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   const sessions = new SessionRegistry(metrics, logger);
   const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
   const synthDeps = {
-    kokoro: createKokoroClient({ timeoutMs: 15_000 }),
+    kokoro: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
     storageDir: config.AUDIO_STORAGE_DIR,
     redis: s.redis,
     cachePrefix: `${config.STATE_PREFIX}:tts`,
@@ -156,6 +156,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
           })
         : segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
     settings: conversationSettings,
+    urlPolicy: s.urlPolicy,
     metrics,
     logger,
   });

@@ -7,6 +7,8 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { CallOrder } from '../lib/ordering/call-order';
+import { guardedLookup, hostsOf, type GuardedLookup } from '../lib/net/guarded-lookup';
+import { createUrlPolicy, type UrlPolicy } from '../lib/net/url-policy';
 import { createRedis } from '../lib/redis';
 import { stateKeys } from '../lib/state-keys';
 import type { StreamSettings } from '../lib/telnyx/stream-params';
@@ -31,6 +33,13 @@ export interface Shared {
   capacity: Capacity;
   leases: LeaseKeeper;
   tenants: TenantResolver;
+  /** What URLs from tenant configs and brain replies may name (TENANT_URL_ALLOWED_HOSTS). */
+  urlPolicy: UrlPolicy;
+  /**
+   * DNS lookup of the clients that fetch tenant URLs (Whisper, Kokoro): a name resolving to an
+   * internal address is refused, except the hosts of WHISPER_URL / KOKORO_URL and the allowlist.
+   */
+  tenantUrlLookup: GuardedLookup;
   commands: CommandProducer;
   bus: CallBus;
   stream: StreamSettings;
@@ -47,6 +56,7 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
   const order = new CallOrder(redis, keys, { dedupeTtlSec: EVENT_DEDUPE_TTL_SEC, counterTtlSec: callTtlSec });
   const capacity = new Capacity({ redis, prefix: config.CAP_PREFIX, rateWindowMs: opts.rateWindowMs });
   const leaseMs = config.CAPACITY_TTL_SECONDS * 1000;
+  const urlPolicy = createUrlPolicy(config.TENANT_URL_ALLOWED_HOSTS);
   return {
     instanceId: randomUUID(),
     config,
@@ -59,7 +69,11 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
     calls: new CallStore(redis, keys, callTtlSec),
     capacity,
     leases: new LeaseKeeper({ capacity, leaseMs, logger }),
-    tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS),
+    tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS, Date.now, urlPolicy),
+    urlPolicy,
+    tenantUrlLookup: guardedLookup({
+      trustedHosts: [...hostsOf([config.WHISPER_URL, config.KOKORO_URL]), ...urlPolicy.allowedHosts.map((h) => h.host)],
+    }),
     commands: new CommandProducer(queues.callControl, order),
     bus: new CallBus(redis, config.STATE_PREFIX, logger),
     stream: {

@@ -65,7 +65,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
     tenantConfig: async (tenantId): Promise<TenantLookup> => {
       const raw = await s.redis.get(tenantKeys(config.TENANTMAP_PREFIX).config(tenantId));
       if (raw === null) return { kind: 'missing' };
-      const parsed = parseTenantConfig(raw, tenantId);
+      const parsed = parseTenantConfig(raw, tenantId, s.urlPolicy);
       return parsed.ok ? { kind: 'ok', config: parsed.config } : { kind: 'invalid', problems: parsed.problems };
     },
     defaults: {
@@ -91,6 +91,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
           callControlId: c.sessionId,
           tenantId: c.tenantId,
           tenant: c.tenant,
+          urlPolicy: s.urlPolicy,
           voice: c.voice,
           brain: p.brain,
           // Tenant tts.sampleRate (24/48 kHz) reaches the browser as is: the playout resamples to 48 kHz.

@@ -201,6 +201,21 @@ export const configSchema = z.object({
   TENANT_CALLS_PER_MIN_CAP_DEFAULT: int({ min: 1 }),
   CAPACITY_TTL_SECONDS: int({ min: 5 }),
   TENANT_CACHE_TTL_MS: int({ min: 0, def: 5000 }),
+  /**
+   * Hosts that URLs in tenant configs (Redis) and brain transfer audio URLs may name although they are
+   * loopback/private/link-local (e.g. an in-cluster Whisper): comma list of `host`, `host:port`,
+   * `IP`, `[IPv6]:port`. Empty (default): no such host (see src/lib/net/url-policy.ts).
+   */
+  TENANT_URL_ALLOWED_HOSTS: list.superRefine((entries, ctx) => {
+    // The shapes createUrlPolicy (src/lib/net/url-policy.ts) reads: host[:port], [IPv6][:port], bare IPv6.
+    const hostPort = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i;
+    const bareIpv6 = /^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/i;
+    for (const e of entries) {
+      const port = hostPort.exec(e)?.[2];
+      const ok = bareIpv6.test(e) || (hostPort.test(e) && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535)));
+      if (!ok) ctx.addIssue({ code: 'custom', message: `"${e}" is not a host, host:port or IP address` });
+    }
+  }),
 
   // Operations
   ADMIN_USER: optionalString,

@@ -159,6 +159,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['source'],
       registers: r,
     }),
+    transfers: new Counter({
+      name: 'transfers_total',
+      help: 'Brain transfer requests by outcome (sent: queued to Telnyx; refused: destination not allowed by the tenant config)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
     watchQueues(queues: CountableQueue[]) {
       queueSources.push(...queues);
     },

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { resolveTenantLimits } from '../../src/lib/capacity';
+import { createUrlPolicy } from '../../src/lib/net/url-policy';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import { TenantResolver } from '../../src/lib/tenants/tenant-resolver';
 import { verifyJoinToken } from '../../src/lib/webrtc/join-token';
@@ -22,7 +23,10 @@ describe('npm run tenant', () => {
   const acme = `acme-${id}`;
   const other = `other-${id}`;
   let redis: Redis;
-  const env = () => ({ REDIS_URL: testRedisUrl(), TENANTMAP_PREFIX: prefix });
+  // The local Whisper/Kokoro URLs below are loopback: allowlisted as an operator would.
+  const LOCAL_HOSTS = '127.0.0.1';
+  const urlPolicy = createUrlPolicy([LOCAL_HOSTS]);
+  const env = () => ({ REDIS_URL: testRedisUrl(), TENANTMAP_PREFIX: prefix, TENANT_URL_ALLOWED_HOSTS: LOCAL_HOSTS });
   const tenant = (...args: string[]) => runScript(TSX, [script('tenant.ts'), ...args], { env: env() });
 
   /** Independent invocations, a few at a time (each child is a whole Node + tsx start). */
@@ -60,7 +64,7 @@ describe('npm run tenant', () => {
       tts: { mode: 'kokoro_http', kokoroUrl: 'http://127.0.0.1:8880/v1/audio/speech', voice: 'af_bella' },
       greeting: 'Thanks for calling Acme',
     });
-    const resolved = await new TenantResolver(redis, prefix, 0).resolve('+15550101002');
+    const resolved = await new TenantResolver(redis, prefix, 0, Date.now, urlPolicy).resolve('+15550101002');
     expect(resolved).toMatchObject({ kind: 'ok', tenantId: acme, config: { greeting: 'Thanks for calling Acme' } });
   });
 
@@ -171,9 +175,11 @@ describe('npm run tenant', () => {
     const notJson = path.join(dir, 'broken.json');
     writeFileSync(notJson, '{ nope');
     const bad = `bad-${id}`;
-    const [badDid, badUrl, invalidDoc, wrongId, brokenJson, noDid, badId, badCaps, unknownCaps, unknownCmd, missing, unmapped] = await inBatches(3, [
+    const [badDid, badUrl, fileUrl, metadataUrl, invalidDoc, wrongId, brokenJson, noDid, badId, badCaps, unknownCaps, unknownCmd, missing, unmapped] = await inBatches(3, [
       ['add', bad, '--did', 'not-a-number'],
       ['add', bad, '--did', '+15550103001', '--whisper-url', 'nope'],
+      ['add', bad, '--did', '+15550103001', '--whisper-url', 'file:///etc/passwd'],
+      ['add', bad, '--did', '+15550103001', '--kokoro-url', 'http://169.254.169.254/latest/meta-data'],
       ['add', bad, '--did', '+15550103001', '--config', badDoc],
       ['add', bad, '--did', '+15550103001', '--config', mismatch],
       ['add', bad, '--did', '+15550103001', '--config', notJson],
@@ -189,6 +195,10 @@ describe('npm run tenant', () => {
     expect(badDid.stderr).toMatch(/not a phone number.*"not-a-number"/);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/invalid tenant config[\s\S]*stt\.whisperUrl/);
+    expect(fileUrl.code).toBe(2);
+    expect(fileUrl.stderr).toMatch('stt.whisperUrl: scheme "file:" is not allowed (http/https only)');
+    expect(metadataUrl.code).toBe(2);
+    expect(metadataUrl.stderr).toMatch('tts.kokoroUrl: host 169.254.169.254 is link-local (cloud metadata)');
     expect(invalidDoc.code).toBe(2);
     expect(invalidDoc.stderr).toMatch(/contractVersion/);
     expect(invalidDoc.stderr).toMatch(/stt\.mode/);
@@ -211,6 +221,18 @@ describe('npm run tenant', () => {
     expect(unmapped.code).toBe(1);
     expect(unmapped.stderr).toMatch(/not mapped/);
     expect(await redis.exists(`tenantcfg:${bad}`, `${prefix}:did:+15550103001`, `${prefix}:tenant:nobody-${id}:cap:rpm`)).toBe(0);
+  });
+
+  it('refuses loopback service URLs unless TENANT_URL_ALLOWED_HOSTS names the host, as the runtime does', async () => {
+    const loop = `loop-${id}`;
+    const args = [script('tenant.ts'), 'add', loop, '--did', '+15550104001', '--whisper-url', 'http://127.0.0.1:9000/inference'];
+    const r = await runScript(TSX, args, { env: { REDIS_URL: testRedisUrl(), TENANTMAP_PREFIX: prefix } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch('stt.whisperUrl: host 127.0.0.1 is loopback');
+    expect(await redis.exists(`tenantcfg:${loop}`, `${prefix}:did:+15550104001`)).toBe(0);
+    const badEnv = await runScript(TSX, [script('tenant.ts'), 'list'], { env: { ...env(), TENANT_URL_ALLOWED_HOSTS: 'http://x/' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/TENANT_URL_ALLOWED_HOSTS: "http:\/\/x\/" is not a host/);
   });
 
   it('fails clearly without REDIS_URL or when Redis is unreachable', async () => {

@@ -37,6 +37,9 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     TENANT_CONCURRENCY_CAP_DEFAULT: '10',
     TENANT_CALLS_PER_MIN_CAP_DEFAULT: '60',
     CAPACITY_TTL_SECONDS: '60',
+    // Test fakes (Whisper, Kokoro, brain) listen on 127.0.0.1: tenant configs may name them, as an
+    // operator allowlists an in-cluster service. Every other loopback/private host stays refused.
+    TENANT_URL_ALLOWED_HOSTS: '127.0.0.1',
     TENANTMAP_PREFIX: `t${id}:tenantmap`,
     CAP_PREFIX: `t${id}:cap`,
     QUEUE_PREFIX: `t${id}:bull`,

@@ -130,8 +130,11 @@ describe('failures are audible as a short apology, never silence', () => {
 });
 
 describe('transfer', () => {
+  // Transfers go only to destinations the tenant config allows (conversation-transfer.test.ts).
+  const tenant = { transferProfiles: [{ name: 'front desk', to: '+15551234567' }, { name: 'desk', to: 'sip:desk@example.com' }] };
+
   it('says the text, then transfers with to, audio_url and timeout_secs', async () => {
-    const h = setup();
+    const h = setup({ tenant });
     h.greet();
     h.say('I want a human.');
     h.brain.last.token('Let me transfer you.');
@@ -146,7 +149,7 @@ describe('transfer', () => {
   });
 
   it('a transfer without text or options transfers at once', async () => {
-    const h = setup();
+    const h = setup({ tenant });
     h.greet();
     h.say('Operator.');
     h.brain.last.finish('', { to: 'sip:desk@example.com' });
@@ -155,7 +158,7 @@ describe('transfer', () => {
   });
 
   it('a failed transfer is announced, then the call goes on', async () => {
-    const h = setup();
+    const h = setup({ tenant });
     h.greet();
     h.say('Operator.');
     h.brain.last.finish('', { to: '+15551234567' });

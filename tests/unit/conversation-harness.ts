@@ -5,8 +5,9 @@
  */
 import { CallHistory } from '../../src/lib/brain/history';
 import type { Brain } from '../../src/lib/brain/types';
-import { createLogger } from '../../src/lib/logger';
+import { createLogger, type Logger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
+import type { UrlPolicy } from '../../src/lib/net/url-policy';
 import type { TenantConfig } from '../../src/lib/tenants/tenant-config';
 import { Conversation, type ConversationSettings } from '../../src/media/conversation/conversation';
 import type { FinalTimings } from '../../src/media/session/call-input';
@@ -27,6 +28,8 @@ export interface SetupOptions {
   settings?: Partial<ConversationSettings>;
   brain?: Brain;
   history?: CallHistory;
+  logger?: Logger;
+  urlPolicy?: UrlPolicy;
 }
 
 /** Lets promise callbacks (brain results, synth job ids) run. */
@@ -47,6 +50,7 @@ export function setup(opts: SetupOptions = {}) {
     callControlId: 'call-1',
     tenantId: 'acme',
     tenant,
+    urlPolicy: opts.urlPolicy,
     voice,
     brain: opts.brain ?? fakeBrain,
     synth,
@@ -55,7 +59,7 @@ export function setup(opts: SetupOptions = {}) {
     history,
     settings: { ...SETTINGS, ...opts.settings },
     metrics,
-    logger: createLogger({ level: 'silent' }),
+    logger: opts.logger ?? createLogger({ level: 'silent' }),
     now: () => Date.now(),
   });
   voice.events = conv;

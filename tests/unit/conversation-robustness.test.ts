@@ -5,7 +5,7 @@ useFakeClock();
 
 describe('robustness', () => {
   it('a transfer that cannot even be queued is announced, and crashes nothing', async () => {
-    const h = setup();
+    const h = setup({ tenant: { transferProfiles: [{ name: 'front desk', to: '+15551234567' }] } });
     h.greet();
     h.commands.issue = () => Promise.reject(new Error('redis down'));
     const seen = await unhandled(async () => {

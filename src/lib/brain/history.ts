@@ -45,6 +45,11 @@ export class CallHistory {
     this.add('assistant', text);
   }
 
+  /** A runtime note for the brain ("transfer to X refused: not an allowed destination"). */
+  addSystem(text: string): void {
+    this.add('system', text);
+  }
+
   /** Oldest first; copies. */
   entries(): BrainHistoryEntry[] {
     return this.items.map((e) => ({ ...e }));

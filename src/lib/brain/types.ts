@@ -12,7 +12,8 @@
 import { AppError } from '../errors';
 
 export interface BrainHistoryEntry {
-  role: 'user' | 'assistant';
+  /** `system`: a note from the runtime to the brain, e.g. that a transfer it asked for was refused. */
+  role: 'user' | 'assistant' | 'system';
   content: string;
   /** Epoch milliseconds. */
   timestamp: number;

@@ -25,6 +25,7 @@ import type { Logger } from '../logger';
 import { buildWav } from '../../media/audio/wav';
 import { buildMultipart } from './multipart';
 import { abortedError as limiterAborted, createLimiter } from '../limiter';
+import type { GuardedLookup } from '../net/guarded-lookup';
 
 /** The TCP keep-alive initial delay axios (1.x http adapter) sets on each request socket. */
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
@@ -65,6 +66,8 @@ export interface WhisperClientOptions {
   retryDelayMs?: number;
   httpAgent?: http.Agent;
   httpsAgent?: https.Agent;
+  /** DNS lookup for new connections (tenant URLs: guardedLookup refuses internal addresses). */
+  lookup?: GuardedLookup;
   logger?: Logger;
   /** Largest answer accepted; default 1 MiB. */
   maxResponseBytes?: number;
@@ -223,6 +226,7 @@ export function createWhisperClient(opts: WhisperClientOptions): WhisperClient {
   const client = axios.create({
     httpAgent: opts.httpAgent ?? ownHttp,
     httpsAgent: opts.httpsAgent ?? ownHttps,
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
     responseType: 'arraybuffer',
     maxContentLength: opts.maxResponseBytes ?? 1024 * 1024,
     maxBodyLength: Infinity,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkUrl, STRICT_URL_POLICY, type UrlPolicy } from '../net/url-policy';
 
 /**
  * The v1 tenant config contract (design.md §3), stored as JSON at `tenantcfg:<tenantId>`.
@@ -23,7 +24,7 @@ export const tenantConfigSchema = z
     stt: z
       .object({
         mode: z.enum(['whisper_http', 'http_wav_json', 'disabled']),
-        whisperUrl: z.string().url().optional(),
+        whisperUrl: z.string().optional(), // checked by the URL policy (urlProblems)
         chunkMs: z.number().int().positive().optional(),
         language: z.string().optional(),
       })
@@ -32,7 +33,7 @@ export const tenantConfigSchema = z
     tts: z
       .object({
         mode: z.string(),
-        kokoroUrl: z.string().url().optional(),
+        kokoroUrl: z.string().optional(), // checked by the URL policy (urlProblems)
         voice: z.string().optional(),
         format: z.string().optional(),
         sampleRate: z.number().int().positive().optional(),
@@ -71,7 +72,40 @@ export type TenantConfig = z.output<typeof tenantConfigSchema>;
 
 export type TenantConfigParse = { ok: true; config: TenantConfig } | { ok: false; problems: string[] };
 
-export function parseTenantConfig(raw: string, expectedTenantId: string): TenantConfigParse {
+/** A key whose string value is a URL the runtime (or Telnyx, on its behalf) may fetch: `whisperUrl`, `webhookURL` … */
+const URL_KEY = /url$/i;
+/** Top-level keys holding free text for the brain, never fetched by the runtime. */
+const NOT_FETCHED = new Set(['assistantContext', 'quickReplies', 'greeting']);
+/** Deeper than any real document; bounds the walk over a hand-written one. */
+const MAX_WALK_DEPTH = 16;
+
+/**
+ * Every URL field of the document (known ones like `stt.whisperUrl`, `tts.kokoroUrl`,
+ * `audio.publicBaseUrl`, and any other key ending in "url" — other TTS modes' servers, future keys)
+ * checked against the URL policy; one problem per refused field, named by its path.
+ */
+function urlProblems(json: unknown, policy: UrlPolicy): string[] {
+  const problems: string[] = [];
+  const visit = (value: unknown, path: string[]): void => {
+    if (path.length > MAX_WALK_DEPTH || !value || typeof value !== 'object') return;
+    for (const [key, v] of Object.entries(value)) {
+      if (path.length === 0 && NOT_FETCHED.has(key)) continue;
+      const at = [...path, key];
+      if (typeof v === 'string' && URL_KEY.test(key)) {
+        const verdict = checkUrl(v, policy);
+        if (!verdict.ok) problems.push(`${at.join('.')}: ${verdict.reason}`);
+      } else visit(v, at);
+    }
+  };
+  visit(json, []);
+  return problems;
+}
+
+/**
+ * Parses and checks a `tenantcfg:<id>` document: the schema, then every URL field against `urlPolicy`
+ * (default: no host allowlisted). Every problem is reported at once, each naming its field.
+ */
+export function parseTenantConfig(raw: string, expectedTenantId: string, urlPolicy: UrlPolicy = STRICT_URL_POLICY): TenantConfigParse {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -79,9 +113,9 @@ export function parseTenantConfig(raw: string, expectedTenantId: string): Tenant
     return { ok: false, problems: ['not valid JSON'] };
   }
   const parsed = tenantConfigSchema.safeParse(json);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  problems.push(...urlProblems(json, urlPolicy));
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
   if (parsed.data.tenantId !== expectedTenantId) {
     return { ok: false, problems: [`tenantId "${parsed.data.tenantId}" does not match key tenant "${expectedTenantId}"`] };
   }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors';
+import { STRICT_URL_POLICY, type UrlPolicy } from '../net/url-policy';
 import { normalizeE164 } from './e164';
 import { parseTenantConfig, type TenantConfig } from './tenant-config';
 import { tenantKeys } from './tenant-keys';
@@ -31,6 +32,8 @@ export class TenantResolver {
     tenantmapPrefix: string,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    /** URL fields of tenant configs are checked against it (an offending config is invalid_config). */
+    private readonly urlPolicy: UrlPolicy = STRICT_URL_POLICY,
   ) {
     this.keys = tenantKeys(tenantmapPrefix);
   }
@@ -56,7 +59,7 @@ export class TenantResolver {
       if (!tenantId) return { kind: 'not_configured', did };
       const raw = await this.redis.get(this.keys.config(tenantId));
       if (raw === null) return { kind: 'invalid_config', did, tenantId, problems: ['tenant config missing'] };
-      const parsed = parseTenantConfig(raw, tenantId);
+      const parsed = parseTenantConfig(raw, tenantId, this.urlPolicy);
       return parsed.ok ? { kind: 'ok', did, tenantId, config: parsed.config } : { kind: 'invalid_config', did, tenantId, problems: parsed.problems };
     } catch (err) {
       throw new AppError('tenant_lookup_failed', `tenant lookup failed: ${(err as Error).message}`, { retryable: true, cause: err });

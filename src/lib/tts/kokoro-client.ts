@@ -11,6 +11,7 @@ import type https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
 import { isWav, parseWav, pcm16leToSamples } from '../../media/audio/wav';
+import type { GuardedLookup } from '../net/guarded-lookup';
 
 export type TtsFormat = 'wav' | 'pcm';
 
@@ -41,6 +42,8 @@ export interface KokoroClientOptions {
   timeoutMs: number;
   httpAgent?: http.Agent;
   httpsAgent?: https.Agent;
+  /** DNS lookup for new connections (tenant URLs: guardedLookup refuses internal addresses). */
+  lookup?: GuardedLookup;
   /** Largest response accepted; a runaway server must not exhaust memory. */
   maxBytes?: number;
 }
@@ -137,6 +140,7 @@ export function createKokoroClient(opts: KokoroClientOptions): KokoroClient {
   const http = axios.create({
     httpAgent: opts.httpAgent,
     httpsAgent: opts.httpsAgent,
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
     responseType: 'arraybuffer',
     maxContentLength: maxBytes,
     maxBodyLength: 1024 * 1024,

@@ -4,6 +4,7 @@ import type { BusMessage } from '../../lib/call-bus';
 import type { CallRecord } from '../../lib/calls/call-store';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
+import type { UrlPolicy } from '../../lib/net/url-policy';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { nativeRate, normalizeEncoding } from '../audio/codecs';
 import { StreamPlayout } from '../playout/playout';
@@ -26,6 +27,8 @@ export interface CallConversationsDeps {
   commands: CallCommands;
   synthFor(call: CallRecord, tenant: TenantConfig | undefined): SegmentSynth;
   settings: ConversationSettings;
+  /** What a brain transfer's audioUrl may name (TENANT_URL_ALLOWED_HOSTS). */
+  urlPolicy: UrlPolicy;
   metrics: Metrics;
   logger: Logger;
 }
@@ -107,6 +110,7 @@ export class CallConversations {
       callControlId: call.callControlId,
       tenantId: call.tenantId ?? 'unknown',
       tenant,
+      urlPolicy: this.d.urlPolicy,
       voice,
       brain: this.d.brain,
       synth: this.d.synthFor(call, tenant),

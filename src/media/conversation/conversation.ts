@@ -1,14 +1,16 @@
-import type { Brain } from '../../lib/brain/types';
+import type { Brain, BrainHistoryEntry } from '../../lib/brain/types';
 import { matchQuickReply } from '../../lib/brain/quick-replies';
 import { Segmenter } from '../../lib/brain/segmenter';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
+import { STRICT_URL_POLICY, type UrlPolicy } from '../../lib/net/url-policy';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import type { CallInputListener, FinalTimings } from '../session/call-input';
 import type { AgentVoice, PlayableSegment } from './agent-voice';
 import { DtmfCollector } from './dtmf-collector';
 import { isBackchannel, PHRASES } from './phrases';
+import { gateTransfer, transferRefusedNote } from './transfer-gate';
 import { Turn } from './turn';
 import type { CallCommands } from './url-voice';
 
@@ -28,7 +30,8 @@ export interface SpeechControl {
 export interface HistoryStore {
   addUser(text: string): void;
   addAssistant(text: string): void;
-  entries(): { role: 'user' | 'assistant'; content: string; timestamp: number }[];
+  addSystem(text: string): void;
+  entries(): BrainHistoryEntry[];
 }
 
 export interface ConversationSettings {
@@ -51,6 +54,8 @@ export interface ConversationDeps {
   callControlId: string;
   tenantId: string;
   tenant?: TenantConfig;
+  /** What a brain transfer's audioUrl may name (TENANT_URL_ALLOWED_HOSTS); default: no host allowlisted. */
+  urlPolicy?: UrlPolicy;
   voice: AgentVoice;
   brain: Brain;
   synth: SegmentSynth;
@@ -232,8 +237,12 @@ export class Conversation implements CallInputListener {
         if (this.turn !== t) return;
         seg.end();
         if (t.texts.length === 0 && r.text.trim()) this.segment(t, r.text);
-        t.transfer = r.transfer;
-        if (t.texts.length === 0 && !t.transfer) {
+        if (r.transfer) {
+          const gated = gateTransfer(r.transfer, { ...this.d, urlPolicy: this.d.urlPolicy ?? STRICT_URL_POLICY });
+          if ('transfer' in gated) t.transfer = gated.transfer;
+          else t.refusedTransferTo = gated.refusedTo;
+        }
+        if (t.texts.length === 0 && !r.transfer) {
           // Nothing to say and nothing to do would leave the caller in silence.
           this.d.logger.warn({ callControlId: this.d.callControlId }, 'brain answered nothing; apologizing');
           this.d.metrics.turns.inc({ source: 'error' });
@@ -318,7 +327,9 @@ export class Conversation implements CallInputListener {
     if (t.texts.length > 0 && t.failedSegments === t.texts.length) {
       this.command('speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
     }
+    if (t.refusedTransferTo !== undefined) return this.say(PHRASES.transferRefused, 'transfer_refused');
     if (t.transfer) {
+      this.d.metrics.transfers.inc({ outcome: 'sent' });
       this.phase = 'listening';
       const body = {
         to: t.transfer.to,
@@ -363,6 +374,8 @@ export class Conversation implements CallInputListener {
   private remember(t: Turn, heard: Map<string, number>): void {
     const text = t.heardText(heard);
     if (text) this.d.history.addAssistant(text);
+    // After what the caller heard: the brain learns in its next request that its transfer did not happen.
+    if (t.refusedTransferTo !== undefined) this.d.history.addSystem(transferRefusedNote(t.refusedTransferTo));
   }
 
   // --- barge-in ----------------------------------------------------------------------------

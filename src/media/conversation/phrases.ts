@@ -5,6 +5,8 @@ export const PHRASES = {
   deadAirGoodbye: "I haven't heard from you, so I'll end the call now. Goodbye.",
   apology: "I'm sorry, I'm having trouble right now. Could you say that again?",
   transferFailed: "I'm sorry, I couldn't transfer your call. Is there anything else I can help with?",
+  /** The brain asked for a destination the tenant config does not allow. */
+  transferRefused: "I'm sorry, I can't transfer you to that number.",
 } as const;
 
 /** Backchannels: short acknowledgements that must not take the turn from the agent. */

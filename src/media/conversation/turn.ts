@@ -17,6 +17,8 @@ export class Turn {
   /** Segments whose synthesis failed (all of them failing means the caller heard nothing). */
   failedSegments = 0;
   transfer: BrainTransfer | undefined;
+  /** The brain asked for a transfer the tenant does not allow (the destination, shortened). */
+  refusedTransferTo: string | undefined;
   hangupAfter = false;
   /** Recorded in history when the turn ends (false for fixed prompts like "Are you still there?"). */
   recordInHistory = true;
