@@ -61,6 +61,11 @@ const PARTIAL_MAX_LOOP_UTILIZATION = 0.8;
 export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ingress> {
   const { config, logger, metrics } = s;
   const t = config.HEALTH_CHECK_TIMEOUT_MS;
+  const dependencyChecks = [
+    httpReachableCheck('whisper', config.WHISPER_URL, t),
+    httpReachableCheck('kokoro', config.KOKORO_URL, t),
+    ...(config.BRAIN_URL ? [httpReachableCheck('brain', config.BRAIN_URL, t)] : []),
+  ];
   // Filled once the conversation parts exist (below); mounted here to keep the route order.
   const webrtcRoutes = Router();
   const app = createApp({
@@ -70,13 +75,10 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     routers: [
       healthRouter({
         readiness: redisCheck(s.redis),
-        dependencies: [
-          httpReachableCheck('whisper', config.WHISPER_URL, t),
-          httpReachableCheck('kokoro', config.KOKORO_URL, t),
-          ...(config.BRAIN_URL ? [httpReachableCheck('brain', config.BRAIN_URL, t)] : []),
-        ],
+        dependencies: dependencyChecks,
         timeoutMs: t,
         isShuttingDown: opts.isShuttingDown,
+        detailToken: config.METRICS_TOKEN,
       }),
       telnyxWebhookRouter({
         verifier: createWebhookVerifier({ publicKeyB64: config.TELNYX_PUBLIC_KEY, hmacSecret: config.TELNYX_WEBHOOK_SECRET }),
@@ -217,6 +219,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       sub.disconnect();
       await vadFactory.close();
       loopLoad.close();
+      for (const c of dependencyChecks) c.close?.();
     },
   };
 }
