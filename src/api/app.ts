@@ -11,6 +11,11 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   metricsToken?: string;
+  /**
+   * Reverse proxies in front whose X-Forwarded-For is believed for req.ip (TRUST_PROXY_HOPS). 0 =
+   * the socket peer: a forwarded header anyone can send must not pick the admin-throttle key.
+   */
+  trustProxyHops?: number;
   /** Routers mounted in order (health, admin, webhooks, audio, ...). Built by the composition root. */
   routers: readonly Router[];
 }
@@ -21,7 +26,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.use(
     pinoHttp({
       logger: deps.logger,

@@ -8,6 +8,7 @@ import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
 import { healthRouter } from '../api/health';
 import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
+import { AuthThrottle } from '../lib/auth-throttle/auth-throttle';
 import { createBrainClient } from '../lib/brain/brain-client';
 import type { Brain } from '../lib/brain/types';
 import type { CallRecord } from '../lib/calls/call-store';
@@ -72,6 +73,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     logger,
     metrics,
     metricsToken: config.METRICS_TOKEN,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
     routers: [
       healthRouter({
         readiness: redisCheck(s.redis),
@@ -86,7 +88,13 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
         metrics,
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
-      adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(s.queues) }),
+      adminRouter({
+        user: config.ADMIN_USER,
+        password: config.ADMIN_PASSWORD,
+        queues: Object.values(s.queues),
+        throttle: new AuthThrottle(s.redis, { prefix: config.STATE_PREFIX, scope: 'admin' }),
+        readOnly: config.ADMIN_QUEUES_READ_ONLY,
+      }),
       webrtcRoutes,
     ],
   });

@@ -184,7 +184,11 @@ export const configSchema = z.object({
   // Operations
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
+  /** bull-board shows everything but may only retry failed jobs; false = its full UI (add, clean, empty…). */
+  ADMIN_QUEUES_READ_ONLY: bool(true),
   METRICS_TOKEN: optionalString,
+  /** Reverse proxies in front whose X-Forwarded-For is believed (client IP of the admin login throttle). */
+  TRUST_PROXY_HOPS: int({ min: 0, max: 10, def: 0 }),
   HEALTH_CHECK_TIMEOUT_MS: int({ min: 50, def: 1500 }),
   SHUTDOWN_TIMEOUT_MS: int({ min: 1000, max: 60000, def: 10000 }),
 });
