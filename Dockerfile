@@ -24,6 +24,8 @@ RUN npm run build
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# production: the runtime refuses example and short secrets and requires METRICS_TOKEN (see
+# .env.example). docker-compose.yml pins it too, so a NODE_ENV line in .env cannot lower it.
 ENV NODE_ENV=production \
     PORT=3000 \
     AUDIO_STORAGE_DIR=/var/lib/veralux/audio

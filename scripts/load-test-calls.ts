@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { PRODUCTION_SECRET_MIN_LENGTH } from '../src/lib/production-checks';
 import { closeRedis, createRedis } from '../src/lib/redis';
 import { freePort, startRedisServer, type RedisServerHandle } from '../src/sim/redis-server';
 import { DEMO_CALLER, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../src/sim/script';
@@ -233,6 +234,9 @@ async function main(): Promise<void> {
   // Every caller turn goes to the brain (whose requests show the transcript per call): no quick replies.
   delete tenantDoc.quickReplies;
 
+  // A spawned runtime runs in production mode, which requires a metrics token: it gets a fresh one.
+  const spawnedMetricsToken = randomBytes(16).toString('hex');
+  const metricsToken = spawn ? spawnedMetricsToken : o.metricsToken;
   if (spawn) {
     try {
       redisServer = await startRedisServer();
@@ -258,7 +262,9 @@ async function main(): Promise<void> {
       TELNYX_PUBLIC_KEY: sim.publicKeyB64,
       TELNYX_API_BASE_URL: sim.apiBaseUrl,
       TELNYX_STREAM_CODEC: o.codec,
-      MEDIA_STREAM_TOKEN: o.token && o.token.length >= 16 ? o.token : randomBytes(16).toString('hex'),
+      MEDIA_STREAM_TOKEN: o.token && o.token.length >= PRODUCTION_SECRET_MIN_LENGTH ? o.token : randomBytes(16).toString('hex'),
+      // Production requires it; the sampler below scrapes with it.
+      METRICS_TOKEN: spawnedMetricsToken,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       AUDIO_PUBLIC_BASE_URL: `http://127.0.0.1:${port}/audio`,
       AUDIO_STORAGE_DIR: path.join(tmp, 'audio'),
@@ -348,7 +354,7 @@ async function main(): Promise<void> {
   let scrapeErrors = 0;
   const read = async (): Promise<Sample[] | undefined> => {
     try {
-      return await scrape(runtimeUrl, o.metricsToken);
+      return await scrape(runtimeUrl, metricsToken);
     } catch {
       scrapeErrors += 1;
       return undefined;

@@ -166,7 +166,8 @@ export function resolveSigner(opts: { scheme: string; privateKey?: string; secre
         'no signing key: the runtime rejects unsigned webhooks (401). Give one of:\n' +
           '  --private-key <base64 raw 32-byte Ed25519 seed | PKCS8 PEM file>  (or env TELNYX_PRIVATE_KEY;\n' +
           '      the runtime\'s TELNYX_PUBLIC_KEY must be its public key)\n' +
-          '  TELNYX_WEBHOOK_SECRET=<secret>  (the local HMAC scheme; the runtime must have the same secret)',
+          '  TELNYX_WEBHOOK_SECRET=<secret>  (the local HMAC scheme; the runtime must have the same secret and\n' +
+          '      TELNYX_WEBHOOK_HMAC_ENABLED=true, which production refuses)',
       );
     default:
       throw new UsageError(`--scheme must be auto, ed25519 or hmac, got "${opts.scheme}"`);
@@ -338,7 +339,8 @@ Sends signed Telnyx webhooks (call.initiated, then call.hangup for the same call
   --private-key <key>    Ed25519 private key: base64 of the raw 32-byte seed, or a PKCS8 PEM file
                          (env TELNYX_PRIVATE_KEY); the runtime's TELNYX_PUBLIC_KEY must be its public key
   --scheme <s>           auto (default: Ed25519 when a private key is given, else HMAC) | ed25519 | hmac
-                         HMAC uses env TELNYX_WEBHOOK_SECRET (the runtime must have the same secret)
+                         HMAC uses env TELNYX_WEBHOOK_SECRET (the runtime must have the same secret and
+                         TELNYX_WEBHOOK_HMAC_ENABLED=true, a development switch production refuses)
   --to <number>          dialled number of the simulated calls (default +15551234567; map it to a tenant
                          to exercise tenant lookup and capacity caps)
   --from <number>        caller number (default +15550001111)
@@ -377,7 +379,7 @@ export function formatReport(r: LoadTestResult): string {
   ];
   if (r.sampleErrors.length) lines.push('Errors:', ...r.sampleErrors.map((e) => `  ${e}`));
   if (r.statuses['401']) {
-    lines.push('Hint: 401 = the runtime rejected the signature: its TELNYX_PUBLIC_KEY must match --private-key, or its TELNYX_WEBHOOK_SECRET this one.');
+    lines.push('Hint: 401 = the runtime rejected the signature: its TELNYX_PUBLIC_KEY must match --private-key, or its TELNYX_WEBHOOK_SECRET this one (with TELNYX_WEBHOOK_HMAC_ENABLED=true).');
   }
   lines.push(
     `Result:    ${r.pass ? 'PASS' : 'FAIL'} (error rate ${(r.errorRate * 100).toFixed(2)} %, limit ${MAX_ERROR_RATE * 100} %${r.requests === 0 ? ', no request completed' : ''})`,

@@ -7,7 +7,8 @@
  * (EVENTS="call.initiated call.answered" ./scripts/smoke_webhook.sh).
  *
  * Environment (MEDIA_STREAM_TOKEN and PORT are also read from ./.env when unset):
- *   MEDIA_STREAM_TOKEN  required: the runtime's shared token (or the call's own per-call token)
+ *   MEDIA_STREAM_TOKEN  required: the runtime's MEDIA_STREAM_TOKEN; the script derives the call's own
+ *                       token from it (the runtime never accepts the shared token itself)
  *   CALL_CONTROL_ID     default call_123
  *   PORT                default 3000 (URL ws://localhost:${PORT}/v1/telnyx/media/${CALL_CONTROL_ID}?token=…)
  *   MEDIA_WS_URL        overrides the base (e.g. wss://xyz.trycloudflare.com); path and token are added
@@ -17,7 +18,7 @@
  */
 'use strict';
 
-const { randomUUID } = require('node:crypto');
+const { createHmac, randomUUID } = require('node:crypto');
 const WebSocket = require('ws');
 
 try {
@@ -27,7 +28,7 @@ try {
 }
 
 const env = process.env;
-const token = env.MEDIA_STREAM_TOKEN;
+const secret = env.MEDIA_STREAM_TOKEN;
 const callControlId = env.CALL_CONTROL_ID || 'call_123';
 const port = env.PORT || '3000';
 const durationS = Number(env.DURATION_S || 3);
@@ -38,10 +39,13 @@ function fail(msg) {
   process.exit(1);
 }
 
-if (!token) fail('MEDIA_STREAM_TOKEN is not set (export MEDIA_STREAM_TOKEN=devtoken, the value the runtime uses)');
+if (!secret) fail('MEDIA_STREAM_TOKEN is not set (export the value the runtime uses, e.g. from its .env)');
 if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 600) fail(`DURATION_S must be a number of seconds in (0, 600], got "${env.DURATION_S}"`);
 if (!Number.isFinite(lingerMs) || lingerMs < 0) fail(`LINGER_MS must be >= 0, got "${env.LINGER_MS}"`);
 
+// The call's own token, exactly as the runtime derives it for its stream_url (src/lib/telnyx/media-token.ts):
+// base64url(HMAC-SHA256(MEDIA_STREAM_TOKEN, call_control_id)).
+const token = createHmac('sha256', secret).update(callControlId).digest('base64url');
 const base = (env.MEDIA_WS_URL || `ws://localhost:${port}`).replace(/\/+$/, '');
 const url = `${base}/v1/telnyx/media/${encodeURIComponent(callControlId)}?token=${encodeURIComponent(token)}`;
 const shownUrl = url.replace(/token=[^&]*/, 'token=***');

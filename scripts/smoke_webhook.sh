@@ -5,7 +5,8 @@
 # Prints each status and response; exits 1 when any event is not acknowledged with 2xx.
 #
 # Environment (TELNYX_WEBHOOK_SECRET and PORT are also read from ./.env, or ENV_FILE, when unset):
-#   TELNYX_WEBHOOK_SECRET  required; the runtime must have the same secret
+#   TELNYX_WEBHOOK_SECRET  required; the runtime must have the same secret and TELNYX_WEBHOOK_HMAC_ENABLED=true
+#                          (a development switch: production refuses it and accepts only Telnyx's Ed25519)
 #   WEBHOOK_URL            default http://localhost:${PORT:-3000}/v1/telnyx/webhook
 #   CALL_CONTROL_ID        default smoke_<time>_<random> (reuse it with scripts/smoke_media_ws.js)
 #   TO_NUMBER              dialled number, default +15551234567 (map it: npm run tenant -- add …)
@@ -27,7 +28,7 @@ die() {
   exit 1
 }
 
-[ -n "${TELNYX_WEBHOOK_SECRET:-}" ] || die "TELNYX_WEBHOOK_SECRET is not set (export TELNYX_WEBHOOK_SECRET=devsecret, the same value the runtime uses)"
+[ -n "${TELNYX_WEBHOOK_SECRET:-}" ] || die "TELNYX_WEBHOOK_SECRET is not set (export TELNYX_WEBHOOK_SECRET=devsecret, the same value the runtime uses; the runtime also needs TELNYX_WEBHOOK_HMAC_ENABLED=true)"
 command -v node >/dev/null 2>&1 || die "node is required (it computes the HMAC signature)"
 
 WEBHOOK_URL="${WEBHOOK_URL:-http://localhost:${PORT:-3000}/v1/telnyx/webhook}"
@@ -100,7 +101,7 @@ for event in $EVENTS; do
   printf '%-16s → %s %s\n' "$event" "$status" "$(head -c 300 "$RESP_FILE" | tr '\n' ' ')"
   case "$status" in
     2??) ;;
-    401) failures=$((failures + 1)); echo "  signature rejected: is the runtime's TELNYX_WEBHOOK_SECRET the same as this one?" >&2 ;;
+    401) failures=$((failures + 1)); echo "  signature rejected: does the runtime run with TELNYX_WEBHOOK_HMAC_ENABLED=true (not in production) and the same TELNYX_WEBHOOK_SECRET?" >&2 ;;
     000) failures=$((failures + 1)); echo "  no response: is the runtime running at $WEBHOOK_URL?" >&2 ;;
     *) failures=$((failures + 1)) ;;
   esac

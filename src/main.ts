@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'veralux-runtime' } });
   if (!config.ADMIN_USER) logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: /admin/queues refuses every request');
-  if (!config.METRICS_TOKEN && config.NODE_ENV === 'production') logger.warn('METRICS_TOKEN not set: /metrics is unauthenticated');
+  if (config.TELNYX_WEBHOOK_SECRET && !config.TELNYX_WEBHOOK_HMAC_ENABLED) {
+    logger.warn('TELNYX_WEBHOOK_SECRET is set but TELNYX_WEBHOOK_HMAC_ENABLED is not: HMAC-signed webhooks (smoke/load scripts) are refused');
+  }
 
   const runtime = await startRuntime(config, logger);
 

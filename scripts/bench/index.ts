@@ -280,6 +280,7 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
         TELNYX_PUBLIC_KEY: keys.publicKeyB64,
         TELNYX_API_BASE_URL: api.baseUrl,
         MEDIA_STREAM_TOKEN: randomBytes(16).toString('hex'),
+        METRICS_TOKEN: randomBytes(16).toString('hex'),
         PUBLIC_BASE_URL: origin,
         AUDIO_PUBLIC_BASE_URL: `${origin}/audio`,
         AUDIO_STORAGE_DIR: path.join(tmp, 'audio'),

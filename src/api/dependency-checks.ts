@@ -19,18 +19,22 @@ export function redisCheck(redis: Redis): DependencyCheck {
 /**
  * An HTTP dependency is "up" when its server answers anything at all (speech servers rarely have a
  * health route, and a 404/405 still proves the process is listening). Connection errors and
- * timeouts are "down". Uses a HEAD request to the service origin; bodies are never read.
+ * timeouts are "down". Uses a HEAD request to the service origin; bodies are never read. One
+ * kept-alive connection per dependency is reused from check to check (close() ends it).
  */
 export function httpReachableCheck(name: string, url: string | undefined, timeoutMs: number, critical = false): DependencyCheck {
+  const target = url ? new URL(url) : undefined;
+  const lib = target?.protocol === 'https:' ? https : http;
+  // maxSockets 1: checks of one dependency never overlap (CachedRun), so one connection is enough.
+  // (Node reuses it when the answer is length-delimited, as every HTTP server's 404/405 is.)
+  const agent = target ? new lib.Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
   return {
     name,
     critical,
     check() {
-      if (!url) return Promise.resolve();
-      const target = new URL(url);
-      const lib = target.protocol === 'https:' ? https : http;
+      if (!target) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const req = lib.request(target.origin + '/', { method: 'HEAD', agent: false }, (res) => {
+        const req = lib.request(target.origin + '/', { method: 'HEAD', agent }, (res) => {
           res.resume();
           if ((res.statusCode ?? 0) >= 500) reject(new Error(`HTTP ${res.statusCode}`));
           else resolve();
@@ -39,6 +43,9 @@ export function httpReachableCheck(name: string, url: string | undefined, timeou
         req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
         req.end();
       });
+    },
+    close() {
+      agent?.destroy();
     },
   };
 }

@@ -1,12 +1,16 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { errorMessage } from '../lib/errors';
 import { withTimeout } from '../lib/clock';
+import { hasBearer } from './bearer';
+import { CachedRun } from './cached-checks';
 
 export interface DependencyCheck {
   name: string;
   /** A critical dependency down = unhealthy (503); a non-critical one = degraded (200). */
   critical: boolean;
   check(): Promise<void>;
+  /** Releases what the check keeps between runs (kept-alive connections). */
+  close?(): void;
 }
 
 export interface CheckResult {
@@ -17,7 +21,20 @@ export interface CheckResult {
   error?: string;
 }
 
-export async function runChecks(checks: readonly DependencyCheck[], timeoutMs: number) {
+export type HealthStatus = 'ok' | 'degraded' | 'unhealthy';
+
+export interface HealthReport {
+  status: HealthStatus;
+  results: CheckResult[];
+}
+
+/**
+ * How long a check result is reused: probes every few seconds still see fresh state, and a burst
+ * of requests costs one PING / one HEAD per dependency per second.
+ */
+export const HEALTH_CACHE_MS = 1000;
+
+export async function runChecks(checks: readonly DependencyCheck[], timeoutMs: number): Promise<HealthReport> {
   const results: CheckResult[] = await Promise.all(
     checks.map(async (c) => {
       const t0 = performance.now();
@@ -35,27 +52,46 @@ export async function runChecks(checks: readonly DependencyCheck[], timeoutMs: n
   return { status, results };
 }
 
-export function healthRouter(deps: {
+export interface HealthDeps {
   readiness: DependencyCheck;
   dependencies: readonly DependencyCheck[];
   timeoutMs: number;
   isShuttingDown: () => boolean;
-}): Router {
+  /** METRICS_TOKEN: `Authorization: Bearer <it>` gets latencies and error texts; without it, none. */
+  detailToken?: string;
+  cacheMs?: number;
+  /** Monotonic ms (tests freeze it). */
+  now?: () => number;
+}
+
+/**
+ * Anonymous callers learn only `ok`/`down` per dependency: error texts name internal hosts and
+ * ports. Results come from a shared, briefly cached run (CachedRun), never one check per request.
+ */
+export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
+  const cacheMs = deps.cacheMs ?? HEALTH_CACHE_MS;
+  const ready = new CachedRun(() => runChecks([deps.readiness], deps.timeoutMs), cacheMs, deps.now);
+  const all = new CachedRun(() => runChecks([deps.readiness, ...deps.dependencies], deps.timeoutMs), cacheMs, deps.now);
+  const checksBody = (req: Request, results: readonly CheckResult[]) =>
+    hasBearer(req.headers, deps.detailToken)
+      ? Object.fromEntries(results.map((r) => [r.name, r]))
+      : Object.fromEntries(results.map((r) => [r.name, r.status]));
+
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
-  router.get('/health/ready', async (_req, res) => {
+  router.get('/health/ready', async (req, res) => {
     if (deps.isShuttingDown()) {
       res.status(503).json({ status: 'shutting_down' });
       return;
     }
-    const { status, results } = await runChecks([deps.readiness], deps.timeoutMs);
-    res.status(status === 'ok' ? 200 : 503).json({ status: status === 'ok' ? 'ready' : 'not_ready', checks: results });
+    const { status, results } = await ready.get();
+    res.status(status === 'ok' ? 200 : 503).json({ status: status === 'ok' ? 'ready' : 'not_ready', checks: checksBody(req, results) });
   });
-  router.get('/health', async (_req, res) => {
-    const { status, results } = await runChecks([deps.readiness, ...deps.dependencies], deps.timeoutMs);
-    res.status(status === 'unhealthy' ? 503 : 200).json({ status, checks: Object.fromEntries(results.map((r) => [r.name, r])) });
+  router.get('/health', async (req, res) => {
+    const { status, results } = await all.get();
+    res.status(status === 'unhealthy' ? 503 : 200).json({ status, checks: checksBody(req, results) });
   });
   return router;
 }

@@ -53,9 +53,9 @@ function refuse(socket: Duplex, status: number, error: string, message: string):
 
 /**
  * Telnyx media WebSockets on the HTTP server's port: `/v1/telnyx/media/{callControlId}`.
- * Authenticated on upgrade (the per-call token from our stream_url, the
- * `x-telnyx-streaming-auth-token` header, or the shared MEDIA_STREAM_TOKEN for smoke tests) with a
- * real HTTP 401 on failure; an unknown or ended call is closed with 1008.
+ * Authenticated on upgrade by the call's own token (from our stream_url's `token`, or the
+ * `x-telnyx-streaming-auth-token` header; never the shared MEDIA_STREAM_TOKEN itself) with a real
+ * HTTP 401 on failure; an unknown or ended call is closed with 1008.
  */
 export function attachMediaServer(server: http.Server, deps: MediaServerDeps): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MEDIA_MAX_PAYLOAD, perMessageDeflate: false });

@@ -1,16 +1,13 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Metrics } from '../lib/metrics';
-import { safeEqual } from '../lib/secure-compare';
+import { hasBearer } from './bearer';
 
-/** Prometheus scrape endpoint; with METRICS_TOKEN set it requires `Authorization: Bearer <token>`. */
+/** Prometheus scrape endpoint; with METRICS_TOKEN set (required in production) it requires `Authorization: Bearer <token>`. */
 export function metricsHandler(metrics: Metrics, token?: string): RequestHandler {
   return async (req, res, next) => {
-    if (token) {
-      const header = req.headers.authorization ?? '';
-      if (!header.startsWith('Bearer ') || !safeEqual(header.slice(7), token)) {
-        res.status(401).json({ error: 'unauthorized', message: 'metrics require a bearer token' });
-        return;
-      }
+    if (token && !hasBearer(req.headers, token)) {
+      res.status(401).json({ error: 'unauthorized', message: 'metrics require a bearer token' });
+      return;
     }
     try {
       const body = await metrics.registry.metrics();

@@ -8,6 +8,7 @@ import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
 import { healthRouter } from '../api/health';
 import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
+import { AuthThrottle } from '../lib/auth-throttle/auth-throttle';
 import { createBrainClient } from '../lib/brain/brain-client';
 import type { Brain } from '../lib/brain/types';
 import type { CallRecord } from '../lib/calls/call-store';
@@ -61,6 +62,11 @@ const PARTIAL_MAX_LOOP_UTILIZATION = 0.8;
 export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ingress> {
   const { config, logger, metrics } = s;
   const t = config.HEALTH_CHECK_TIMEOUT_MS;
+  const dependencyChecks = [
+    httpReachableCheck('whisper', config.WHISPER_URL, t),
+    httpReachableCheck('kokoro', config.KOKORO_URL, t),
+    ...(config.BRAIN_URL ? [httpReachableCheck('brain', config.BRAIN_URL, t)] : []),
+  ];
   // Filled once the conversation parts exist (below); mounted here to keep the route order.
   const webrtcRoutes = Router();
   const app = createApp({
@@ -71,21 +77,28 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     routers: [
       healthRouter({
         readiness: redisCheck(s.redis),
-        dependencies: [
-          httpReachableCheck('whisper', config.WHISPER_URL, t),
-          httpReachableCheck('kokoro', config.KOKORO_URL, t),
-          ...(config.BRAIN_URL ? [httpReachableCheck('brain', config.BRAIN_URL, t)] : []),
-        ],
+        dependencies: dependencyChecks,
         timeoutMs: t,
         isShuttingDown: opts.isShuttingDown,
+        detailToken: config.METRICS_TOKEN,
       }),
       telnyxWebhookRouter({
-        verifier: createWebhookVerifier({ publicKeyB64: config.TELNYX_PUBLIC_KEY, hmacSecret: config.TELNYX_WEBHOOK_SECRET }),
+        verifier: createWebhookVerifier({
+          publicKeyB64: config.TELNYX_PUBLIC_KEY,
+          // The local HMAC scheme only behind its explicit switch (config refuses it in production).
+          hmacSecret: config.TELNYX_WEBHOOK_HMAC_ENABLED ? config.TELNYX_WEBHOOK_SECRET : undefined,
+        }),
         ingest: new EventIngest(s.queues.events, s.order),
         metrics,
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
-      adminRouter({ user: config.ADMIN_USER, password: config.ADMIN_PASSWORD, queues: Object.values(s.queues) }),
+      adminRouter({
+        user: config.ADMIN_USER,
+        password: config.ADMIN_PASSWORD,
+        queues: Object.values(s.queues),
+        throttle: new AuthThrottle(s.redis, { prefix: config.STATE_PREFIX, scope: 'admin' }),
+        readOnly: config.ADMIN_QUEUES_READ_ONLY,
+      }),
       webrtcRoutes,
     ],
   });
@@ -219,6 +232,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       sub.disconnect();
       await vadFactory.close();
       loopLoad.close();
+      for (const c of dependencyChecks) c.close?.();
     },
   };
 }

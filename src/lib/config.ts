@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseTrustProxy, TRUST_PROXY_DEFAULT } from './trust-proxy';
+import { productionProblems } from './production-checks';
 
 const BOOL_TRUE = new Set(['true', '1', 'yes', 'on']);
 const BOOL_FALSE = new Set(['false', '0', 'no', 'off']);
@@ -107,7 +108,10 @@ export const configSchema = z.object({
   TELNYX_PUBLIC_KEY: ed25519PublicKey,
   TELNYX_API_BASE_URL: defaultUrl(HTTP, 'https://api.telnyx.com/v2'),
   TELNYX_API_TIMEOUT_MS: int({ min: 100, def: 5000 }),
+  /** Secret of the local HMAC webhook scheme (tests, smoke and load scripts); used only with the switch below. */
   TELNYX_WEBHOOK_SECRET: optionalString,
+  /** Accept HMAC-signed webhooks (header telnyx-signature). Never in production. */
+  TELNYX_WEBHOOK_HMAC_ENABLED: bool(false),
   TELNYX_STREAM_CODEC: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toUpperCase() : undefined),
     z.enum(['PCMU', 'PCMA', 'G722', 'OPUS', 'AMR-WB', 'L16']).default('PCMU'),
@@ -220,6 +224,8 @@ export const configSchema = z.object({
   // Operations
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
+  /** bull-board shows everything but may only retry failed jobs; false = its full UI (add, clean, empty…). */
+  ADMIN_QUEUES_READ_ONLY: bool(true),
   METRICS_TOKEN: optionalString,
   HEALTH_CHECK_TIMEOUT_MS: int({ min: 50, def: 1500 }),
   SHUTDOWN_TIMEOUT_MS: int({ min: 1000, max: 60000, def: 10000 }),
@@ -229,11 +235,20 @@ export const configSchema = z.object({
 export type Config = Readonly<Omit<z.output<typeof configSchema>, 'PUBLIC_BASE_URL'> & { PUBLIC_BASE_URL: string }>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(
+    readonly problems: readonly string[],
+    hint?: string,
+  ) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}` +
+        (hint ? `\n${hint}` : ''),
+    );
     this.name = 'ConfigError';
   }
 }
+
+const PRODUCTION_HINT =
+  'NODE_ENV=production refuses example and short secrets. For a local trial copy .env.development.example to .env (or set NODE_ENV=development).';
 
 /** Parse an environment; throws ConfigError naming EVERY bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -246,21 +261,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
       problems.push('ADMIN_USER/ADMIN_PASSWORD: set both or neither');
     }
-    if (c.NODE_ENV === 'production') {
-      // Example/dev secrets must never guard a production deployment.
-      if (c.TELNYX_WEBHOOK_SECRET !== undefined && c.TELNYX_WEBHOOK_SECRET.length < 16) {
-        problems.push('TELNYX_WEBHOOK_SECRET: too short for production (>= 16 chars), or unset it to accept only Ed25519-signed webhooks');
-      }
-      if (c.ADMIN_PASSWORD !== undefined && (c.ADMIN_PASSWORD.length < 12 || c.ADMIN_PASSWORD === 'change-me')) {
-        problems.push('ADMIN_PASSWORD: too weak for production (>= 12 chars, not the example value)');
-      }
-      if (c.MEDIA_STREAM_TOKEN.length < 16) problems.push('MEDIA_STREAM_TOKEN: too short for production (>= 16 chars)');
+    if (c.TELNYX_WEBHOOK_HMAC_ENABLED && c.TELNYX_WEBHOOK_SECRET === undefined) {
+      problems.push('TELNYX_WEBHOOK_HMAC_ENABLED: needs TELNYX_WEBHOOK_SECRET');
     }
     if (c.BRAIN_STREAM_SEGMENT_NEXT_CHARS < c.BRAIN_STREAM_SEGMENT_MIN_CHARS) {
       problems.push('BRAIN_STREAM_SEGMENT_NEXT_CHARS: must be >= BRAIN_STREAM_SEGMENT_MIN_CHARS');
     }
   }
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems.sort());
+  // From the raw values, so they are reported even when another variable fails to parse.
+  let productionHint: string | undefined;
+  const nodeEnv = configSchema.shape.NODE_ENV.safeParse(env.NODE_ENV);
+  if (nodeEnv.success && nodeEnv.data === 'production') {
+    const hmac = configSchema.shape.TELNYX_WEBHOOK_HMAC_ENABLED.safeParse(env.TELNYX_WEBHOOK_HMAC_ENABLED);
+    const found = productionProblems({ env, hmacWebhooksEnabled: hmac.success && hmac.data });
+    problems.push(...found);
+    if (found.length > 0) productionHint = PRODUCTION_HINT;
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems.sort(), productionHint);
   const data = result.data;
   const publicBase = data.PUBLIC_BASE_URL ?? new URL(data.AUDIO_PUBLIC_BASE_URL).origin;
   return Object.freeze({ ...data, PUBLIC_BASE_URL: publicBase.replace(/\/+$/, '') });

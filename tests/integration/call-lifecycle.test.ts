@@ -10,7 +10,7 @@ describe('call lifecycle (real server, real Redis, fake Telnyx + Kokoro)', () =>
   let h: Harness;
   let rt: Runtime;
   beforeAll(async () => {
-    h = await createHarness({ TELNYX_WEBHOOK_SECRET: 'devsecret', MAX_CALL_DURATION_MS: '1500' });
+    h = await createHarness({ TELNYX_WEBHOOK_SECRET: 'devsecret', TELNYX_WEBHOOK_HMAC_ENABLED: 'true', MAX_CALL_DURATION_MS: '1500' });
     rt = await h.start();
   });
   afterAll(() => h.close());

@@ -40,9 +40,7 @@ describe('runtime foundation (real Redis, real HTTP)', () => {
     const r = await http.get(`${rt.url}/health`);
     expect(r.status).toBe(200);
     expect(r.data.status).toBe('degraded');
-    expect(r.data.checks.redis.status).toBe('ok');
-    expect(r.data.checks.whisper.status).toBe('down');
-    expect(r.data.checks.kokoro.status).toBe('down');
+    expect(r.data.checks).toEqual({ redis: 'ok', whisper: 'down', kokoro: 'down' });
   });
 
   it('answers the WebRTC endpoints with webrtc_disabled while TRANSPORT_MODE=pstn', async () => {

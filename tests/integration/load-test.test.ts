@@ -31,6 +31,7 @@ describe('npm run load-test against a real runtime', () => {
   beforeAll(async () => {
     h = await createHarness({
       TELNYX_WEBHOOK_SECRET: HMAC_SECRET,
+      TELNYX_WEBHOOK_HMAC_ENABLED: 'true',
       GLOBAL_CONCURRENCY_CAP: '100000',
       TENANT_CONCURRENCY_CAP_DEFAULT: '100000',
       TENANT_CALLS_PER_MIN_CAP_DEFAULT: '100000',

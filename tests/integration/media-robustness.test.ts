@@ -1,3 +1,4 @@
+import { mediaTokenFor } from '../../src/lib/telnyx/media-token';
 import type { Runtime } from '../../src/runtime';
 import { FakeMediaClient } from '../fakes/fake-media-client';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
@@ -44,10 +45,18 @@ describe('media stream robustness (real server, real Redis)', () => {
     const other = newCallControlId();
     const stolen = good.replace(encodeURIComponent(callId), encodeURIComponent(other));
     await expect(FakeMediaClient.connect({ url: stolen, callControlId: other, encoding: 'PCMU', sampleRate: 8000 })).rejects.toMatchObject({ status: 401 });
-    // The shared MEDIA_STREAM_TOKEN (smoke scripts) and the Telnyx auth header are accepted.
+    // The shared MEDIA_STREAM_TOKEN itself opens nothing, in the query or the header.
+    await expect(
+      FakeMediaClient.connect({ url: good.replace(/token=[^&]+/, 'token=test-media-token'), callControlId: callId, encoding: 'PCMU', sampleRate: 8000 }),
+    ).rejects.toMatchObject({ status: 401 });
+    const shared = { 'x-telnyx-streaming-auth-token': 'test-media-token' };
+    await expect(
+      FakeMediaClient.connect({ url: good.replace(/\?.*$/, ''), headers: shared, callControlId: callId, encoding: 'PCMU', sampleRate: 8000 }),
+    ).rejects.toMatchObject({ status: 401 });
+    // The call's own token is also accepted in the Telnyx auth header.
     const viaHeader = await FakeMediaClient.connect({
       url: good.replace(/\?.*$/, ''),
-      headers: { 'x-telnyx-streaming-auth-token': 'test-media-token' },
+      headers: { 'x-telnyx-streaming-auth-token': mediaTokenFor('test-media-token', callId) },
       callControlId: callId,
       encoding: 'PCMU',
       sampleRate: 8000,
@@ -59,7 +68,7 @@ describe('media stream robustness (real server, real Redis)', () => {
   it('closes the stream of an unknown call with 1008', async () => {
     const callId = newCallControlId();
     const client = await FakeMediaClient.connect({
-      url: `${rt.url!.replace('http', 'ws')}/v1/telnyx/media/${encodeURIComponent(callId)}?token=test-media-token`,
+      url: `${rt.url!.replace('http', 'ws')}/v1/telnyx/media/${encodeURIComponent(callId)}?token=${mediaTokenFor('test-media-token', callId)}`,
       callControlId: callId,
       encoding: 'PCMU',
       sampleRate: 8000,

@@ -22,7 +22,7 @@ describe('seed README smoke scripts against a real runtime', () => {
   const tenantId = `smoke-tenant-${Date.now()}`;
 
   beforeAll(async () => {
-    h = await createHarness({ TELNYX_WEBHOOK_SECRET: SECRET });
+    h = await createHarness({ TELNYX_WEBHOOK_SECRET: SECRET, TELNYX_WEBHOOK_HMAC_ENABLED: 'true' });
     rt = await h.start();
     port = new URL(rt.url!).port;
     await h.seedTenant(tenantId, DID);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger, type Logger } from '../../src/lib/logger';
+import { generateTestKeyPair } from '../../src/sim/signing';
 
 export const TEST_PUBLIC_KEY_B64 = 'ISxjlWQt9WmNqc4z4f9CNAmm08YM0FkAB7NR0oN7MTs=';
 
@@ -46,6 +47,24 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     STATE_PREFIX: `t${id}:state`,
     ...overrides,
   };
+}
+
+/** A random secret long enough for production (32 chars). */
+export const strongSecret = (): string => randomBytes(24).toString('base64url');
+
+/**
+ * testEnv with NODE_ENV=production and secrets production accepts: random ones, a fresh Ed25519
+ * key (TEST_PUBLIC_KEY_B64 is also the published example key, which production refuses).
+ */
+export function productionEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return testEnv({
+    NODE_ENV: 'production',
+    TELNYX_API_KEY: `KEY${randomBytes(16).toString('hex')}`,
+    TELNYX_PUBLIC_KEY: generateTestKeyPair().publicKeyB64,
+    MEDIA_STREAM_TOKEN: strongSecret(),
+    METRICS_TOKEN: strongSecret(),
+    ...overrides,
+  });
 }
 
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {

@@ -10,10 +10,11 @@ export function mediaTokenFor(secret: string, callControlId: string): string {
   return createHmac('sha256', secret).update(callControlId).digest('base64url');
 }
 
-/** Accepts the call's own token, or the shared MEDIA_STREAM_TOKEN (smoke scripts); constant time. */
+/**
+ * Accepts only the call's own token, in constant time. The shared MEDIA_STREAM_TOKEN itself never
+ * opens a stream: it would open every call's. Tools derive the per-call token (scripts/smoke_media_ws.js).
+ */
 export function verifyMediaToken(secret: string, callControlId: string, token: string | undefined): boolean {
   if (!token) return false;
-  const perCall = safeEqual(token, mediaTokenFor(secret, callControlId));
-  const shared = safeEqual(token, secret);
-  return perCall || shared;
+  return safeEqual(token, mediaTokenFor(secret, callControlId));
 }
