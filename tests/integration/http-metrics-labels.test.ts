@@ -5,10 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Router } from 'express';
 import { adminRouter } from '../../src/api/admin';
+import { AuthThrottle } from '../../src/lib/auth-throttle/auth-throttle';
+import { closeRedis, createRedis } from '../../src/lib/redis';
+import { memoryLogger, testRedisUrl } from '../support/test-config';
 import { createApp } from '../../src/api/app';
 import { audioFilesRouter } from '../../src/api/audio-files';
 import { createMetrics } from '../../src/lib/metrics';
-import { memoryLogger } from '../support/test-config';
+
 
 function send(port: number, method: string, p: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,6 +38,7 @@ describe('HTTP metric labels come from the app, never from the request', () => {
   let server: http.Server;
   let port: number;
   let dir: string;
+  const redis = createRedis(testRedisUrl(), 'request');
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'veralux-labels-'));
@@ -46,7 +50,13 @@ describe('HTTP metric labels come from the app, never from the request', () => {
       routers: [
         hello,
         audioFilesRouter({ storageDir: dir, publicBaseUrl: 'http://example.test/audio/' }),
-        adminRouter({ user: 'admin', password: 'a-long-admin-password-for-tests-0001', queues: [] }),
+        adminRouter({
+          user: 'admin',
+          password: 'a-long-admin-password-for-tests-0001',
+          queues: [],
+          readOnly: true,
+          throttle: new AuthThrottle(redis, { prefix: `labels-${process.pid}`, scope: 'admin' }),
+        }),
       ],
     });
     server = http.createServer(app);
@@ -57,6 +67,7 @@ describe('HTTP metric labels come from the app, never from the request', () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     rmSync(dir, { recursive: true, force: true });
+    await closeRedis(redis);
   });
 
   it('keeps the series count bounded under mixed-case paths, unknown routes and made-up methods', async () => {
