@@ -1,4 +1,5 @@
 import { StreamingResampler } from '../../src/media/audio/resampler';
+import { MAX_CACHED_FILTER_BANKS, cachedFilterBanks } from '../../src/media/audio/resampler-design';
 import { concat, db, rms, sine, toneAmplitude } from '../support/audio-signals';
 
 const PAIRS: [number, number][] = [
@@ -88,5 +89,22 @@ describe('StreamingResampler', () => {
   it('rejects non-integer or non-positive rates', () => {
     expect(() => new StreamingResampler(0, 16000)).toThrow(RangeError);
     expect(() => new StreamingResampler(8000.5, 16000)).toThrow(RangeError);
+  });
+
+  it('refuses rates whose filter would be huge instead of building it (no allocation sized by a peer-chosen rate)', () => {
+    // 1600003 → 16000 has no common factor: a 16000-phase bank of ~28 M taps (≈ 220 MB).
+    expect(() => new StreamingResampler(1600003, 16000)).toThrow(RangeError);
+    expect(() => new StreamingResampler(16000, 1600003)).toThrow(RangeError);
+    // 1 Hz → 16 kHz: a 16000× ratio, ≈ 0.5 M output samples per 20 ms input sample.
+    expect(() => new StreamingResampler(1, 16000)).toThrow(RangeError);
+    // Coprime rates in range whose bank would still be too big.
+    expect(() => new StreamingResampler(47999, 16001)).toThrow(RangeError);
+  });
+
+  it('keeps a bounded number of filter banks, however many rate pairs are asked for', () => {
+    for (let i = 0; i < 3 * MAX_CACHED_FILTER_BANKS; i += 1) new StreamingResampler(8000 + 100 * (i + 1), 16000);
+    expect(cachedFilterBanks()).toBeLessThanOrEqual(MAX_CACHED_FILTER_BANKS);
+    // The pairs in use keep working (evicted ones are designed again).
+    expect(new StreamingResampler(8000, 16000).process(new Int16Array(160).fill(1000)).length).toBeGreaterThan(300);
   });
 });

@@ -1,5 +1,6 @@
 import { alaw } from 'alawmulaw';
-import { L16Decoder, createDecoder, createEncoder, type L16ByteOrder } from '../../src/media/audio/codecs';
+import { AppError } from '../../src/lib/errors';
+import { L16Decoder, L16_RATES, createDecoder, createEncoder, type L16ByteOrder } from '../../src/media/audio/codecs';
 import { concat, garbage, pcmFixture, sine } from '../fixtures/codecs/reference';
 
 const speech16 = pcmFixture('speech-16k.s16le');
@@ -24,6 +25,19 @@ describe('L16', () => {
     const d = createDecoder('L16', { sampleRate: 16000 });
     expect(d.sampleRate).toBe(16000);
     expect(Array.from(d.decode(e.encode(speech16))!)).toEqual(Array.from(speech16));
+  });
+
+  it('runs only at the rates Telnyx streams L16 at (8/16/22.05/24/48 kHz)', () => {
+    expect([...L16_RATES]).toEqual([8000, 16000, 22050, 24000, 48000]);
+    for (const sampleRate of L16_RATES) {
+      expect(createDecoder('L16', { sampleRate }).sampleRate).toBe(sampleRate);
+      expect(createEncoder('L16', { sampleRate }).sampleRate).toBe(sampleRate);
+    }
+    // A peer-chosen rate would size resampler filter banks (1600003 Hz: hundreds of MB): refused.
+    for (const sampleRate of [1, 1600003, 44100, 11025, 32000, 0, 8000.5, Number.MAX_SAFE_INTEGER]) {
+      expect(() => createDecoder('L16', { sampleRate })).toThrow(AppError);
+      expect(() => createEncoder('L16', { sampleRate })).toThrow(AppError);
+    }
   });
 
   it('rejects odd-length payloads (half a sample)', () => {

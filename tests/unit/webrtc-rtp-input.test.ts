@@ -23,6 +23,8 @@ function sink() {
     frames,
     rates: new Set(),
     pushPcm(pcm, rate) {
+      // No test here plays this much: an unbounded fill loop fails instead of hanging the run.
+      if (frames.length >= 10_000) throw new Error('unbounded: more than 10000 frames pushed');
       frames.push(pcm[0]!);
       s.rates.add(rate);
       expect(pcm.length).toBe(960);
@@ -85,6 +87,16 @@ describe('RtpAudioInput', () => {
     input.push(pkt(30000, 2, 5));
     input.push(pkt(30001, 3, 965));
     expect(s.frames).toEqual([1, 2, 3]);
+    expect(input.stats.resyncs).toBe(1);
+  });
+
+  it('a stream that jumps back across the 16-bit wrap from near 0 resyncs and keeps playing', () => {
+    const s = sink();
+    const input = new RtpAudioInput(markerDecoder(), s);
+    input.push(pkt(10, 1, 0));
+    // 65336 is 200 behind 10 across the wrap: a new stream, numbered below the first one's start.
+    for (const [i, seq] of [65336, 65337, 65338].entries()) input.push(pkt(seq, 2 + i, (i + 1) * 960));
+    expect(s.frames).toEqual([1, 2, 3, 4]);
     expect(input.stats.resyncs).toBe(1);
   });
 

@@ -1,8 +1,10 @@
 /**
  * FIR design for StreamingResampler: Kaiser-windowed sinc, either a polyphase bank for any rational
  * ratio or a half-band interpolator for exact 2× upsampling (the 8 → 16 kHz telephone hot path).
- * Tables are immutable and shared by every resampler with the same parameters (one per distinct key;
- * only a handful of rate pairs exist, so the cache is naturally bounded).
+ * Tables are immutable and shared by every resampler with the same parameters: a small LRU cache
+ * (MAX_CACHED_FILTER_BANKS; a process uses a handful of rate pairs) so rates a peer picks can
+ * neither grow it nor pin memory. Designs larger than MAX_BANK_COEFFS are refused: coprime rates
+ * (1600003 → 16000) would otherwise build a bank of up·taps ≈ 28 M coefficients, synchronously.
  */
 
 export interface FilterOptions {
@@ -38,7 +40,24 @@ export interface HalfBand {
 
 export type FilterBank = PolyphaseBank | HalfBand;
 
+/**
+ * 16 banks: every pair the runtime uses (5 L16 rates, TTS 22.05/24 kHz, each to 8 or 16 kHz and back)
+ * fits, with room; a miss only costs one design (< 1 ms for real pairs).
+ */
+export const MAX_CACHED_FILTER_BANKS = 16;
+/**
+ * 2^17 coefficients (1 MB): real pairs need ≤ 12 k (11.025 → 16 kHz: 640 phases × 18 taps), so
+ * any rate pair in use fits 10× over, while the cache's worst case stays 16 MB.
+ */
+export const MAX_BANK_COEFFS = 1 << 17;
+
+/** Insertion-ordered: the first key is the least recently used. */
 const banks = new Map<string, FilterBank>();
+
+/** How many filter banks are cached (for tests). */
+export function cachedFilterBanks(): number {
+  return banks.size;
+}
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -69,6 +88,9 @@ function designPolyphase(inRate: number, outRate: number, o: FilterOptions): Pol
   const fc = (o.rolloff * Math.min(inRate, outRate)) / 2;
   const taps = Math.max(2, Math.ceil((o.zeros / fc) * inRate));
   const n = taps * up;
+  if (!(n <= MAX_BANK_COEFFS)) {
+    throw new RangeError(`resampling ${inRate} → ${outRate} Hz needs ${up} phases × ${taps} taps (limit ${MAX_BANK_COEFFS} coefficients)`);
+  }
   const protoRate = inRate * up;
   const centre = (n - 1) / 2;
   const coeffs = new Float64Array(n);
@@ -102,9 +124,12 @@ export function filterFor(inRate: number, outRate: number, o: FilterOptions, hal
   const halfband = outRate === 2 * inRate;
   const key = halfband ? `hb:${halfBandZeros}:${o.beta}` : `pp:${inRate}:${outRate}:${o.rolloff}:${o.zeros}:${o.beta}`;
   let bank = banks.get(key);
-  if (!bank) {
+  if (bank) {
+    banks.delete(key); // most recently used goes last (construction only, never per frame)
+  } else {
     bank = halfband ? designHalfBand({ ...o, zeros: halfBandZeros }) : designPolyphase(inRate, outRate, o);
-    banks.set(key, bank);
+    if (banks.size >= MAX_CACHED_FILTER_BANKS) banks.delete(banks.keys().next().value!);
   }
+  banks.set(key, bank);
   return bank;
 }

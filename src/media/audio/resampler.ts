@@ -27,6 +27,13 @@ export interface ResamplerOptions extends Partial<FilterOptions> {
 }
 
 const DEFAULTS: FilterOptions = { rolloff: 0.92, zeros: 8, beta: 6 };
+/**
+ * Rates we resample between: 1 kHz (below any speech codec) to 384 kHz (the highest rate audio
+ * interfaces use). Output buffers scale with the ratio, so it stays ≤ 384; filter banks are capped
+ * separately (resampler-design.ts MAX_BANK_COEFFS). Constructing with anything else throws RangeError.
+ */
+const MIN_RATE = 1000;
+const MAX_RATE = 384_000;
 const HALF_BAND_ZEROS = 10;
 
 export class StreamingResampler {
@@ -45,7 +52,7 @@ export class StreamingResampler {
 
   constructor(inRate: number, outRate: number, opts: ResamplerOptions = {}) {
     for (const [name, r] of [['inRate', inRate], ['outRate', outRate]] as const) {
-      if (!Number.isInteger(r) || r <= 0) throw new RangeError(`${name} must be a positive integer, got ${r}`);
+      if (!Number.isInteger(r) || r < MIN_RATE || r > MAX_RATE) throw new RangeError(`${name} must be an integer in ${MIN_RATE}..${MAX_RATE} Hz, got ${r}`);
     }
     this.inRate = inRate;
     this.outRate = outRate;

@@ -1,10 +1,10 @@
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import { createDecoder, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
+import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
 import { parseInbound, type InboundFrame } from '../protocol/telnyx-media-protocol';
 import type { CallInputListener, InboundAudioSink } from './call-input';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
-import { ReorderBuffer } from './reorder-buffer';
+import { ReorderBuffer, type ReorderEvent } from './reorder-buffer';
 
 /** The socket as the session sees it: text out, close. */
 export interface MediaSocket {
@@ -37,9 +37,26 @@ export interface MediaSessionDeps {
 }
 
 /** Frames held back to restore order: 3 × 20 ms = 60 ms of added delay, only when a frame is missing. */
-const REORDER_WINDOW = 3;
+export const REORDER_WINDOW = 3;
+/**
+ * Silence inserted for missing frames per frame received, at most: 10 × 20 ms = 200 ms. Covers a
+ * real burst loss and stays below any end-of-turn silence, so a numbering jump cannot end the
+ * caller's turn by itself; a larger jump resyncs to the new number (ReorderBuffer).
+ */
+export const MAX_GAP_FILL_FRAMES = 10;
+/** Consecutive frames far behind, counting up, that mean Telnyx restarted the numbering: 60 ms lost. */
+export const LATE_RUN_TO_RESYNC = 3;
+/**
+ * Longest silence one missing frame is concealed with: 60 ms, the longest packet time telephony
+ * uses. Telnyx sends 20 ms frames; a 6 s frame next to a gap must not become 6 s of silence per hole.
+ */
+export const MAX_GAP_FRAME_MS = 60;
+/** 60 ms at the highest rate a decoder here produces (48 kHz: L16, Opus). */
+const MAX_GAP_FRAME_SAMPLES = (48_000 * MAX_GAP_FRAME_MS) / 1000;
 /** Largest base64 media payload we decode (the socket's maxPayload bounds it anyway). */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** WebSocket close code 1003 "unsupported data" (RFC 6455 §7.4.1): a stream format we do not run. */
+const CLOSE_UNSUPPORTED_DATA = 1003;
 
 type Phase = 'awaiting_start' | 'streaming' | 'restarting' | 'closed';
 
@@ -55,12 +72,14 @@ export class MediaSession {
   private consecutiveFailures = 0;
   private restarts = 0;
   private lastFrameSamples = 160;
-  private silence = new Int16Array(320);
+  private readonly silence = new Int16Array(MAX_GAP_FRAME_SAMPLES);
   private scratch = Buffer.alloc(4096);
+  private handlerErrorLogged = false;
   private readonly reorder: ReorderBuffer<string>;
   private readonly monitor: IngestHealthMonitor;
   readonly sink: InboundAudioSink;
   private readonly frames;
+  private readonly reorderEvents: Record<ReorderEvent, { inc(): void }>;
 
   constructor(
     readonly callControlId: string,
@@ -69,7 +88,11 @@ export class MediaSession {
     restartsSoFar = 0,
   ) {
     this.restarts = restartsSoFar;
-    this.reorder = new ReorderBuffer<string>(REORDER_WINDOW, (p) => this.decode(p), (n) => this.fillGap(n));
+    this.reorder = new ReorderBuffer<string>(REORDER_WINDOW, (p) => this.decode(p), (n) => this.fillGap(n), {
+      maxGapFill: MAX_GAP_FILL_FRAMES,
+      lateRunToResync: LATE_RUN_TO_RESYNC,
+      onEvent: (e) => this.reorderEvents[e].inc(),
+    });
     this.monitor = new IngestHealthMonitor(d.health);
     this.monitor.onStreamStart(d.now());
     this.sink = d.sinkFor(callControlId, d.listener);
@@ -80,7 +103,11 @@ export class MediaSession {
       invalid: c.labels('invalid'),
       unknown: c.labels('unknown_event'),
       gap: c.labels('gap_filled'),
+      notStreaming: c.labels('not_streaming'),
+      startRejected: c.labels('start_rejected'),
+      handlerError: c.labels('handler_error'),
     };
+    this.reorderEvents = { late: c.labels('late'), duplicate: c.labels('duplicate'), resync: c.labels('resync'), invalid: this.frames.invalid };
   }
 
   get restartCount(): number {
@@ -91,26 +118,43 @@ export class MediaSession {
     return this.encoding;
   }
 
+  /** One text message from the socket. Never throws: the socket's message handler must not. */
   handleMessage(data: string): void {
     if (this.phase === 'closed') return;
-    const frame = parseInbound(data);
-    if (frame.kind === 'invalid') {
-      this.frames.invalid.inc();
-      this.d.logger.debug({ callControlId: this.callControlId, reason: frame.reason }, 'invalid media frame dropped');
-      return;
+    try {
+      const frame = parseInbound(data);
+      if (frame.kind === 'invalid') {
+        this.frames.invalid.inc();
+        this.d.logger.debug({ callControlId: this.callControlId, reason: frame.reason }, 'invalid media frame dropped');
+        return;
+      }
+      this.onFrame(frame);
+    } catch (err) {
+      // A bug or a failing sink, not bad input (that is handled above): counted always, logged
+      // once per stream so a frame-rate error cannot flood the log.
+      this.frames.handlerError.inc();
+      if (this.handlerErrorLogged) return;
+      this.handlerErrorLogged = true;
+      this.d.logger.error({ callControlId: this.callControlId, err: (err as Error)?.message }, 'media frame handling failed');
     }
-    this.onFrame(frame);
   }
 
   private onFrame(f: InboundFrame): void {
     switch (f.kind) {
       case 'start':
         return this.onStart(f.encoding, f.sampleRate);
-      case 'media':
+      case 'media': {
         if (f.track !== 'inbound') return;
-        if (!this.decoder) this.onStart('PCMU', 8000); // media before start: assume the Telnyx default
-        this.reorder.push(f.chunk ?? f.seq ?? 0, f.payloadB64);
+        if (this.phase === 'awaiting_start') this.onStart('PCMU'); // media before start: assume the Telnyx default
+        if (this.phase !== 'streaming' || !this.decoder) {
+          this.frames.notStreaming.inc(); // after stop, or while a restart is pending
+          return;
+        }
+        const key = f.chunk ?? f.seq;
+        if (key === undefined) this.reorder.pushUnnumbered(f.payloadB64);
+        else this.reorder.push(key, f.payloadB64);
         return;
+      }
       case 'dtmf':
         if (f.digit) this.d.listener.dtmf(f.digit);
         return;
@@ -134,6 +178,15 @@ export class MediaSession {
 
   private onStart(encodingName: string, sampleRate?: number): void {
     const encoding = normalizeEncoding(encodingName);
+    if (encoding === 'L16' && sampleRate !== undefined && !isL16Rate(sampleRate)) {
+      // Not a rate Telnyx streams at, so a broken or hostile peer: no fallback to negotiate, refuse the stream.
+      this.frames.startRejected.inc();
+      this.d.logger.warn({ callControlId: this.callControlId, encoding, sampleRate }, 'unsupported L16 sample rate; closing the media stream');
+      this.close(CLOSE_UNSUPPORTED_DATA, 'unsupported L16 sample rate');
+      return;
+    }
+    // A new stream numbers its frames afresh: play out what the old one left, then forget its numbering.
+    this.reorder.reset();
     this.decoder?.close();
     this.decoder = undefined;
     this.phase = 'streaming';
@@ -146,6 +199,7 @@ export class MediaSession {
     try {
       this.decoder = createDecoder(encoding, { sampleRate, l16ByteOrder: this.d.l16ByteOrder });
       this.encoding = encoding;
+      this.lastFrameSamples = this.decoder.sampleRate / 50;
       this.d.hooks?.onStreamStart?.();
     } catch (err) {
       this.d.logger.warn({ callControlId: this.callControlId, encoding, err: (err as Error).message }, 'decoder unavailable; requesting PCMU');
@@ -183,13 +237,18 @@ export class MediaSession {
     }
   }
 
-  /** A lost frame: silence of the same length keeps the audio timeline (and VAD timing) right. */
+  /**
+   * Lost frames: silence of the last frame's length keeps the audio timeline (and VAD timing)
+   * right. Bounded: ≤ MAX_GAP_FILL_FRAMES per call (the reorder buffer's limit, enforced again
+   * here), each ≤ MAX_GAP_FRAME_MS.
+   */
   private fillGap(frames: number): void {
     const dec = this.decoder;
     if (!dec || this.phase !== 'streaming') return;
-    if (this.silence.length < this.lastFrameSamples) this.silence = new Int16Array(this.lastFrameSamples);
-    const s = this.silence.subarray(0, this.lastFrameSamples);
-    for (let i = 0; i < frames; i += 1) {
+    const samples = Math.min(this.lastFrameSamples, Math.floor((dec.sampleRate * MAX_GAP_FRAME_MS) / 1000), this.silence.length);
+    const s = this.silence.subarray(0, samples);
+    for (let i = 0; i < Math.min(frames, MAX_GAP_FILL_FRAMES); i += 1) {
+      s.fill(0); // the sink may filter in place (high-pass at 16 kHz): hand it clean zeros every time
       this.frames.gap.inc();
       this.sink.pushPcm(s, dec.sampleRate);
     }

@@ -19,6 +19,11 @@ const MAX_FILL_FRAMES = 50;
 /** A sequence jump this large is a new stream (or a very long pause), not loss: resync. */
 const RESYNC_JUMP = 100;
 const FRAME_SAMPLES = OPUS_RTP_RATE / 50;
+/**
+ * Where the extended sequence count starts above the first packet's number: one 16-bit cycle, so a
+ * jump back across the wrap (first packet 10, then 65336) stays a non-negative key for the buffer.
+ */
+const EXT_ORIGIN = 0x10000;
 
 interface Held {
   timestamp: number;
@@ -36,7 +41,7 @@ export interface RtpInputStats {
 
 export class RtpAudioInput {
   readonly stats: RtpInputStats = { packets: 0, decoded: 0, decodeFailed: 0, lost: 0, dtxFilledFrames: 0, resyncs: 0 };
-  private reorder: ReorderBuffer<Held>;
+  private readonly reorder: ReorderBuffer<Held>;
   /** Extended (unwrapped) sequence number of the last packet pushed. */
   private lastExt: number | undefined;
   /** RTP timestamp the next packet should carry (the last one's plus its length). */
@@ -57,11 +62,10 @@ export class RtpAudioInput {
     const ext = this.unwrap(pkt.seq);
     if (this.lastExt !== undefined && Math.abs(ext - this.lastExt) > RESYNC_JUMP) {
       this.stats.resyncs += 1;
-      this.reorder.flush();
-      this.reorder = this.newReorder();
+      this.reorder.reset();
       this.expectedTs = undefined;
-    }
-    if (this.lastExt === undefined || ext > this.lastExt) this.lastExt = ext;
+      this.lastExt = ext; // the new stream's numbering, also when it is below the old one's
+    } else if (this.lastExt === undefined || ext > this.lastExt) this.lastExt = ext;
     this.reorder.push(ext, { timestamp: pkt.timestamp, payload: pkt.payload });
   }
 
@@ -72,7 +76,7 @@ export class RtpAudioInput {
 
   /** 16-bit sequence numbers → a monotonic count (RFC 3550 A.1): nearest to the last one seen. */
   private unwrap(seq: number): number {
-    if (this.lastExt === undefined) return seq;
+    if (this.lastExt === undefined) return EXT_ORIGIN + seq;
     const last16 = this.lastExt & 0xffff;
     let delta = seq - last16;
     if (delta > 0x8000) delta -= 0x10000;
@@ -81,11 +85,13 @@ export class RtpAudioInput {
   }
 
   private newReorder(): ReorderBuffer<Held> {
-    return new ReorderBuffer<Held>(REORDER_WINDOW, (h) => this.decode(h), (n) => {
+    // push() resyncs on jumps over RESYNC_JUMP itself, so the buffer's own limit never cuts in first.
+    const onGap = (n: number) => {
       this.stats.lost += n;
       this.fill(n);
       if (this.expectedTs !== undefined) this.expectedTs = (this.expectedTs + n * FRAME_SAMPLES) >>> 0;
-    });
+    };
+    return new ReorderBuffer<Held>(REORDER_WINDOW, (h) => this.decode(h), onGap, { maxGapFill: RESYNC_JUMP });
   }
 
   private decode(h: Held): void {

@@ -24,6 +24,16 @@ export function normalizeEncoding(name: string): Encoding | undefined {
 
 /** Telnyx's default `stream_bidirectional_sampling_rate`, so an L16 stream that names no rate. */
 export const L16_DEFAULT_RATE = 8000;
+/**
+ * The only L16 rates we run at: the values Telnyx takes for `stream_bidirectional_sampling_rate`.
+ * A fixed list because the rate sizes the resampler to 16 kHz (filter bank, buffers): an arbitrary
+ * peer-announced rate (1, 1600003 Hz) would build hundreds of MB.
+ */
+export const L16_RATES: readonly number[] = [8000, 16000, 22050, 24000, 48000];
+
+export function isL16Rate(rate: number): boolean {
+  return L16_RATES.includes(rate);
+}
 
 /**
  * Rate of the PCM our decoder produces (and our encoder expects) for `enc`.

@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../../lib/errors';
 import { AmrWbDecoder } from './amrwb';
-import { L16_DEFAULT_RATE } from './encoding';
+import { L16_DEFAULT_RATE, L16_RATES, isL16Rate } from './encoding';
 import { G711Decoder, G711Encoder } from './g711';
 import { G722Decoder, G722Encoder } from './g722';
 import { L16Decoder, L16Encoder } from './l16';
@@ -13,7 +13,7 @@ import type { Decoder, DecoderOptions, Encoder, EncoderOptions, Encoding } from 
 
 export type { Decoder, DecoderOptions, Encoder, EncoderOptions, Encoding, L16ByteOrder } from './types';
 export { MAX_PAYLOAD_BYTES } from './types';
-export { normalizeEncoding, nativeRate, OPUS_RATES } from './encoding';
+export { normalizeEncoding, nativeRate, OPUS_RATES, L16_RATES, isL16Rate } from './encoding';
 export { isAmrWbAvailable, AmrWbDecoder } from './amrwb';
 export { AmrWbPayloadReader, toStorageFrames, AMRWB_FRAME_BITS, type AmrWbPayloadFormat } from './amrwb-payload';
 export { L16Decoder, l16PredictionResidual } from './l16';
@@ -21,14 +21,14 @@ export { g711DecodeSample, g711EncodeSample } from './g711';
 
 function l16Rate(rate: number | undefined): number {
   if (rate === undefined) return L16_DEFAULT_RATE;
-  if (!Number.isInteger(rate) || rate <= 0) throw new AppError('codec_bad_option', `bad L16 sample rate ${rate}`);
+  if (!isL16Rate(rate)) throw new AppError('codec_bad_option', `L16 runs at ${L16_RATES.join('/')} Hz, not ${rate}`);
   return rate;
 }
 
 /**
  * A decoder for one stream. Throws AppError('codec_unavailable') for AMR-WB when
  * libopencore-amrwb is missing (check isAmrWbAvailable() first, or catch and fall back to PCMU),
- * and AppError('codec_bad_option') for an impossible rate.
+ * and AppError('codec_bad_option') for a rate the codec does not run at (L16: L16_RATES).
  */
 export function createDecoder(enc: Encoding, opts: DecoderOptions = {}): Decoder {
   switch (enc) {
