@@ -464,7 +464,7 @@ async function cmdWebrtcToken(ctx: Ctx, args: string[], v: Values): Promise<void
   if (ttlSec > JOIN_TOKEN_MAX_TTL_SEC) throw usage(`--ttl must be at most ${JOIN_TOKEN_MAX_TTL_SEC} seconds`);
   const raw = await ctx.redis.get(ctx.keys.config(tenantId));
   if (raw === null) throw new CliError(`webrtc-token: no tenant "${tenantId}" (${ctx.keys.config(tenantId)} not set)`, 1);
-  const parsed = parseTenantConfig(raw, tenantId);
+  const parsed = parseTenantConfig(raw, tenantId, ctx.urlPolicy);
   if (!parsed.ok) throw new CliError(`webrtc-token: the config of "${tenantId}" is invalid:\n  - ${parsed.problems.join('\n  - ')}`, 1);
   const secret = parsed.config.webrtc?.joinTokenSecret;
   if (!secret) throw new CliError(`webrtc-token: "${tenantId}" has no webrtc.joinTokenSecret in its config`, 1);
