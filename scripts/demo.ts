@@ -351,6 +351,7 @@ async function main(): Promise<void> {
     const greeted = new Set<string>();
     const saidFor = new Map<string, Map<number, Said>>();
     const logged = new Map<string, number>();
+    let legendShown = false;
 
     /** What the agent is saying in answer to utterance `k` of `call` (decided when its audio starts). */
     const answerFor = (call: SimCall, k: number): Said => {
@@ -423,6 +424,13 @@ async function main(): Promise<void> {
       const utt = call.utterances.filter((u) => u.endAt !== undefined)[k];
       const heardAt = utt ? call.agentSpurts.find((t) => t > utt.endAt!) : undefined;
       const callerView = heardAt !== undefined && utt ? `; caller heard it ${Math.round(heardAt - utt.endAt!)} ms after they stopped` : '';
+      if (!legendShown) {
+        legendShown = true;
+        out(
+          `${' '.repeat(8)}(two clocks: "first audio" runs from the end of speech the runtime measured to the agent audio it sent; ` +
+            `"caller heard it" from the end of the caller's recorded line, trailing quiet included, to agent audio playing at the caller)`,
+        );
+      }
       out(
         `${' '.repeat(8)}${label(call)}turn ${String(l.turn)}: runtime heard "${said.transcript ?? '?'}"${interrupted}\n` +
           `${' '.repeat(8)}${label(call)}  from end of caller speech (incl. ${STT_SILENCE_MS} ms endpointing + STT): ` +
