@@ -18,7 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
-import { makeEvent, newCallControlId, signEd25519, signHmac, type SignatureHeaders } from '../src/sim/signing';
+import { makeEvent, newCallControlId, signEd25519, signHmac, type SignatureHeaders } from './sim/signing';
 
 export const DEFAULT_URL = 'http://localhost:3000/v1/telnyx/webhook';
 /** More failures than this share of all requests fails the run. */

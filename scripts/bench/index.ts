@@ -6,7 +6,7 @@
  *   media    npm run bench:media   concurrent PCMU calls on one runtime process, RSS per call
  *   turn     npm run bench:turn    turn latency and barge-in reaction (stream mode, instant fakes)
  *   webhook  npm run load-test     signed webhook throughput and acknowledgement latency: this script
- *            starts a private redis-server, a local Telnyx Call Control API (src/sim) and the runtime
+ *            starts a private redis-server, a local Telnyx Call Control API (scripts/sim) and the runtime
  *            (src/main.ts, child process, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=all — one
  *            process doing ingress and workers) on 127.0.0.1, seeds a tenant, and runs load-test
  *            against it for --webhook-duration seconds, offering the bar's rate (--webhook-rps,
@@ -42,10 +42,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeRedis, createRedis } from '../../src/lib/redis';
-import { startCallControlApi, type CallControlApi } from '../../src/sim/call-control-api';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sim/redis-server';
-import { demoTenantConfig } from '../../src/sim/script';
-import { generateTestKeyPair } from '../../src/sim/signing';
+import { startCallControlApi, type CallControlApi } from '../sim/call-control-api';
+import { freePort, startRedisServer, type RedisServerHandle } from '../sim/redis-server';
+import { demoTenantConfig } from '../sim/script';
+import { generateTestKeyPair } from '../sim/signing';
 import { REPO_ROOT, spawnRuntime, type RuntimeProcess } from '../lib/runtime-process';
 import { BENCHES, buildRows, exitCodeFor, parseResult, renderTable, totals, type BenchName, type BenchOutcome } from './report';
 

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
-import { makeEvent, newCallControlId, signEd25519 } from '../../src/sim/signing';
+import { makeEvent, newCallControlId, signEd25519 } from '../sim/signing';
 
 /** What one attack got back: the HTTP status, or how the connection ended without one. */
 export type Answer = number | 'closed' | 'timeout';

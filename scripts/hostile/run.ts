@@ -10,12 +10,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { closeRedis, createRedis } from '../../src/lib/redis';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sim/redis-server';
-import { CALLER_LINES, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../../src/sim/script';
-import { generateTestKeyPair } from '../../src/sim/signing';
-import { TelnyxSimulator, type CallerStep } from '../../src/sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../../src/sim/speech';
-import { startStandIns, type StandIns } from '../../src/sim/stand-ins';
+import { freePort, startRedisServer, type RedisServerHandle } from '../sim/redis-server';
+import { CALLER_LINES, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../sim/script';
+import { generateTestKeyPair } from '../sim/signing';
+import { TelnyxSimulator, type CallerStep } from '../sim/simulator';
+import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
+import { startStandIns, type StandIns } from '../sim/stand-ins';
 import { spawnRuntime, type RuntimeProcess } from '../lib/runtime-process';
 import {
   adminBruteForce,

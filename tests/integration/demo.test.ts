@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseWav } from '../../src/media/audio/wav';
-import { CALLER_LINES, DEMO_GREETING, DEMO_HOURS_REPLY } from '../../src/sim/script';
+import { CALLER_LINES, DEMO_GREETING, DEMO_HOURS_REPLY } from '../../scripts/sim/script';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

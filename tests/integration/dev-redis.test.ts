@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from '../../src/sim/redis-server';
+import { freePort } from '../../scripts/sim/redis-server';
 import { runScript, script } from '../support/run-script';
 import { testRedisUrl } from '../support/test-config';
 

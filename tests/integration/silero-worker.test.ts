@@ -10,7 +10,7 @@ import { SileroWorkerClient } from '../../src/media/audio/silero-remote';
 import { SileroVad } from '../../src/media/audio/silero-vad';
 import { createVadFactory } from '../../src/media/audio/vad-factory';
 import type { Vad } from '../../src/media/audio/vad';
-import { loadBundledSpeech } from '../../src/sim/speech';
+import { loadBundledSpeech } from '../../scripts/sim/speech';
 import { concat, frames, silence } from '../support/audio-signals';
 
 jest.setTimeout(60_000);

@@ -24,8 +24,8 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createEncoder, nativeRate, normalizeEncoding, type Encoder, type Encoding } from '../media/audio/codecs';
-import { parseWav } from '../media/audio/wav';
+import { createEncoder, nativeRate, normalizeEncoding, type Encoder, type Encoding } from '../../src/media/audio/codecs';
+import { parseWav } from '../../src/media/audio/wav';
 import { resample } from './audio';
 import { startCallControlApi, type CallControlApi, type RecordedCommand } from './call-control-api';
 import { MediaStreamClient } from './media-client';

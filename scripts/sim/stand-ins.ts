@@ -4,7 +4,7 @@
  *   shape of their energy envelope) and answers with their scripted line; anything else → "".
  * - TTS: a Kokoro-compatible server speaking with espeak-ng when installed, else a 440 Hz tone
  *   (60 ms per character).
- * - brain: an SSE brain answering from a small script (src/sim/script.ts), token by token.
+ * - brain: an SSE brain answering from a small script (scripts/sim/script.ts), token by token.
  */
 import { startBrainServer, type BrainServer } from './brain';
 import { startKokoroServer, type KokoroServer } from './kokoro';

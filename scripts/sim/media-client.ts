@@ -6,7 +6,7 @@
  * tests (tests/fakes/fake-media-client.ts re-exports it as FakeMediaClient).
  */
 import WebSocket from 'ws';
-import { createDecoder, normalizeEncoding, type Decoder } from '../media/audio/codecs';
+import { createDecoder, normalizeEncoding, type Decoder } from '../../src/media/audio/codecs';
 
 export interface MediaClientOptions {
   url: string;

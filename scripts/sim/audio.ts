@@ -1,5 +1,5 @@
 /** Small PCM helpers for the simulator: resampling whole buffers, levels, stereo WAV files. */
-import { StreamingResampler } from '../media/audio/resampler';
+import { StreamingResampler } from '../../src/media/audio/resampler';
 
 /**
  * Whole-buffer resampling with a fresh streaming resampler, fed 20 ms of zeros after the input so the

@@ -1,6 +1,6 @@
 /**
  * Speech for the simulator, without any model:
- * - the bundled caller utterances (16 kHz mono WAVs in src/sim/assets, made from CALLER_LINES with
+ * - the bundled caller utterances (16 kHz mono WAVs in scripts/sim/assets, made from CALLER_LINES with
  *   espeak-ng by `npx tsx scripts/make-caller-fixture.ts`), so calls carry real speech on machines
  *   without espeak-ng;
  * - espeak-ng synthesis (caller fixture generation, and the demo's TTS stand-in when installed);
@@ -11,7 +11,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseWav } from '../media/audio/wav';
+import { parseWav } from '../../src/media/audio/wav';
 import { resample } from './audio';
 import { CALLER_LINES } from './script';
 

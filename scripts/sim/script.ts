@@ -1,9 +1,9 @@
 /**
  * The demo conversation: what the simulated caller says (bundled audio of these lines lives in
- * src/sim/assets), the demo tenant (greeting + a quick reply) and what the scripted brain stand-in
+ * scripts/sim/assets), the demo tenant (greeting + a quick reply) and what the scripted brain stand-in
  * answers. Shared by `npm run demo`, `npm run load-test:calls -- --speech` and their tests.
  */
-import { normalizeForMatch } from '../lib/brain/quick-replies';
+import { normalizeForMatch } from '../../src/lib/brain/quick-replies';
 
 export const CALLER_LINES: readonly string[] = [
   "Hi, I'd like to book a cleaning for next Tuesday.",
