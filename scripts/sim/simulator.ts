@@ -20,73 +20,26 @@
  * - **Callers** follow a script: say an utterance, pause, wait until the agent has answered and
  *   gone quiet, hang up. `placeCall()` sends `call.initiated` and resolves once the call is answered
  *   and its media stream is up.
+ *
+ * The call itself and its types are in sim-call.ts, the caller's script runner in caller-runner.ts.
  */
-import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createEncoder, nativeRate, normalizeEncoding, type Encoder, type Encoding } from '../../src/media/audio/codecs';
+import { createEncoder, nativeRate, normalizeEncoding } from '../../src/media/audio/codecs';
 import { parseWav } from '../../src/media/audio/wav';
-import { resample } from './audio';
+import { CallerRunner } from './caller-runner';
 import { startCallControlApi, type CallControlApi, type RecordedCommand } from './call-control-api';
 import { MediaStreamClient } from './media-client';
-import { CallRecorder } from './recording';
 import { generateTestKeyPair, newCallControlId, signEd25519, signHmac, type TestKeyPair } from './signing';
+import { callerRate, FRAME_MS, SIM_CODECS, SimCall, type CallHost, type Playback, type PlaceCallOptions, type SimCodec, type SimEvent, type WebhookResult } from './sim-call';
 
-export type SimCodec = 'PCMU' | 'PCMA' | 'L16' | 'G722' | 'OPUS';
-export const SIM_CODECS: readonly SimCodec[] = ['PCMU', 'PCMA', 'L16', 'G722', 'OPUS'];
+export { callerRate, SIM_CODECS, SimCall } from './sim-call';
+export type { CallerAudio, CallerStep, PlaceCallOptions, SimCodec, SimEvent, WebhookResult } from './sim-call';
 
-/** Rate of the caller audio we send per codec (what `start.media_format.sample_rate` announces). */
-export function callerRate(codec: SimCodec): number {
-  return codec === 'PCMU' || codec === 'PCMA' ? 8000 : 16000;
-}
-
-const FRAME_MS = 20;
 /** The pacer wakes this often and sends every frame that is due. */
 const TICK_MS = 5;
 /** A call more than this behind (event-loop stall) skips ahead instead of bursting. */
 const MAX_BEHIND_MS = 500;
-
-export type CallerStep =
-  /** Speak: PCM at any rate (resampled to the codec rate). */
-  | { say: Int16Array; sampleRate: number; text?: string; index?: number }
-  | { silenceMs: number }
-  /** Silence until the agent has said something since this step began and then been quiet for `quietMs` (or `timeoutMs` passed). */
-  | { waitForAgent: { quietMs?: number; timeoutMs?: number } }
-  | { hangup: true };
-
-export type CallerAudio =
-  /** A plain recording, streamed once, then silence. */
-  | { pcm: Int16Array; sampleRate: number }
-  /** Steps run in order (any iterable: a generator can loop until a deadline); the caller hangs up at the end. */
-  | { script: Iterable<CallerStep> };
-
-export interface PlaceCallOptions {
-  to: string;
-  from?: string;
-  /** The caller's codec; the media stream uses the runtime's `stream_codec` when it asks for one. */
-  codec?: SimCodec;
-  callerAudio?: CallerAudio;
-  /** Resolve/reject placeCall when no `answer` arrives within this (default 15 s). */
-  answerTimeoutMs?: number;
-  /** Record both sides for `call.recorder.toWav()` (default false). */
-  record?: boolean;
-  /** Hang up this long after the media stream came up, whatever the script does. */
-  maxDurationMs?: number;
-}
-
-export type SimEvent =
-  | { type: 'webhook'; call: SimCall; eventType: string; status: number; ms: number; attempt: number; error?: string }
-  | { type: 'command'; call: SimCall; action: string; body: Record<string, unknown> }
-  | { type: 'media_connected'; call: SimCall; codec: SimCodec; ms: number; restart: boolean }
-  | { type: 'media_closed'; call: SimCall; code: number; reason: string; expected: boolean }
-  | { type: 'media_failed'; call: SimCall; error: string }
-  | { type: 'utterance'; call: SimCall; phase: 'start' | 'end'; index?: number; text?: string }
-  | { type: 'playback'; call: SimCall; phase: 'started' | 'ended'; url: string; durationMs: number; status?: string }
-  | { type: 'speak'; call: SimCall; phase: 'started' | 'ended'; text: string }
-  | { type: 'wait_timeout'; call: SimCall }
-  /** The agent became audible after a silence (a reply, prompt or greeting starts playing). */
-  | { type: 'agent_audio'; call: SimCall; at: number }
-  | { type: 'ended'; call: SimCall; by: 'caller' | 'runtime' };
 
 export interface SimulatorOptions {
   /** The runtime's webhook URL, e.g. http://127.0.0.1:3000/v1/telnyx/webhook */
@@ -114,250 +67,7 @@ export interface SimulatorOptions {
   maxRecordedCommands?: number;
 }
 
-export interface WebhookResult {
-  status: number;
-  ms: number;
-  attempts: number;
-  error?: string;
-}
-
-interface Playback {
-  url: string;
-  samples?: Int16Array;
-  rate: number;
-  durationMs: number;
-  startedAt?: number;
-  timer?: NodeJS.Timeout;
-  fetching: boolean;
-  cancelled: boolean;
-}
-
-/** One simulated phone call (the Telnyx side of it). */
-export class SimCall extends EventEmitter {
-  readonly legId = randomUUID();
-  readonly sessionId = randomUUID();
-  state: 'initiated' | 'answered' | 'ended' = 'initiated';
-  clientState: string | undefined;
-  /** Codec of the current media stream (stream_codec of answer / streaming_start, else the caller's). */
-  mediaCodec: SimCodec;
-  agentCodec: Encoding;
-  agentRate: number;
-  media: MediaStreamClient | undefined;
-  mediaStreams = 0;
-  readonly recorder: CallRecorder | undefined;
-  /** performance.now() timestamps. */
-  readonly createdAt = performance.now();
-  initiatedAt: number | undefined;
-  answerAt: number | undefined;
-  mediaOpenAt: number | undefined;
-  endedAt: number | undefined;
-  endedBy: 'caller' | 'runtime' | undefined;
-  /** call.initiated sent → answer received; answer received → media socket open. */
-  setupMs: number | undefined;
-  mediaConnectMs: number | undefined;
-  framesSent = 0;
-  framesSkipped = 0;
-  /** Marks the runtime sent / we echoed once played, clears obeyed, agent media messages (all streams of the call). */
-  marksReceived = 0;
-  marksEchoed = 0;
-  clears = 0;
-  agentMessages = 0;
-  webhooksSent = 0;
-  webhookFailures = 0;
-  /** Media sockets the runtime closed while the call was up (other than replacing them). */
-  unexpectedCloses: { code: number; reason: string }[] = [];
-  mediaErrors: string[] = [];
-  readonly commands: RecordedCommand[] = [];
-  readonly playbacks: { url: string; durationMs: number; status: string }[] = [];
-  readonly utterances: { index?: number; text?: string; startAt: number; endAt?: number }[] = [];
-  waitTimeouts = 0;
-  /** Agent audio: when it last started arriving/playing, and until when it plays. */
-  lastAgentAudioAt = 0;
-  agentBusyUntil = 0;
-  agentAudioMs = 0;
-  /** performance.now() of each moment the agent became audible after a silence. */
-  readonly agentSpurts: number[] = [];
-  readonly ended: Promise<void>;
-  /** @internal */ endResolve!: () => void;
-  /** @internal */ webhookChain: Promise<unknown> = Promise.resolve();
-  /** @internal */ encoder: Encoder | undefined;
-  /** @internal */ nextFrameAt = 0;
-  /** @internal */ runner: CallerRunner | undefined;
-  /** @internal */ playQueue: Playback[] = [];
-  /** @internal */ timers = new Set<NodeJS.Timeout>();
-
-  /** @internal */ readonly callerAudio: CallerAudio | undefined;
-  /** @internal */ readonly maxDurationMs: number | undefined;
-
-  constructor(
-    readonly id: string,
-    o: PlaceCallOptions,
-    private readonly sim: TelnyxSimulator,
-  ) {
-    super();
-    this.from = o.from ?? '+15550001111';
-    this.to = o.to;
-    this.codec = o.codec ?? 'PCMU';
-    this.callerAudio = o.callerAudio;
-    this.maxDurationMs = o.maxDurationMs;
-    this.mediaCodec = this.codec;
-    this.agentCodec = this.codec;
-    this.agentRate = nativeRate(this.codec);
-    this.recorder = o.record ? new CallRecorder() : undefined;
-    this.ended = new Promise((resolve) => (this.endResolve = resolve));
-  }
-
-  readonly from: string;
-  readonly to: string;
-  /** The caller's codec (the stream may use the one the runtime asked for instead). */
-  readonly codec: SimCodec;
-
-  get isUp(): boolean {
-    return this.state !== 'ended';
-  }
-
-  /** The agent is audible right now (streamed audio still playing, or a playback running). */
-  agentSpeaking(now = performance.now()): boolean {
-    return this.agentBusyUntil > now;
-  }
-
-  /** The caller hangs up: media `stop`, socket closed, `call.hangup` (hangup_source caller). */
-  hangup(): Promise<void> {
-    return this.sim.endCall(this, 'caller');
-  }
-
-  /** A DTMF digit: on the media stream, as a `call.dtmf.received` webhook, or both (as Telnyx may do). */
-  dtmf(digit: string, via: 'media' | 'webhook' | 'both' = 'media'): void {
-    if (via !== 'webhook') this.media?.dtmf(digit);
-    if (via !== 'media') void this.sim.webhook(this, 'call.dtmf.received', { digit });
-  }
-
-  /** @internal */
-  later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-}
-
-/** Caller audio resampled to a codec rate, shared by every call that says the same thing. */
-const resampledCache = new WeakMap<Int16Array, Map<number, Int16Array>>();
-
-function atRate(pcm: Int16Array, from: number, to: number): Int16Array {
-  if (from === to) return pcm;
-  let byRate = resampledCache.get(pcm);
-  if (!byRate) resampledCache.set(pcm, (byRate = new Map()));
-  let out = byRate.get(to);
-  if (!out) byRate.set(to, (out = resample(pcm, from, to)));
-  return out;
-}
-
-/** Turns the caller's script into 20 ms frames at the codec rate, one per call to next(). */
-class CallerRunner {
-  private readonly steps: Iterator<CallerStep>;
-  private cur:
-    | { kind: 'say'; src: Int16Array; srcRate: number; pcm: Int16Array; pos: number; index?: number; text?: string }
-    | { kind: 'silence'; left: number }
-    | { kind: 'wait'; since: number; quietMs: number; timeoutMs: number }
-    | undefined;
-  private silence: Int16Array;
-  private done = false;
-  /** A script ends in a hangup; a plain recording (or no audio) in silence until hangup(). */
-  private readonly hangupAtEnd: boolean;
-
-  constructor(
-    audio: CallerAudio | undefined,
-    private rate: number,
-    private readonly call: SimCall,
-    private readonly emit: (e: SimEvent) => void,
-  ) {
-    const steps: Iterable<CallerStep> = !audio ? [] : 'script' in audio ? audio.script : [{ say: audio.pcm, sampleRate: audio.sampleRate }];
-    this.steps = steps[Symbol.iterator]();
-    this.silence = new Int16Array(rate / 50);
-    this.hangupAtEnd = audio !== undefined && 'script' in audio;
-  }
-
-  /** The stream was restarted with a codec of another rate: continue where we were. */
-  setRate(rate: number): void {
-    if (rate === this.rate) return;
-    const c = this.cur;
-    if (c?.kind === 'say') {
-      c.pcm = atRate(c.src, c.srcRate, rate);
-      c.pos = Math.round((c.pos * rate) / this.rate);
-    }
-    this.rate = rate;
-    this.silence = new Int16Array(rate / 50);
-  }
-
-  /** The next frame, or null when the script says to hang up now. */
-  next(now: number): Int16Array | null {
-    for (let guard = 0; guard < 1000; guard += 1) {
-      const c = this.cur;
-      if (!c) {
-        if (this.done) return this.silence;
-        const r = this.steps.next();
-        if (r.done) {
-          this.done = true;
-          if (this.hangupAtEnd) return null;
-          return this.silence;
-        }
-        const s = r.value;
-        if ('hangup' in s) return null;
-        if ('say' in s) {
-          this.cur = { kind: 'say', src: s.say, srcRate: s.sampleRate, pcm: atRate(s.say, s.sampleRate, this.rate), pos: 0, index: s.index, text: s.text };
-          this.call.utterances.push({ index: s.index, text: s.text, startAt: now });
-          this.emit({ type: 'utterance', call: this.call, phase: 'start', index: s.index, text: s.text });
-        } else if ('silenceMs' in s) {
-          this.cur = { kind: 'silence', left: Math.round(s.silenceMs / FRAME_MS) };
-        } else {
-          this.cur = { kind: 'wait', since: now, quietMs: s.waitForAgent.quietMs ?? 700, timeoutMs: s.waitForAgent.timeoutMs ?? 15_000 };
-        }
-        continue;
-      }
-      if (c.kind === 'say') {
-        const n = this.silence.length;
-        if (c.pos >= c.pcm.length) {
-          this.cur = undefined;
-          const u = this.call.utterances[this.call.utterances.length - 1];
-          if (u) u.endAt = now;
-          this.emit({ type: 'utterance', call: this.call, phase: 'end', index: c.index, text: c.text });
-          continue;
-        }
-        const frame = new Int16Array(n);
-        frame.set(c.pcm.subarray(c.pos, Math.min(c.pos + n, c.pcm.length)));
-        c.pos += n;
-        return frame;
-      }
-      if (c.kind === 'silence') {
-        if (c.left <= 0) {
-          this.cur = undefined;
-          continue;
-        }
-        c.left -= 1;
-        return this.silence;
-      }
-      // wait for the agent: it must have made a sound since we started waiting, then be quiet.
-      const heard = this.call.lastAgentAudioAt > c.since;
-      const quietSince = Math.max(this.call.agentBusyUntil, this.call.lastAgentAudioAt);
-      if (heard && now - quietSince >= c.quietMs) {
-        this.cur = undefined;
-        continue;
-      }
-      if (now - c.since >= c.timeoutMs) {
-        this.call.waitTimeouts += 1;
-        this.emit({ type: 'wait_timeout', call: this.call });
-        this.cur = undefined;
-        continue;
-      }
-      return this.silence;
-    }
-    return this.silence;
-  }
-}
-
-export class TelnyxSimulator {
+export class TelnyxSimulator implements CallHost {
   readonly api: CallControlApi;
   readonly keys: TestKeyPair;
   readonly calls = new Map<string, SimCall>();
