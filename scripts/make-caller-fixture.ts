@@ -6,7 +6,7 @@
  * Usage: npx tsx scripts/make-caller-fixture.ts
  */
 import { writeFileSync } from 'node:fs';
-import { buildWav } from '../src/media/audio/wav';
+import { buildWav } from '../src/lib/audio/wav';
 import { resample } from './sim/audio';
 import { CALLER_LINES } from './sim/script';
 import { espeakAvailable, espeakSynthesize, fixturePath, SPEECH_RATE, trimSilence } from './sim/speech';

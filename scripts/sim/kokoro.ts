@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildWav } from '../../src/media/audio/wav';
+import { buildWav } from '../../src/lib/audio/wav';
 import { resample } from './audio';
 import { listen, closeServer } from './listen';
 

@@ -26,7 +26,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createEncoder, nativeRate, normalizeEncoding } from '../../src/media/audio/codecs';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { CallerRunner } from './caller-runner';
 import { startCallControlApi, type CallControlApi, type RecordedCommand } from './call-control-api';
 import { MediaStreamClient } from './media-client';

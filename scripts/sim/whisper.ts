@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { parseWav, type ParsedWav } from '../../src/media/audio/wav';
+import { parseWav, type ParsedWav } from '../../src/lib/audio/wav';
 import { listen, closeServer } from './listen';
 
 export type SttAnswer = string | { status?: number; body: unknown; contentType?: string };

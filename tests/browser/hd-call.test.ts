@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { Capacity, webrtcCapacityPrefix } from '../../src/lib/capacity';
 import { mintJoinToken } from '../../src/lib/webrtc/join-token';
-import { buildWav } from '../../src/media/audio/wav';
+import { buildWav } from '../../src/lib/audio/wav';
 import { resample } from '../../scripts/sim/audio';
 import { createUtteranceMatcher, fixturePath, loadBundledSpeech } from '../../scripts/sim/speech';
 import type { Runtime } from '../../src/runtime';

@@ -13,7 +13,7 @@ import { StreamingResampler } from '../../src/media/audio/resampler';
 import { SileroModel, sharedSileroModel } from '../../src/media/audio/silero-model';
 import { SileroVad } from '../../src/media/audio/silero-vad';
 import { createVadFactory } from '../../src/media/audio/vad-factory';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { concat, frames, mix, pinkNoise, rms, silence, whiteNoise } from '../support/audio-signals';
 
 const has = (cmd: string) => {

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../../src/lib/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { freePort } from '../../scripts/sim/redis-server';
 import { BOOKING_REPLY, CALLER_LINES, DEMO_DID, DEMO_GREETING, DEMO_HOURS_REPLY, DEMO_TENANT_ID, demoTenantConfig } from '../../scripts/sim/script';
 import { TelnyxSimulator, type CallerStep, type SimCodec } from '../../scripts/sim/simulator';

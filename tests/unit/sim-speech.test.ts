@@ -4,7 +4,7 @@
  * lays both sides on one timeline.
  */
 import { createDecoder, createEncoder, type Encoding } from '../../src/media/audio/codecs';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { concatPcm, resample } from '../../scripts/sim/audio';
 import { CallRecorder } from '../../scripts/sim/recording';
 import { CALLER_LINES } from '../../scripts/sim/script';

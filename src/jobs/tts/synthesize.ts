@@ -20,7 +20,7 @@ import type { KokoroClient } from '../../lib/tts/kokoro-client';
 import { normalizeTtsText, ttsCacheKey } from '../../lib/tts/tts-cache-key';
 import type { Logger } from '../../lib/logger';
 import { errorMessage } from '../../lib/errors';
-import { buildWav, parseWav } from '../../media/audio/wav';
+import { buildWav, parseWav } from '../../lib/audio/wav';
 
 export interface SynthesizeDeps {
   kokoro: KokoroClient;

@@ -22,7 +22,7 @@ import https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { buildWav } from '../../media/audio/wav';
+import { buildWav } from '../audio/wav';
 import { buildMultipart } from './multipart';
 import { abortedError as limiterAborted, createLimiter } from '../limiter';
 import type { GuardedLookup } from '../net/guarded-lookup';

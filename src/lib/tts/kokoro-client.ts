@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
-import { isWav, parseWav, pcm16leToSamples } from '../../media/audio/wav';
+import { isWav, parseWav, pcm16leToSamples } from '../audio/wav';
 import type { GuardedLookup } from '../net/guarded-lookup';
 
 export type TtsFormat = 'wav' | 'pcm';

@@ -1,4 +1,4 @@
-import { buildWav } from '../audio/wav';
+import { buildWav } from '../../lib/audio/wav';
 import { StreamingResampler } from '../audio/resampler';
 import type { HighPassFilter } from '../audio/highpass';
 import type { Vad } from '../audio/vad';

@@ -5,7 +5,7 @@
  * PCM16 runs are block-copied through typed-array views only when the host is little-endian
  * (checked once at load), so the result does not depend on the host byte order.
  */
-import { AppError } from '../../lib/errors';
+import { AppError } from '../errors';
 
 export interface ParsedWav {
   sampleRate: number;
