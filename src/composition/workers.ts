@@ -10,7 +10,7 @@ import { PromptSpeaker } from '../jobs/calls/prompt-speaker';
 import { createEventProcessor } from '../jobs/events/event-processor';
 import { createPromptProcessor } from '../jobs/tts/prompt-processor';
 import { createSegmentProcessor } from '../jobs/tts/segment-processor';
-import { synthesizeToFile } from '../jobs/tts/synthesize';
+import { synthesizeToFile } from '../lib/tts/synthesize';
 import { buildWorkerSpecs } from '../jobs/worker-specs';
 import { startWorkers } from '../jobs/workers';
 import type { Shared } from './shared';

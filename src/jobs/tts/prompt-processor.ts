@@ -6,7 +6,7 @@ import { audioUrlFor } from '../../lib/audio-url';
 import type { CommandProducer } from '../call-control/command-producer';
 import { callJobId } from '../calls/ids';
 import { HANGUP_GRACE_MS, SPEAK_MS_PER_CHAR, type PromptJobData } from './prompt-job';
-import type { SynthesizedFile, SynthesizeToFileRequest } from './synthesize';
+import type { SynthesizedFile, SynthesizeToFileRequest } from '../../lib/tts/synthesize';
 
 export interface PromptProcessorDeps {
   synthesize(req: SynthesizeToFileRequest): Promise<SynthesizedFile>;
