@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { CallBus } from '../../lib/call-bus';
 import type { CommandProducer } from '../call-control/command-producer';
 import type { TelnyxEvent } from '../events/telnyx-event';
-import { hangupFallbackJobId } from '../tts/prompt-processor';
+import { hangupFallbackJobId } from '../tts/prompt-job';
 import { answerWithStream, type StreamSettings } from '../../lib/telnyx/stream-params';
 import { callJobId, encodeClientState } from './ids';
 import { PROMPTS } from './prompts';
