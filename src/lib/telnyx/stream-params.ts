@@ -1,3 +1,4 @@
+import { mediaPathFor } from './media-route';
 import { mediaTokenFor } from './media-token';
 
 export interface StreamSettings {
@@ -10,7 +11,7 @@ export interface StreamSettings {
 /** `stream_url` for a call: PUBLIC_BASE_URL with http→ws / https→wss and the per-call token. */
 export function streamUrlFor(s: StreamSettings, callControlId: string): string {
   const base = s.publicBaseUrl.replace(/^http(s?):\/\//i, (_m, tls: string) => `ws${tls}://`);
-  return `${base}/v1/telnyx/media/${encodeURIComponent(callControlId)}?token=${mediaTokenFor(s.mediaStreamToken, callControlId)}`;
+  return `${base}${mediaPathFor(callControlId)}?token=${mediaTokenFor(s.mediaStreamToken, callControlId)}`;
 }
 
 /**

@@ -26,7 +26,7 @@
  */
 import { createEncoder, type Encoder } from '../audio/codecs';
 import { StreamingResampler } from '../audio/resampler';
-import { buildClear, buildMark, buildMedia } from '../protocol/telnyx-media-protocol';
+import { telnyxMediaOutput } from '../../lib/telnyx/media-output';
 import { PlayoutClosedError, PlayoutQueueFullError, PlayoutUsageError } from './errors';
 import { sharedPlayoutScheduler, type PlayoutClock, type TickListener } from './pacer';
 import { prepareSegment, type QueuedSegment } from './segment';
@@ -97,7 +97,7 @@ export class StreamPlayout implements TickListener {
     }
     this.clock = opts.clock ?? sharedPlayoutScheduler();
     this.events = opts.events ?? {};
-    this.out = opts.output ?? telnyxOutput(opts.send!);
+    this.out = opts.output ?? telnyxMediaOutput(opts.send!);
   }
 
   get state(): PlayoutState {
@@ -296,9 +296,4 @@ export class StreamPlayout implements TickListener {
     }
     return r;
   }
-}
-
-/** The Telnyx bidirectional media stream: JSON text messages over the call's socket. */
-function telnyxOutput(send: (text: string) => void): PlayoutOutput {
-  return { media: (bytes) => send(buildMedia(bytes)), mark: (name) => send(buildMark(name)), clear: () => send(buildClear()) };
 }

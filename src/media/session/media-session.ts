@@ -1,7 +1,7 @@
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
-import { parseInbound, type InboundFrame } from '../protocol/telnyx-media-protocol';
+import { parseInbound, type InboundFrame } from '../../lib/telnyx/media-protocol';
 import type { CallInputListener, InboundAudioSink } from './call-input';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
 import { ReorderBuffer, type ReorderEvent } from './reorder-buffer';
