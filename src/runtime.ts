@@ -19,7 +19,7 @@ import type { TenantConfig } from './lib/tenants/tenant-config';
 import { closeQueues, type Queues } from './jobs/queues';
 import { AUDIO_CLEANUP_EVERY_MS, scheduleAudioCleanup } from './jobs/schedulers';
 import { closeWorkers } from './jobs/workers';
-import type { CallInputListener } from './media/session/call-input';
+import type { CallInputListener } from './media/ports';
 import type { CallConversations } from './media/conversation/call-conversations';
 import type { SessionRegistry } from './media/session/session-registry';
 import { buildIngress, type Ingress } from './composition/ingress';

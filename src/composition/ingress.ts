@@ -31,7 +31,7 @@ import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/audio/vad-factory';
 import { CallConversations } from '../media/conversation/call-conversations';
 import { PHRASES } from '../media/conversation/phrases';
-import type { CallInputListener } from '../media/session/call-input';
+import type { CallInputListener } from '../media/ports';
 import { SessionRegistry } from '../media/session/session-registry';
 import { createSessionFactory } from '../media/session/session-factory';
 import type { Shared } from './shared';

@@ -10,7 +10,7 @@ import { createMetrics } from '../../src/lib/metrics';
 import type { UrlPolicy } from '../../src/lib/net/url-policy';
 import type { TenantConfig } from '../../src/lib/tenants/tenant-config';
 import { Conversation, type ConversationSettings } from '../../src/media/conversation/conversation';
-import type { FinalTimings } from '../../src/media/session/call-input';
+import type { FinalTimings } from '../../src/media/ports';
 import { FakeBrain, FakeCommands, FakeSynth, FakeVoice, type SynthRequest } from './conversation-fakes';
 
 export { FakeCommands } from './conversation-fakes';

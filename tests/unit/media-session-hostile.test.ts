@@ -1,7 +1,7 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import type { CallInputListener } from '../../src/media/session/call-input';
+import type { CallInputListener } from '../../src/media/ports';
 import { MAX_GAP_FILL_FRAMES, MAX_GAP_FRAME_MS, MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
 import { rng } from '../support/audio-signals';
 

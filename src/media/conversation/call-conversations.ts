@@ -8,7 +8,7 @@ import type { UrlPolicy } from '../../lib/net/url-policy';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { nativeRate, normalizeEncoding } from '../audio/codecs';
 import { StreamPlayout } from '../playout/playout';
-import type { CallInputListener } from '../session/call-input';
+import type { CallInputListener } from '../ports';
 import type { AgentVoice, VoiceEvents } from './agent-voice';
 import { Conversation, type ConversationSettings, type SegmentSynth } from './conversation';
 import { StreamVoice } from './stream-voice';

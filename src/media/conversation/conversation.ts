@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { STRICT_URL_POLICY, type UrlPolicy } from '../../lib/net/url-policy';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
-import type { CallInputListener, FinalTimings } from '../session/call-input';
+import type { CallInputListener, FinalTimings } from '../ports';
 import type { AgentVoice, PlayableSegment } from './agent-voice';
 import { DtmfCollector } from './dtmf-collector';
 import { isBackchannel, PHRASES } from './phrases';

@@ -2,9 +2,9 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
 import { parseInbound, type InboundFrame } from '../../lib/telnyx/media-protocol';
-import type { CallInputListener, InboundAudioSink } from './call-input';
+import type { CallInputListener, InboundAudioSink } from '../ports';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
-import { ReorderBuffer, type ReorderEvent } from './reorder-buffer';
+import { ReorderBuffer, type ReorderEvent } from '../jitter/reorder-buffer';
 
 /** The socket as the session sees it: text out, close. */
 export interface MediaSocket {

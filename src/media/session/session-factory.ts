@@ -8,7 +8,7 @@ import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { Endpointer } from '../audio/endpointer';
 import { HighPassFilter } from '../audio/highpass';
 import type { VadFactory } from '../audio/vad-factory';
-import type { CallInputListener } from './call-input';
+import type { CallInputListener } from '../ports';
 import { MediaSession, type MediaSocket, type StreamControl } from './media-session';
 import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
 

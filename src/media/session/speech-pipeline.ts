@@ -8,7 +8,7 @@ import type { SttDebugDumper } from '../../lib/stt/debug-dump';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import type { CallInputListener, InboundAudioSink } from './call-input';
+import type { CallInputListener, InboundAudioSink } from '../ports';
 
 export const STT_RATE = 16000;
 

@@ -1,7 +1,8 @@
 /**
- * What the media layer tells the conversation layer about one call's caller input
- * (the output contract of media ingest + STT). The conversation issue consumes it; until then a
- * logging listener prints finals.
+ * The contracts between the parts of a call's media path, shared by both transports (Telnyx media
+ * streams in media/session, browser RTP in media/webrtc): a transport pushes decoded caller audio
+ * into an InboundAudioSink (the speech pipeline); the speech pipeline reports what the caller said
+ * to a CallInputListener (the conversation).
  */
 export interface FinalTimings {
   /** ms epoch: speech onset (VAD) and end of speech (last speech frame). */
