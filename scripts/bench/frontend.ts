@@ -7,11 +7,11 @@
  * Usage: npx tsx scripts/bench/frontend.ts [--frames 10000]
  */
 import { Endpointer } from '../../src/media/audio/endpointer';
-import { EnergyVad } from '../../src/media/audio/energy-vad';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
 import { HighPassFilter } from '../../src/media/audio/highpass';
 import { StreamingResampler } from '../../src/media/audio/resampler';
-import { SileroModel } from '../../src/media/audio/silero-model';
-import { SileroVad } from '../../src/media/audio/silero-vad';
+import { SileroModel } from '../../src/media/vad/silero-model';
+import { SileroVad } from '../../src/media/vad/silero-vad';
 import { concat, mix, pinkNoise, silence, speechLike, whiteNoise } from '../../tests/support/audio-signals';
 import { parseArgs } from '../lib/stats';
 

@@ -28,7 +28,7 @@ import { directSegmentSynth } from './direct-segment-synth';
 import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
-import { createVadFactory } from '../media/audio/vad-factory';
+import { createVadFactory } from '../media/vad/vad-factory';
 import { CallConversations } from '../media/conversation/call-conversations';
 import { PHRASES } from '../media/conversation/phrases';
 import type { CallInputListener } from '../media/ports';

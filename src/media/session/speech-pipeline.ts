@@ -1,7 +1,7 @@
 import { buildWav } from '../../lib/audio/wav';
 import { StreamingResampler } from '../audio/resampler';
 import type { HighPassFilter } from '../audio/highpass';
-import type { Vad } from '../audio/vad';
+import type { Vad } from '../vad/vad';
 import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
 import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
 import type { SttDebugDumper } from '../../lib/stt/debug-dump';

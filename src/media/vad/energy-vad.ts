@@ -13,7 +13,7 @@
  * detectors use 9–12 dB); 5 dB offset keeps soft word endings; −50 dBFS is ~20 dB under quiet
  * telephone speech (typically −35…−20 dBFS RMS) and well above G.711 idle-channel noise.
  */
-import { NoiseFloor, frameDbfs } from './noise-floor';
+import { NoiseFloor, frameDbfs } from '../audio/noise-floor';
 import type { Vad, VadStats } from './vad';
 
 export interface EnergyVadOptions {

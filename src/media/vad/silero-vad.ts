@@ -19,8 +19,8 @@
  * unscored (counted in stats.dropped) so detection stays current instead of drifting late.
  */
 import { FrameWaiters } from './frame-waiters';
-import { Int16RingBuffer } from './ring-buffer';
-import { NoiseFloor, frameDbfs } from './noise-floor';
+import { Int16RingBuffer } from '../audio/ring-buffer';
+import { NoiseFloor, frameDbfs } from '../audio/noise-floor';
 import * as sileroShape from './silero-model';
 import type { SileroInference, SileroJob } from './silero-model';
 import type { Vad, VadStats } from './vad';
