@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import type { Capacity } from './lib/capacity';
 import type { CallRecord, CallStore } from './lib/calls/call-store';
-import { sleep } from './lib/clock';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './lib/config';
 import { errorMessage } from './lib/errors';
 import type { Logger } from './lib/logger';

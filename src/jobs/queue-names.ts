@@ -14,5 +14,4 @@ export const QUEUE_NAMES = {
 } as const;
 
 export type QueueKey = keyof typeof QUEUE_NAMES;
-export type QueueName = (typeof QUEUE_NAMES)[QueueKey];
 export const ALL_QUEUE_KEYS = Object.keys(QUEUE_NAMES) as QueueKey[];
