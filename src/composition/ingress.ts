@@ -51,7 +51,7 @@ export interface Ingress {
 
 /** Concurrent Kokoro requests per ingress process in stream mode (as many as the tts workers run). */
 const TTS_MAX_CONCURRENT = 16;
-/** Unanswered "Are you still there?" prompts before the goodbye (design.md §4: bounded). */
+/** Unanswered "Are you still there?" prompts before the goodbye (docs/design.md §Call behaviour: bounded). */
 const MAX_DEAD_AIR_PROMPTS = 2;
 /** After a barge-in, speech still going this long is a real interruption, not "mm-hm" (~400 ms). */
 const BACKCHANNEL_MAX_MS = 450;

@@ -39,7 +39,7 @@ export const MAX_DURATION_JOB = 'call-max-duration';
 export const maxDurationJobId = (callControlId: string) => callJobId('maxdur', callControlId);
 
 /**
- * What the runtime does for each Telnyx call event (design.md §4). Runs one event of a call at a
+ * What the runtime does for each Telnyx call event (docs/design.md §Call behaviour). Runs one event of a call at a
  * time (the event processor orders them), on whichever instance picked the job.
  */
 export class CallFlow {
