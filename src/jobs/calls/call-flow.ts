@@ -13,7 +13,7 @@ import type { TelnyxEvent } from '../events/telnyx-event';
 import { hangupFallbackJobId } from '../tts/prompt-processor';
 import { answerWithStream, type StreamSettings } from '../../lib/telnyx/stream-params';
 import { callJobId, encodeClientState } from './ids';
-import { PROMPTS } from './prompts';
+import { PROMPTS } from '../../lib/calls/prompts';
 import type { PromptSpeaker } from './prompt-speaker';
 
 export interface CallFlowDeps {
