@@ -11,19 +11,18 @@ import type { Router } from 'express';
 import { webrtcRouter } from '../api/webrtc';
 import { CallHistory } from '../lib/brain/history';
 import type { Brain } from '../lib/brain/types';
-import { Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
+import { browserCallLimits, Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
+import { CallAdmission } from '../lib/calls/admission';
 import type { SttDebugDumper } from '../lib/stt/debug-dump';
 import type { Limiter } from '../lib/limiter';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
-import { parseTenantConfig } from '../lib/tenants/tenant-config';
-import { tenantKeys } from '../lib/tenants/tenant-keys';
 import { ttsSettingsFor, type TtsDefaults } from '../jobs/calls/prompt-speaker';
 import type { SynthesizeDeps } from '../jobs/tts/synthesize';
 import type { VadFactory } from '../media/audio/vad-factory';
 import { Conversation, type ConversationSettings } from '../media/conversation/conversation';
 import { createSpeechPipeline } from '../media/session/session-factory';
 import type { Transcriber } from '../media/session/speech-pipeline';
-import { WebrtcCalls, type TenantLookup } from '../media/webrtc/webrtc-calls';
+import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';
 import { weriftPeerFactory } from '../media/webrtc/werift-peer';
 import { directSegmentSynth } from './direct-segment-synth';
@@ -59,24 +58,23 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
   const capacity = new Capacity({ redis: s.redis, prefix: webrtcCapacityPrefix(config.CAP_PREFIX) });
   const leases = new LeaseKeeper({ capacity, leaseMs, logger });
   const offerRate = new RateLimiter({ redis: s.redis, prefix: webrtcOfferRatePrefix(config.CAP_PREFIX), limit: config.WEBRTC_OFFERS_PER_MIN_PER_IP, windowMs: OFFER_RATE_WINDOW_MS });
-  const calls = new WebrtcCalls({
-    loadLibrary: weriftLoader(),
-    peerFactory: (lib) => weriftPeerFactory(lib, logger),
-    tenantConfig: async (tenantId): Promise<TenantLookup> => {
-      const raw = await s.redis.get(tenantKeys(config.TENANTMAP_PREFIX).config(tenantId));
-      if (raw === null) return { kind: 'missing' };
-      const parsed = parseTenantConfig(raw, tenantId, s.urlPolicy);
-      return parsed.ok ? { kind: 'ok', config: parsed.config } : { kind: 'invalid', problems: parsed.problems };
-    },
-    defaults: {
-      globalMax: config.WEBRTC_GLOBAL_CONCURRENCY_CAP,
-      tenantMax: config.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT,
-      tenantPerMinute: config.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT,
-      requireJoinToken: config.WEBRTC_REQUIRE_JOIN_TOKEN,
-    },
+  const browserDefaults = { globalMax: config.WEBRTC_GLOBAL_CONCURRENCY_CAP, tenantMax: config.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT, tenantPerMinute: config.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT };
+  const admission = new CallAdmission({
+    line: 'webrtc',
+    // The phone line's resolver and cache: a tenant config is read and checked once for both.
+    tenants: s.tenants,
+    limitsFor: (_tenantId, tenant) => browserCallLimits(tenant.webrtc, browserDefaults),
     capacity,
     leases,
     leaseMs,
+    metrics: { denied: (reason) => metrics.webrtcRefusals.inc({ reason }), active: (n) => metrics.webrtcActiveCalls.set(n) },
+    logger,
+  });
+  const calls = new WebrtcCalls({
+    loadLibrary: weriftLoader(),
+    peerFactory: (lib) => weriftPeerFactory(lib, logger),
+    admission,
+    requireJoinToken: config.WEBRTC_REQUIRE_JOIN_TOKEN,
     maxDurationMs: config.MAX_CALL_DURATION_MS,
     media: {
       speechFor: (sessionId, tenant, listener) =>
