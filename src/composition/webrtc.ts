@@ -1,31 +1,26 @@
 /**
  * Wiring of the WebRTC HD transport (TRANSPORT_MODE=webrtc_hd) from the ingress' parts: the same
- * STT front end, brain, in-process TTS and conversation settings as phone calls in stream mode,
- * the same tenant configs and capacity scripts — but browser calls count in their own capacity
- * key space with their own caps and lease keeper, so browser traffic can never take a phone slot.
+ * STT front end and conversation factory (brain, in-process TTS, settings) as phone calls in stream
+ * mode, the same tenant resolver (and its cache) and admission path (lib/calls/admission.ts) — but
+ * browser calls count in their own capacity key space with their own caps and lease keeper, so
+ * browser traffic can never take a phone slot.
  * The global browser cap is separate too (WEBRTC_GLOBAL_CONCURRENCY_CAP): a shared one could be
  * filled by strangers across tenants and then refuse phone calls. With TRANSPORT_MODE=pstn only
  * the router exists (answering `webrtc_disabled`) and werift is never loaded.
  */
 import type { Router } from 'express';
 import { webrtcRouter } from '../api/webrtc';
-import { CallHistory } from '../lib/brain/history';
-import type { Brain } from '../lib/brain/types';
 import { browserCallLimits, Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
 import { CallAdmission } from '../lib/calls/admission';
 import type { SttDebugDumper } from '../lib/stt/debug-dump';
-import type { Limiter } from '../lib/limiter';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
-import { ttsSettingsFor, type TtsDefaults } from '../jobs/calls/prompt-speaker';
-import type { SynthesizeDeps } from '../jobs/tts/synthesize';
 import type { VadFactory } from '../media/audio/vad-factory';
-import { Conversation, type ConversationSettings } from '../media/conversation/conversation';
 import { createSpeechPipeline } from '../media/session/session-factory';
 import type { Transcriber } from '../media/session/speech-pipeline';
 import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';
 import { weriftPeerFactory } from '../media/webrtc/werift-peer';
-import { directSegmentSynth } from './direct-segment-synth';
+import type { ConversationFactory } from './conversations';
 import type { Shared } from './shared';
 
 export interface WebrtcParts {
@@ -34,9 +29,8 @@ export interface WebrtcParts {
   dumper: SttDebugDumper;
   /** Shared with phone calls: when to skip best-effort partial transcripts. */
   partialSkipReason?: () => string | undefined;
-  brain: Brain;
-  tts: { defaults: TtsDefaults; synth: SynthesizeDeps; limiter: Limiter };
-  settings: ConversationSettings;
+  /** The same conversation factory as phone calls (brain, in-process TTS, settings). */
+  conversationFor: ConversationFactory;
 }
 
 /** WEBRTC_OFFERS_PER_MIN_PER_IP counts offers in this sliding window. */
@@ -84,33 +78,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
           sessionId,
           listener,
         ),
-      conversationFor: (c) => {
-        const conversation: Conversation = new Conversation({
-          callControlId: c.sessionId,
-          tenantId: c.tenantId,
-          tenant: c.tenant,
-          urlPolicy: s.urlPolicy,
-          voice: c.voice,
-          brain: p.brain,
-          // Tenant tts.sampleRate (24/48 kHz) reaches the browser as is: the playout resamples to 48 kHz.
-          synth: directSegmentSynth({
-            callControlId: c.sessionId,
-            tts: ttsSettingsFor(p.tts.defaults, c.tenant),
-            synth: p.tts.synth,
-            limiter: p.tts.limiter,
-            metrics,
-            deliver: (_id, turnId, index, r) => ('error' in r ? conversation.onTtsFailed(turnId, index, r.error) : conversation.onTtsReady(turnId, index, r)),
-          }),
-          commands: c.commands,
-          speech: c.speech,
-          history: new CallHistory(),
-          settings: p.settings,
-          metrics,
-          logger,
-          now: Date.now,
-        });
-        return conversation;
-      },
+      conversationFor: (c) => p.conversationFor({ callControlId: c.sessionId, tenantId: c.tenantId, tenant: c.tenant, voice: c.voice, commands: c.commands, speech: c.speech }),
       audioStorageDir: config.AUDIO_STORAGE_DIR,
       logger,
     },
