@@ -55,7 +55,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
   const browserDefaults = { globalMax: config.WEBRTC_GLOBAL_CONCURRENCY_CAP, tenantMax: config.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT, tenantPerMinute: config.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT };
   const admission = new CallAdmission({
     line: 'webrtc',
-    // The phone line's resolver and cache: a tenant config is read and checked once for both.
+    // The resolver (and cache) of phone calls: a tenant config is read and checked once for both lines.
     tenants: s.tenants,
     limitsFor: (_tenantId, tenant) => browserCallLimits(tenant.webrtc, browserDefaults),
     capacity,
