@@ -16,8 +16,6 @@
 
 /** Type-only re-exports left at old paths for files another change owns; nothing else may import them. */
 const DEPRECATED_SHIMS = [
-  // src/composition/webrtc.ts: `import type { SynthesizeDeps }` → src/lib/tts/synthesize.ts
-  { shim: '^src/jobs/tts/synthesize\\.ts$', owner: '^src/composition/webrtc\\.ts$' },
   // src/composition/webrtc.ts: `import type { VadFactory }` → src/media/vad/vad-factory.ts
   { shim: '^src/media/audio/vad-factory\\.ts$', owner: '^src/composition/webrtc\\.ts$' },
   // src/jobs/calls/call-flow.ts: `import type { TelnyxEvent }` → src/lib/telnyx/webhook-event.ts

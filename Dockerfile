@@ -3,7 +3,7 @@
 #   runtime – production dependencies + dist/ only, runs as the unprivileged `node` user
 #
 #   docker build -t veralux/runtime .
-#   docker compose up --build          (runtime + Redis, see docker-compose.yml and README.md)
+#   docker compose up --build          (runtime + Redis, see docker-compose.yml and docs/operations.md)
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

@@ -1,6 +1,6 @@
 /**
- * npm run load-test:calls — concurrent phone calls with real media against a runtime (seed README
- * "Concurrent Call Simulation"): for every call, the Telnyx simulator sends a signed
+ * npm run load-test:calls — concurrent phone calls with real media against a runtime (docs/testing.md
+ * §Load tests): for every call, the Telnyx simulator sends a signed
  * `call.initiated`, receives the runtime's `answer` on its Call Control API, sends `call.answered`,
  * connects the media WebSocket from the answer's stream_url and streams the caller's audio in real
  * time (silence, or with --speech the bundled caller utterances, each after the agent has answered

@@ -1,5 +1,5 @@
 /**
- * npm run load-test — webhook throughput against a running runtime (seed README "Load Testing").
+ * npm run load-test — webhook throughput against a running runtime (docs/testing.md §Load tests).
  *
  * Sends PROPERLY signed Telnyx webhooks (Ed25519 over `${timestamp}|${rawBody}` with a private key, or
  * the local HMAC scheme with TELNYX_WEBHOOK_SECRET) from `--concurrency` workers over keep-alive

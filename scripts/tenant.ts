@@ -1,6 +1,6 @@
 /**
  * npm run tenant -- add|show|list|remove|caps|webrtc-token — manages tenants in Redis with the runtime's key layout
- * (design.md §3): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
+ * (docs/design.md §Contracts): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
  * Reads only REDIS_URL, TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed

@@ -1,5 +1,5 @@
 /**
- * bench:frontend — cost of the inbound audio front end per 20 ms frame (design.md §5: ≥ 500 calls on
+ * bench:frontend — cost of the inbound audio front end per 20 ms frame (docs/design.md §Bars: ≥ 500 calls on
  * 2 cores → 25,000 frames/s; the JS thread has ~40 µs per frame for everything, network included).
  * Prints µs per 20 ms frame for each stage, Silero cost per inference (alone and batched across
  * calls), the energy gate's skip ratio on silence/noise, and memory per call pipeline.

@@ -1,5 +1,5 @@
 /**
- * npm run bench — the whole benchmark suite and one table with the bars of design.md §5 beside the
+ * npm run bench — the whole benchmark suite and one table with the bars of docs/design.md §Bars beside the
  * measured values. Runs, one after the other, each as its own child process with `--json FILE`:
  *
  *   setup    npm run bench:setup   webhook → Telnyx `answer` request latency at 20 setups/s
@@ -406,7 +406,7 @@ async function main(argv: string[]): Promise<number> {
   const rows = buildRows(outcomes);
   const t = totals(rows);
   const load1 = os.loadavg();
-  console.log(`\nBars of design.md §5 — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(`\nBars (docs/design.md §Bars) — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log(renderTable(rows));
   console.log(`\n${t.pass} met, ${t.fail} not met${t.skip ? `, ${t.skip} not run` : ''}${t.error ? `, ${t.error} without a result (benchmark crashed — see its log)` : ''}. Logs and per-benchmark JSON: ${dir}`);
   if (o.out) {

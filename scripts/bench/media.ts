@@ -1,5 +1,5 @@
 /**
- * bench:media — media ingest capacity (design.md §5: ≥ 500 concurrent PCMU calls on one process,
+ * bench:media — media ingest capacity (docs/design.md §Bars: ≥ 500 concurrent PCMU calls on one process,
  * 2 cores, event-loop delay p99 ≤ 20 ms, no frame lost, ≤ 1 MB RSS per call).
  *
  * Part 1 (in this process, time-boxed): µs per 20 ms frame of every codec decoder, of each front-end

@@ -1,5 +1,5 @@
 /**
- * A local HTTP brain (design.md §3 Brain) on 127.0.0.1 (the test fake and the demo's/load test's
+ * A local HTTP brain (docs/design.md §Contracts, the brain) on 127.0.0.1 (the test fake and the demo's/load test's
  * scripted brain stand-in; tests/fakes/fake-brain.ts re-exports it):
  * - POST /reply → JSON `{text, transfer?}`;
  * - POST /reply/stream → SSE (`text/event-stream`): `event: token` `{"t"}` per token, optional

@@ -1,6 +1,6 @@
 /**
  * A local Telnyx Call Control REST API on a real socket (127.0.0.1, port 0 unless told), speaking
- * the real wire format (design.md §2): `POST /v2/calls/{call_control_id}/actions/{action}` with a
+ * the real wire format (docs/design.md §Telnyx): `POST /v2/calls/{call_control_id}/actions/{action}` with a
  * Bearer key, `{"data":{"result":"ok"}}` on success, `{"errors":[{code,title,detail}]}` on failure.
  * Records every command; callers plan failures and latency and may hook `onAction` (the simulator
  * posts the follow-up webhooks Telnyx would send from there). tests/fakes/fake-telnyx-api.ts

@@ -1,6 +1,6 @@
 /**
  * A local Kokoro-compatible TTS server (the test fake and the demo's/load test's TTS stand-in;
- * tests/fakes/fake-kokoro.ts re-exports it) speaking both request shapes of design.md §3:
+ * tests/fakes/fake-kokoro.ts re-exports it) speaking both request shapes of docs/design.md §Contracts:
  * - POST …/v1/audio/speech: OpenAI / Kokoro-FastAPI `{model, input, voice, response_format, speed}`,
  *   audio at the server's own rate (`sampleRate` option), like Kokoro-FastAPI (always 24 kHz);
  * - POST anything else (e.g. /tts): the original `{text, voice, format, sampleRate}`, audio at the

@@ -1,6 +1,6 @@
 /**
  * Signs webhooks exactly as Telnyx does (Ed25519 over `${timestamp}|${rawBody}`) and as the local
- * HMAC scheme does, and builds realistic event envelopes (design.md §2). Used by the Telnyx
+ * HMAC scheme does, and builds realistic event envelopes (docs/design.md §Telnyx). Used by the Telnyx
  * simulator, tests and scripts (tests/support/telnyx-signing.ts re-exports it).
  */
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * A local Whisper-compatible HTTP server speaking both protocols of design.md §3 STT (the test fake
+ * A local Whisper-compatible HTTP server speaking both protocols of docs/design.md §Contracts, STT (the test fake
  * and the demo's/load test's STT stand-in; tests/fakes/fake-whisper.ts re-exports it):
  * - POST …/v1/audio/transcriptions or …/inference: multipart/form-data (parsed properly; `file` must
  *   be a WAV with a filename, `model` non-empty, `response_format` json when present);

@@ -279,3 +279,13 @@ describe('MediaSession: seeded mutation corpus', () => {
     for (const p of t.pushes.filter((x) => x.silent)) expect(p.samples).toBeLessThanOrEqual((p.rate * MAX_GAP_FRAME_MS) / 1000);
   });
 });
+
+describe('MediaSession: Telnyx error frames', () => {
+  it('logs the first few of a flood and counts them all', async () => {
+    const t = setup();
+    t.send(start());
+    for (let i = 0; i < 500; i += 1) t.send({ event: 'error', payload: { code: 100002, title: 'flood', detail: String(i) } });
+    expect(t.logs.filter((l) => l.msg.startsWith('media stream error from Telnyx'))).toHaveLength(5);
+    expect((await t.counts()).error_event).toBe(500);
+  });
+});

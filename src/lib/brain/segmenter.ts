@@ -1,6 +1,6 @@
 /**
- * Cuts streamed brain tokens into speakable segments for TTS (design.md §4; seed README
- * BRAIN_STREAM_* vars).
+ * Cuts streamed brain tokens into speakable segments for TTS (docs/design.md §Call behaviour; the
+ * BRAIN_STREAM_* variables of docs/configuration.md).
  *
  * - Sentence end: `. ! ? …` (runs like "?!" or "..." included, closing quotes/brackets kept) and
  *   `; :` — each only when followed by whitespace, so "3.5", "10:30" and "a.m.x" never cut, and a

@@ -1,5 +1,5 @@
 /**
- * HTTP client for Whisper-compatible STT servers (design.md §3 STT). The protocol follows the URL
+ * HTTP client for Whisper-compatible STT servers (docs/design.md §Contracts, STT). The protocol follows the URL
  * path, so users of either server keep their WHISPER_URL unchanged:
  * - `…/v1/audio/transcriptions` or `…/inference` (OpenAI, faster-whisper-server, whisper.cpp) →
  *   multipart/form-data: `file` (audio.wav, audio/wav), `model`, `language` when set,

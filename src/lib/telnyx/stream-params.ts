@@ -15,7 +15,7 @@ export function streamUrlFor(s: StreamSettings, callControlId: string): string {
 }
 
 /**
- * Body of the `answer` command for an accepted call (design.md §2: `answer` accepts the stream
+ * Body of the `answer` command for an accepted call (docs/design.md §Telnyx: `answer` accepts the stream
  * fields but NOT stream_auth_token nor stream_bidirectional_sampling_rate). `inbound_track` keeps
  * our own audio out of our VAD; bidirectional RTP only when we stream replies back.
  */

@@ -73,7 +73,7 @@ type Phase = 'idle' | 'listening' | 'responding' | 'interrupted' | 'ending' | 'e
 const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
 
 /**
- * The conversation of one call (design.md §4): greeting → listen → caller turn → quick reply or
+ * The conversation of one call (docs/design.md §Call behaviour): greeting → listen → caller turn → quick reply or
  * brain (streamed, cut into segments) → TTS per segment (pipelined) → playback in order.
  * Barge-in at the caller's speech onset stops playback at once; if the caller only said a
  * backchannel ("mm-hm", "yeah") or a blip, the reply resumes from the interrupted segment,

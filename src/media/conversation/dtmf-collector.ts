@@ -1,8 +1,13 @@
 /**
  * Collects DTMF digits into one caller input: digits typed in a burst become "[DTMF 123#]" after
  * `idleMs` without a new digit (or at once on '#'). The same digit reported by both the media
- * stream and the `call.dtmf.received` webhook within `dupWindowMs` counts once.
+ * stream and the `call.dtmf.received` webhook within `dupWindowMs` counts once. A burst is cut at
+ * MAX_DTMF_DIGITS, so a peer sending digits without a pause cannot grow one input without end.
  */
+
+/** Longest single DTMF input: a card number, expiry and code typed in one go stay well under it. */
+export const MAX_DTMF_DIGITS = 32;
+
 export class DtmfCollector {
   private digits = '';
   private timer: NodeJS.Timeout | undefined;
@@ -23,7 +28,7 @@ export class DtmfCollector {
     this.last = { digit, source, at: t };
     this.digits += digit.toUpperCase();
     if (this.timer) clearTimeout(this.timer);
-    if (digit === '#') return this.flush();
+    if (digit === '#' || this.digits.length >= MAX_DTMF_DIGITS) return this.flush();
     this.timer = setTimeout(() => this.flush(), this.idleMs);
     this.timer.unref();
   }

@@ -1,5 +1,5 @@
 /**
- * Stream-mode playout for one call (Telnyx bidirectional `rtp`, design.md §2): TTS segments →
+ * Stream-mode playout for one call (Telnyx bidirectional `rtp`, docs/design.md §Telnyx): TTS segments →
  * resampled, framed, encoded, paced media messages, a mark after each segment, `clear` on barge-in.
  * The LiveKit audio-output contract, adapted: enqueue (captureFrame + flush per segment), clear
  * (clearBuffer, reporting what was heard), waitForPlayout, segmentStarted/segmentDone/idle events.

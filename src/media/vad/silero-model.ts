@@ -19,7 +19,7 @@
  * before); otherwise it flushes `maxWaitMs` (8 ms) after the first queued job at the latest. At low
  * concurrency the target is 1 and nothing waits (single-call latency and tests unchanged). The
  * wait adds ≤ 8 ms to VAD decisions under load: barge-in onset → clear must stay ≤ 150 ms
- * (design.md §5) and measured ~65–85 ms before this change (bench:turn).
+ * (docs/design.md §Bars) and measured ~65–85 ms before this change (bench:turn).
  *
  * Threads: intraOpNumThreads = interOpNumThreads = 1. The run happens on the JS thread anyway and a
  * 2-core box has nothing to gain from ORT spinning its own pool against the event loop.

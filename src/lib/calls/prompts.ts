@@ -1,4 +1,4 @@
-/** Fixed caller-facing texts (design.md §4). Synthesized once per voice and cached. */
+/** Fixed caller-facing texts of the phone line. Synthesized once per voice and cached. */
 export const PROMPTS = {
   not_configured: 'The number you dialed is not configured.',
   invalid_config: 'This number is not fully configured.',
