@@ -1,15 +1,15 @@
 import { matchQuickReply } from '../../lib/brain/quick-replies';
 import { Segmenter } from '../../lib/brain/segmenter';
 import { errorMessage } from '../../lib/errors';
-import { STRICT_URL_POLICY } from '../../lib/net/url-policy';
 import { realTimers, type Timers } from '../../lib/timers';
 import type { CallInputListener, FinalTimings } from '../ports';
 import type { PlayableSegment } from './agent-voice';
+import { askBrain } from './brain-turn';
 import type { ConversationDeps } from './conversation-deps';
 import { type ConversationPhase, type ConversationPhaseKind, endPhase, isOver, turnOf } from './conversation-phase';
 import { DtmfCollector } from './dtmf-collector';
 import { isBackchannel, PHRASES } from './phrases';
-import { gateTransfer, transferCommandBody, transferRefusedNote } from './transfer-gate';
+import { transferCommandBody, transferRefusedNote } from './transfer-gate';
 import { Turn } from './turn';
 import { TurnReport } from './turn-report';
 
@@ -174,56 +174,12 @@ export class Conversation implements CallInputListener {
       this.brainFinished(t);
       return;
     }
-    const seg = new Segmenter({ ...this.d.settings.segment, onSegment: (text) => this.requestSegment(t, text) });
-    const history = this.d.history.entries().slice(0, -1);
-    this.d.brain
-      .reply(
-        {
-          tenantId: this.d.tenantId,
-          callControlId: this.d.callControlId,
-          transcript,
-          history,
-          assistantContext: this.d.tenant?.assistantContext,
-          transferProfiles: this.d.tenant?.transferProfiles,
-          quickReplies: this.d.tenant?.quickReplies,
-        },
-        {
-          signal: t.abort.signal,
-          onToken: (tok) => {
-            if (t.firstTokenAt === undefined) {
-              t.firstTokenAt = this.d.now();
-              this.report.observe(t, 'brain_first_token', t.firstTokenAt);
-            }
-            seg.push(tok);
-          },
-        },
-      )
-      .then((r) => {
-        if (this.turn !== t) return;
-        seg.end();
-        if (t.texts.length === 0 && r.text.trim()) this.segment(t, r.text);
-        if (r.transfer) {
-          const gated = gateTransfer(r.transfer, { ...this.d, urlPolicy: this.d.urlPolicy ?? STRICT_URL_POLICY });
-          if ('transfer' in gated) t.transfer = gated.transfer;
-          else t.refusedTransferTo = gated.refusedTo;
-        }
-        if (t.texts.length === 0 && !r.transfer) {
-          // Nothing to say and nothing to do would leave the caller in silence.
-          this.d.logger.warn({ callControlId: this.d.callControlId }, 'brain answered nothing; apologizing');
-          this.d.metrics.turns.inc({ source: 'error' });
-          this.segment(t, PHRASES.apology);
-        } else this.d.metrics.turns.inc({ source: r.source === 'local' ? 'local_brain' : 'brain' });
-        this.brainFinished(t);
-      })
-      .catch((err: unknown) => {
-        seg.cancel();
-        if (this.turn !== t || t.abort.signal.aborted) return;
-        this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'brain failed; apologizing');
-        this.d.metrics.turns.inc({ source: 'error' });
-        // Segments already cut are (being) said and stay; text still in the segmenter is never heard.
-        if (t.texts.length === 0) this.segment(t, PHRASES.apology);
-        this.brainFinished(t);
-      });
+    askBrain(this.d, this.report, t, transcript, {
+      isCurrent: (x) => this.turn === x,
+      requestSegment: (x, text) => this.requestSegment(x, text),
+      say: (x, text) => this.segment(x, text),
+      finished: (x) => this.brainFinished(x),
+    });
   }
 
   private nextTurn(speechEndAt: number | undefined, source: string): Turn {
