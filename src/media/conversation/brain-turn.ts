@@ -55,8 +55,7 @@ export function askBrain(d: ConversationDeps, report: TurnReport, t: Turn, trans
       if (t.texts.length === 0 && r.text.trim()) hooks.say(t, r.text);
       if (r.transfer) {
         const gated = gateTransfer(r.transfer, { ...d, urlPolicy: d.urlPolicy ?? STRICT_URL_POLICY });
-        if ('transfer' in gated) t.transfer = gated.transfer;
-        else t.refusedTransferTo = gated.refusedTo;
+        t.then = 'transfer' in gated ? { kind: 'transfer', transfer: gated.transfer } : { kind: 'transfer_refused', to: gated.refusedTo };
       }
       if (t.texts.length === 0 && !r.transfer) {
         // Nothing to say and nothing to do would leave the caller in silence.

@@ -197,7 +197,7 @@ export class Conversation implements CallInputListener {
   private fixedTurn(source: string, opts: { hangupAfter?: boolean } = {}): Turn {
     const t = this.nextTurn(undefined, source);
     t.recordInHistory = source === 'greeting';
-    t.hangupAfter = opts.hangupAfter ?? false;
+    if (opts.hangupAfter) t.then = { kind: 'hangup' };
     return t;
   }
 
@@ -254,18 +254,19 @@ export class Conversation implements CallInputListener {
     if (t.texts.length > 0 && t.failedSegments === t.texts.length) {
       this.command('speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
     }
-    if (t.refusedTransferTo !== undefined) {
+    const then = t.then;
+    if (then.kind === 'transfer_refused') {
       const refused = this.fixedTurn('transfer_refused');
       this.setPhase({ kind: 'responding', turn: refused });
       return this.speak(refused, PHRASES.transferRefused);
     }
-    if (t.transfer) {
+    if (then.kind === 'transfer') {
       this.d.metrics.transfers.inc({ outcome: 'sent' });
       this.setPhase({ kind: 'transferring' });
-      this.command('transfer', transferCommandBody(t.transfer), () => this.onCommandFailed('transfer'));
+      this.command('transfer', transferCommandBody(then.transfer), () => this.onCommandFailed('transfer'));
       return;
     }
-    if (t.hangupAfter) {
+    if (then.kind === 'hangup') {
       this.setPhase({ kind: 'ending' });
       this.command('hangup', {});
       return;
@@ -298,7 +299,7 @@ export class Conversation implements CallInputListener {
     const text = t.heardText(heard);
     if (text) this.d.history.addAssistant(text);
     // After what the caller heard: the brain learns in its next request that its transfer did not happen.
-    if (t.refusedTransferTo !== undefined) this.d.history.addSystem(transferRefusedNote(t.refusedTransferTo));
+    if (t.then.kind === 'transfer_refused') this.d.history.addSystem(transferRefusedNote(t.then.to));
   }
 
   // --- barge-in ----------------------------------------------------------------------------
