@@ -8,6 +8,7 @@ import { askBrain } from './brain-turn';
 import type { ConversationDeps } from './conversation-deps';
 import { type ConversationPhase, type ConversationPhaseKind, endPhase, isOver, turnOf } from './conversation-phase';
 import { DtmfCollector } from './dtmf-collector';
+import { cancelSynthJobs, issueCommand } from './fire-and-forget';
 import { isBackchannel, PHRASES } from './phrases';
 import { transferCommandBody, transferRefusedNote } from './transfer-gate';
 import { Turn } from './turn';
@@ -219,7 +220,7 @@ export class Conversation implements CallInputListener {
       (jobId) => {
         if (!jobId) return;
         // Dropped before its job id was known: cancel it now, or it is synthesized for nothing.
-        if (t.abort.signal.aborted) this.cancelJobs([jobId]);
+        if (t.abort.signal.aborted) cancelSynthJobs(this.d, [jobId]);
         else t.jobIds.push(jobId);
       },
       (err: unknown) => this.onTtsFailed(t.id, index, errorMessage(err)),
@@ -252,7 +253,7 @@ export class Conversation implements CallInputListener {
     this.report.log(t, 'completed');
     // Not one segment could be synthesized (TTS down): the caller must still hear something.
     if (t.texts.length > 0 && t.failedSegments === t.texts.length) {
-      this.command('speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
+      issueCommand(this.d, 'speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
     }
     const then = t.then;
     if (then.kind === 'transfer_refused') {
@@ -263,12 +264,12 @@ export class Conversation implements CallInputListener {
     if (then.kind === 'transfer') {
       this.d.metrics.transfers.inc({ outcome: 'sent' });
       this.setPhase({ kind: 'transferring' });
-      this.command('transfer', transferCommandBody(then.transfer), () => this.onCommandFailed('transfer'));
+      issueCommand(this.d, 'transfer', transferCommandBody(then.transfer), () => this.onCommandFailed('transfer'));
       return;
     }
     if (then.kind === 'hangup') {
       this.setPhase({ kind: 'ending' });
-      this.command('hangup', {});
+      issueCommand(this.d, 'hangup', {});
       return;
     }
     this.setPhase(this.listening());
@@ -277,22 +278,8 @@ export class Conversation implements CallInputListener {
   /** Stops the turn for good: brain request aborted, TTS jobs removed, playback stopped. */
   private cancelTurn(t: Turn): void {
     t.abort.abort();
-    if (t.jobIds.length) this.cancelJobs(t.jobIds);
+    if (t.jobIds.length) cancelSynthJobs(this.d, t.jobIds);
     if (this.d.voice.busy) this.d.voice.stop();
-  }
-
-  private cancelJobs(jobIds: string[]): void {
-    this.d.synth.cancel(jobIds).catch((err: unknown) => {
-      this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'could not cancel TTS jobs');
-    });
-  }
-
-  /** Fire and forget, but never an unhandled rejection (it would take the whole process down). */
-  private command(action: string, body: Record<string, unknown>, onFailed?: () => void): void {
-    this.d.commands.issue(this.d.callControlId, action, body).catch((err: unknown) => {
-      this.d.logger.error({ callControlId: this.d.callControlId, action, err: errorMessage(err) }, 'call command could not be issued');
-      onFailed?.();
-    });
   }
 
   private remember(t: Turn, heard: Map<string, number>): void {
