@@ -25,7 +25,7 @@ export interface BrainTurnHooks {
  * reply is played. An empty answer or a failure gets an apology, so the caller never hears silence.
  */
 export function askBrain(d: ConversationDeps, report: TurnReport, t: Turn, transcript: string, hooks: BrainTurnHooks): void {
-  const seg = new Segmenter({ ...d.settings.segment, onSegment: (text) => hooks.requestSegment(t, text) });
+  const seg = new Segmenter({ ...d.settings.segment, timers: d.timers, onSegment: (text) => hooks.requestSegment(t, text) });
   const history = d.history.entries().slice(0, -1);
   d.brain
     .reply(
