@@ -6,7 +6,8 @@
  *   media/audio/  pure DSP (codecs, filters, resampler, endpointer) and media/jitter/ (reorder buffer)
  *   media/vad/    voice activity detection, incl. the Silero worker thread
  *   media/ports.ts, media/playout/, media/conversation/, media/session/ (Telnyx media streams),
- *   media/webrtc/ (browser calls): talk out only through ports, never to jobs or api
+ *   media/webrtc/ (browser calls), media/live-call*.ts (a phone call's stream + conversation): talk out only
+ *   through ports, never to jobs or api
  *   jobs/         queues, producers, processors: never a live call's media code
  *   api/          HTTP/WS edges: wire requests to sessions and queues
  *   composition/, runtime.ts, main.ts: the composition root, imported by nothing else
