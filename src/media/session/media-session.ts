@@ -151,7 +151,7 @@ export class MediaSession {
       this.decoder?.close();
       this.sink.close();
     }
-    this.d.events.phaseChanged?.(next, previous);
+    if (next !== previous) this.d.events.phaseChanged?.(next, previous);
     if (next === 'closed') this.socket.close(close?.code ?? 1000, close?.reason ?? 'closed');
   }
 
