@@ -124,7 +124,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     };
     const deliver = (s: StreamHandle, text: string) => {
       try {
-        s.receive(text);
+        s.receive(text); // the live call's stream (src/media/live-call.ts): a mark is at the playout one call later
       } catch (err) {
         // A frame the session could not handle is dropped; the call and the process go on.
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { BusMessage } from '../lib/call-bus';
-import type { Logger } from '../lib/logger';
 import { parseInbound } from '../lib/telnyx/media-protocol';
 import type { AgentVoice, VoiceEvents } from './conversation/agent-voice';
 import type { Conversation, SpeechControl } from './conversation/conversation';
@@ -45,7 +44,6 @@ export interface LiveCallDeps {
   session(socket: MediaSocket, sink: InboundAudioSink, events: MediaSessionEvents, restartsSoFar: number): MediaSession;
   /** How long an orphaned call waits for a new stream before it ends. */
   orphanGraceMs: number;
-  logger: Logger;
 }
 
 /** Per media socket: its messages and its end, for the WebSocket edge (src/api/media-ws.ts). */

@@ -84,7 +84,6 @@ export class LiveCalls {
         pipeline: (listener) => this.d.pipelineFor(call, tenant, listener),
         session: (s, sink, events, restarts) => this.d.sessionFor(id, s, sink, events, restarts),
         orphanGraceMs: ORPHAN_GRACE_MS,
-        logger: this.d.logger,
       },
       socket,
     );

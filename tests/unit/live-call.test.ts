@@ -34,7 +34,6 @@ function setup(orphanGraceMs = 5000) {
         sink, events, metrics: createMetrics({ defaultMetrics: false }), logger, now: () => 0,
       }, restartsSoFar),
     orphanGraceMs,
-    logger,
   };
   const socket = (n: number) => ({ send: nothing, close: (code: number, reason: string) => void closes.push({ socket: n, code, reason }) });
   const live = new LiveCall('call-1', deps, socket(1));
