@@ -6,21 +6,14 @@
  *   media/audio/  pure DSP (codecs, filters, resampler, endpointer) and media/jitter/ (reorder buffer)
  *   media/vad/    voice activity detection, incl. the Silero worker thread
  *   media/ports.ts, media/playout/, media/conversation/, media/session/ (Telnyx media streams),
- *   media/webrtc/ (browser calls): talk out only through ports, never to jobs or api
+ *   media/webrtc/ (browser calls), media/live-call*.ts (a phone call's stream + conversation): talk out only
+ *   through ports, never to jobs or api
  *   jobs/         queues, producers, processors: never a live call's media code
  *   api/          HTTP/WS edges: wire requests to sessions and queues
  *   composition/, runtime.ts, main.ts: the composition root, imported by nothing else
  *
  * Known exceptions are listed per rule (pathNot on `from`) with the reason, never by loosening a rule.
  */
-
-/** Type-only re-exports left at old paths for files another change owns; nothing else may import them. */
-const DEPRECATED_SHIMS = [
-  // src/composition/webrtc.ts: `import type { VadFactory }` → src/media/vad/vad-factory.ts
-  { shim: '^src/media/audio/vad-factory\\.ts$', owner: '^src/composition/webrtc\\.ts$' },
-  // src/jobs/calls/call-flow.ts: `import type { TelnyxEvent }` → src/lib/telnyx/webhook-event.ts
-  { shim: '^src/jobs/events/telnyx-event\\.ts$', owner: '^src/jobs/calls/call-flow\\.ts$' },
-];
 
 /** Core modules that do I/O or spawn work: never in pure audio code. */
 const IO_CORE_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|dns|child_process|worker_threads|cluster)$';
@@ -47,11 +40,7 @@ module.exports = {
       comment:
         'src/media/audio and src/media/jitter are pure (samples and frames in, samples and frames out): they import ' +
         'only themselves, lib/errors and lib/audio — no logger, metrics, config, Redis or other media code.',
-      from: {
-        path: '^src/media/(audio|jitter)/',
-        // Deprecated type re-export for src/composition/webrtc.ts (see DEPRECATED_SHIMS); delete with it.
-        pathNot: '^src/media/audio/vad-factory\\.ts$',
-      },
+      from: { path: '^src/media/(audio|jitter)/' },
       to: { path: '^src/', pathNot: ['^src/media/(audio|jitter)/', '^src/lib/errors\\.ts$', '^src/lib/audio/'] },
     },
     {
@@ -146,13 +135,6 @@ module.exports = {
       from: {},
       to: { couldNotResolve: true },
     },
-    ...DEPRECATED_SHIMS.map(({ shim, owner }) => ({
-      name: 'no-new-users-of-deprecated-shims',
-      severity: 'error',
-      comment: 'A type re-export left at an old path for one owner file; import from the new place instead.',
-      from: { pathNot: [owner, shim] },
-      to: { path: shim },
-    })),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -20,8 +20,7 @@ import { closeQueues, type Queues } from './jobs/queues';
 import { AUDIO_CLEANUP_EVERY_MS, scheduleAudioCleanup } from './jobs/schedulers';
 import { closeWorkers } from './jobs/workers';
 import type { CallInputListener } from './media/ports';
-import type { CallConversations } from './media/conversation/call-conversations';
-import type { SessionRegistry } from './media/session/session-registry';
+import type { LiveCalls } from './media/live-calls';
 import { buildIngress, type Ingress } from './composition/ingress';
 import { buildShared } from './composition/shared';
 import { startWorkerSide, type WorkerSide } from './composition/workers';
@@ -46,8 +45,8 @@ export interface Runtime {
   readonly capacity: Capacity;
   readonly calls: CallStore;
   readonly instanceId: string;
-  readonly sessions?: SessionRegistry;
-  readonly conversations?: CallConversations;
+  /** The live phone calls of this instance (their media streams and conversations). */
+  readonly liveCalls?: LiveCalls;
   readonly server?: http.Server;
   /** Base URL of the HTTP server (when this process runs the API role). */
   readonly url?: string;
@@ -120,8 +119,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     capacity: s.capacity,
     calls: s.calls,
     instanceId: s.instanceId,
-    sessions: ingress?.sessions,
-    conversations: ingress?.conversations,
+    liveCalls: ingress?.liveCalls,
     server: ingress?.server,
     url,
     close,

@@ -183,6 +183,10 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
   const listener = { speechStarted: () => undefined, partial: () => undefined, final: () => undefined, dtmf: () => undefined, sttError: () => undefined };
   const stt = { transcribe: () => Promise.resolve({ text: 'hello there' }) };
   const sessions = Array.from({ length: calls }, (_, k) => {
+    const pipeline = new SpeechPipeline({
+      callControlId: `bench-${k}`, highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER),
+      stt, sttUrl: 'http://127.0.0.1:1/v1/audio/transcriptions', deduper: new FinalDeduper(), dumper, listener, metrics, logger, now: Date.now,
+    });
     const s = new MediaSession(`bench-${k}`, { send: () => undefined, close: () => undefined }, {
       health: { enabled: true, restartEnabled: false, startGraceMs: 1e9, postPlaybackGraceMs: 1e9, minAudioMsSincePlaybackEnd: 0 },
       decodeFailuresBeforeFallback: 3,
@@ -190,12 +194,8 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
       l16ByteOrder: 'be',
       maxRestarts: 0,
       streamControl: { restart: async () => undefined },
-      sinkFor: (callControlId, l) =>
-        new SpeechPipeline({
-          callControlId, highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER),
-          stt, sttUrl: 'http://127.0.0.1:1/v1/audio/transcriptions', deduper: new FinalDeduper(), dumper, listener: l, metrics, logger, now: Date.now,
-        }),
-      listener,
+      sink: pipeline,
+      events: listener,
       metrics,
       logger,
       now: Date.now,

@@ -118,7 +118,7 @@ function stageOfFrame(fn: string, url: string): string | undefined {
   if (url.includes('endpointer')) return 'endpointer';
   if (url.includes('telnyx/media-protocol')) return 'protocol parse (JSON.parse + validation)';
   if (url.includes('codecs/')) return 'codec decode';
-  if (/media-session|reorder-buffer|speech-pipeline|ingest-health|session-registry/.test(url)) return 'session glue (base64, reorder, pipeline, promises)';
+  if (/media-session|reorder-buffer|speech-pipeline|ingest-health|live-call/.test(url)) return 'session glue (base64, reorder, pipeline, promises)';
   if (/media-ws|npm:ws|node_modules\/ws\//.test(url) || url.includes('/ws/lib/')) return 'WebSocket receive (ws)';
   if (/ioredis|bullmq|msgpackr|cluster-key-slot/.test(url)) return 'Redis/BullMQ (workers, leases)';
   if (/prom-client|metrics/.test(url)) return 'metrics';

@@ -168,7 +168,7 @@ process.on('message', (m: Msg) => {
           heapUsed: mem.heapUsed,
           external: mem.external,
           arrayBuffers: mem.arrayBuffers,
-          sessions: rt?.sessions?.size ?? 0,
+          sessions: rt?.liveCalls?.size ?? 0,
           frames: await counters(),
           stt: await sttCounts(),
           logLines,

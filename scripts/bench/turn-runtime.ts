@@ -75,9 +75,10 @@ function post<T = unknown>(method: string, params?: object): Promise<T> {
 
 /** Wraps instance methods (looked up at call time by the runtime's closures) to timestamp stages. */
 function instrument(r: Runtime): void {
-  const conv = r.conversations!;
-  const attach = conv.attach.bind(conv);
-  conv.attach = (call, tenant, socket, speech) => {
+  const live = r.liveCalls!;
+  const attach = live.attach.bind(live);
+  const wrappedInputs = new WeakSet<object>();
+  live.attach = (call, tenant, socket) => {
     const id = call.callControlId;
     const wrapped = {
       send(text: string) {
@@ -91,8 +92,13 @@ function instrument(r: Runtime): void {
         } else if (text === '{"event":"clear"}') events.push({ type: 'clearSent', id, at: hr() });
         socket.send(text);
       },
+      close: (code: number, reason: string) => socket.close(code, reason),
     };
-    const l = attach(call, tenant, wrapped, speech);
+    const handle = attach(call, tenant, wrapped);
+    // The live call's caller input (what its speech pipeline calls), wrapped once per call.
+    const l = live.get(id)!.input;
+    if (wrappedInputs.has(l)) return handle;
+    wrappedInputs.add(l);
     const final = l.final;
     l.final = (text, timings) => {
       events.push({ type: 'final', id, at: hr(), endpointAt: timings.endpointAt, speechEndAt: timings.speechEndAt, transcriptAt: timings.transcriptAt });
@@ -103,11 +109,11 @@ function instrument(r: Runtime): void {
       events.push({ type: 'speechStarted', id, at: hr() });
       started(...a);
     };
-    return l;
+    return handle;
   };
   const lastMediaAt = new Map<string, number>();
-  const onBus = conv.onBus.bind(conv);
-  conv.onBus = (m: BusMessage) => {
+  const onBus = live.onBus.bind(live);
+  live.onBus = (m: BusMessage) => {
     if (m.type === 'tts_ready') events.push({ type: 'ttsReady', id: m.callId, turnId: m.turnId, index: m.index, fileName: m.fileName, at: hr() });
     onBus(m);
   };

@@ -7,8 +7,10 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { verifyMediaToken } from '../lib/telnyx/media-token';
 import { MEDIA_PATH } from '../lib/telnyx/media-route';
-import type { MediaSession, MediaSocket } from '../media/session/media-session';
-import type { SessionRegistry } from '../media/session/session-registry';
+import type { TenantConfig } from '../lib/tenants/tenant-config';
+import type { StreamHandle } from '../media/live-call';
+import type { LiveCalls } from '../media/live-calls';
+import type { MediaSocket } from '../media/session/media-session';
 
 /** Inbound Telnyx frames are ~300 B (20 ms of PCMU as base64 JSON); 64 KB bounds a hostile peer. */
 export const MEDIA_MAX_PAYLOAD = 64 * 1024;
@@ -20,8 +22,9 @@ const PENDING_LIMIT = 50;
 export interface MediaServerDeps {
   mediaStreamToken: string;
   calls: Pick<CallStore, 'get'>;
-  registry: SessionRegistry;
-  createSession(call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession>;
+  liveCalls: Pick<LiveCalls, 'attach'>;
+  /** Before a stream is attached: route the call's webhooks here, look up its tenant. */
+  prepareCall(call: CallRecord): Promise<TenantConfig | undefined>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -108,7 +111,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     ws.on('pong', () => alive.set(ws, true));
     ws.on('error', (err) => deps.logger.debug({ callControlId: callId, err: err.message }, 'media socket error'));
     const pending: string[] = [];
-    let session: MediaSession | undefined;
+    let stream: StreamHandle | undefined;
     let closed = false;
     const onMessage = (data: RawData, isBinary: boolean) => {
       if (isBinary) {
@@ -116,12 +119,12 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
         return;
       }
       const text = data.toString();
-      if (session) deliver(session, text);
+      if (stream) deliver(stream, text);
       else if (pending.length < PENDING_LIMIT) pending.push(text);
     };
-    const deliver = (s: MediaSession, text: string) => {
+    const deliver = (s: StreamHandle, text: string) => {
       try {
-        s.handleMessage(text);
+        s.receive(text); // the live call's stream (src/media/live-call.ts): a mark is at the playout one call later
       } catch (err) {
         // A frame the session could not handle is dropped; the call and the process go on.
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });
@@ -131,10 +134,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     ws.on('message', onMessage);
     ws.on('close', () => {
       closed = true;
-      if (session) {
-        session.close();
-        deps.registry.remove(session);
-      }
+      stream?.socketClosed();
     });
     const start = async () => {
       const call = await deps.calls.get(callId);
@@ -150,16 +150,12 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
         },
         close: (code, reason) => ws.close(code, reason),
       };
-      const restarts = deps.registry.get(callId)?.restartCount ?? 0;
-      const created = await deps.createSession(call, socket, restarts);
-      if (closed) {
-        created.close();
-        return;
-      }
-      session = created;
-      deps.registry.add(session);
+      const tenant = await deps.prepareCall(call);
+      if (closed) return;
+      const attached = deps.liveCalls.attach(call, tenant, socket);
+      stream = attached;
       deps.metrics.mediaConnections.inc({ outcome: 'accepted' });
-      for (const t of pending.splice(0)) deliver(created, t);
+      for (const t of pending.splice(0)) deliver(attached, t);
     };
     start().catch((err: unknown) => {
       deps.logger.error({ callControlId: callId, err: errorMessage(err) }, 'media session setup failed');

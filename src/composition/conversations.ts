@@ -1,5 +1,5 @@
 /**
- * The one place a Conversation is built, for phone calls (CallConversations) and browser calls
+ * The one place a Conversation is built, for phone calls (LiveCalls, src/media/live-calls.ts) and browser calls
  * (WebrtcCalls): the same brain, settings, URL policy, metrics and a fresh history per call.
  * Reply segments are synthesized in this process and handed straight to the conversation
  * (stream playback, browser calls), unless the request brings its own synth (url playback queues

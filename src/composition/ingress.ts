@@ -28,11 +28,11 @@ import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/vad/vad-factory';
-import { CallConversations } from '../media/conversation/call-conversations';
 import { PHRASES } from '../media/conversation/phrases';
 import type { CallInputListener } from '../media/ports';
-import { SessionRegistry } from '../media/session/session-registry';
-import { createSessionFactory } from '../media/session/session-factory';
+import type { CallConversation } from '../media/live-call';
+import { LiveCalls } from '../media/live-calls';
+import { createSessionFactory, createSpeechPipeline } from '../media/session/session-factory';
 import type { Shared } from './shared';
 
 export interface IngressOptions {
@@ -43,8 +43,7 @@ export interface IngressOptions {
 
 export interface Ingress {
   server: http.Server;
-  sessions: SessionRegistry;
-  conversations: CallConversations;
+  liveCalls: LiveCalls;
   close(): Promise<void>;
 }
 
@@ -126,7 +125,6 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   });
   if (!config.BRAIN_URL) logger.warn('BRAIN_URL not set: the built-in local brain answers (quick replies, assistantContext, canned answers)');
   const restarter = new StreamRestarter(s.commands, s.stream);
-  const sessions = new SessionRegistry(metrics, logger);
   const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
   const synthDeps = {
     kokoro: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
@@ -157,14 +155,18 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     metrics,
     logger,
   });
-  const conversations = new CallConversations({
+  const dumper = createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger });
+  const mediaDeps = { config, vadFactory, stt: whisper, dumper, partialSkipReason, metrics, logger };
+  const liveCalls = new LiveCalls({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
     audioPublicBaseUrl: config.AUDIO_PUBLIC_BASE_URL,
     audioStorageDir: config.AUDIO_STORAGE_DIR,
     commands: s.commands,
-    conversationFor: ({ call, tenant, voice, commands, speech }) =>
-      makeConversation({
+    conversationFor: ({ call, tenant, voice, commands, speech }) => {
+      const replaced = opts.listenerFor?.(call, tenant);
+      if (replaced) return listenerOnly(replaced, voice);
+      return makeConversation({
         callControlId: call.callControlId,
         tenantId: call.tenantId ?? 'unknown',
         tenant,
@@ -173,41 +175,30 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
         speech,
         // url playback: Telnyx fetches files anyway, so segments go through the tts queue (stream mode synthesizes here).
         queuedSynth: config.PLAYBACK_MODE === 'stream' ? undefined : (tts) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, tts),
-      }),
+      });
+    },
+    pipelineFor: (call, tenant, listener) => createSpeechPipeline(mediaDeps, tenant, call.callControlId, listener),
+    sessionFor: createSessionFactory({ ...mediaDeps, streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) } }),
+    metrics,
     logger,
   });
   const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
-  s.bus.onMessage((m) => conversations.onBus(m));
+  s.bus.onMessage((m) => liveCalls.onBus(m));
   // Not awaited: with Redis down the subscription completes when it comes back (ioredis
   // re-subscribes after every reconnect), and the server must come up meanwhile.
   s.bus.listen(sub, s.instanceId).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'call bus subscription failed'));
 
-  const dumper = createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger });
-  const createSession = createSessionFactory({
-    config,
-    vadFactory,
-    stt: whisper,
-    dumper,
-    partialSkipReason,
-    streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) },
-    tenantConfig: async (call) => {
-      const r = call.did ? await s.tenants.resolve(call.did) : undefined;
-      return r?.kind === 'ok' ? r.config : undefined;
-    },
-    listenerFor: (call, tenant, socket, speech) => opts.listenerFor?.(call, tenant) ?? conversations.attach(call, tenant, socket, speech),
-    metrics,
-    logger,
-  });
   const webrtc = buildWebrtc(s, { vadFactory, stt: whisper, dumper, partialSkipReason, conversationFor: makeConversation });
   webrtcRoutes.use(webrtc.router);
   const media = attachMediaServer(server, {
     mediaStreamToken: config.MEDIA_STREAM_TOKEN,
     calls: s.calls,
-    registry: sessions,
-    createSession: async (call, socket, restarts) => {
+    liveCalls,
+    prepareCall: async (call) => {
       // Webhooks for this call are forwarded to this instance from now on.
       await s.calls.update(call.callControlId, { mediaInstance: s.instanceId });
-      return createSession(call, socket, restarts);
+      const r = call.did ? await s.tenants.resolve(call.did).catch(() => undefined) : undefined;
+      return r?.kind === 'ok' ? r.config : undefined;
     },
     metrics,
     logger,
@@ -215,13 +206,11 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
 
   return {
     server,
-    sessions,
-    conversations,
+    liveCalls,
     async close() {
       await webrtc.close();
       media.close();
-      conversations.closeAll();
-      sessions.closeAll(1001, 'server shutting down');
+      liveCalls.closeAll(1001, 'server shutting down');
       whisper.close();
       brain.close();
       sub.disconnect();
@@ -229,5 +218,27 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       loopLoad.close();
       for (const c of dependencyChecks) c.close?.();
     },
+  };
+}
+
+/** A caller-input listener standing in for the conversation (IngressOptions.listenerFor): it only hears. */
+function listenerOnly(l: CallInputListener, voice: { close(): void }): CallConversation {
+  const nothing = () => undefined;
+  return {
+    speechStarted: (atMs) => l.speechStarted(atMs),
+    speechDiscarded: () => l.speechDiscarded?.(),
+    partial: (text) => l.partial(text),
+    final: (text, timings) => l.final(text, timings),
+    dtmf: (digit) => l.dtmf(digit),
+    sttError: (err) => l.sttError(err),
+    start: nothing,
+    onWebhook: nothing,
+    onTtsReady: nothing,
+    onTtsFailed: nothing,
+    onCommandFailed: nothing,
+    segmentStarted: nothing,
+    segmentDone: nothing,
+    idle: nothing,
+    close: () => voice.close(),
   };
 }

@@ -14,7 +14,7 @@ import { browserCallLimits, Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcO
 import { CallAdmission } from '../lib/calls/admission';
 import type { SttDebugDumper } from '../lib/stt/debug-dump';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
-import type { VadFactory } from '../media/audio/vad-factory';
+import type { VadFactory } from '../media/vad/vad-factory';
 import { createSpeechPipeline } from '../media/session/session-factory';
 import type { Transcriber } from '../media/session/speech-pipeline';
 import { WebrtcCalls } from '../media/webrtc/webrtc-calls';

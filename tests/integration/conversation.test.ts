@@ -136,7 +136,7 @@ describe.each(['stream', 'url'] as const)('a whole call in %s playback mode', (m
     await client.close();
     await h.send(rt, 'call.hangup', callId, { to: DID, hangup_cause: 'normal_clearing' });
     await waitUntil(async () => (await rt.capacity.usage('acme')).tenant === 0);
-    await waitUntil(() => rt.sessions!.size === 0 && rt.conversations!.size === 0, 5000);
+    await waitUntil(() => rt.liveCalls!.size === 0, 5000);
     const metrics = (await http.get(`${rt.url}/metrics`)).data as string;
     expect(metrics).toMatch(/turn_latency_seconds_count\{stage="first_audio"\} [1-9]/);
     h.telnyx.setOnAction(undefined);

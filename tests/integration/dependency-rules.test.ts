@@ -37,7 +37,6 @@ const TREE: Record<string, string> = {
   'src/lib/errors.ts': 'export const errors = 1;\n',
   'src/lib/logger.ts': 'export const logger = 1;\n',
   'src/media/session/live.ts': 'export const live = 1;\n',
-  'src/media/audio/vad-factory.ts': 'export type VadFactory = object;\n',
   'src/jobs/tts/prompt-processor.ts': 'export const processor = 1;\n',
   'src/jobs/events/event-ingest.ts': 'export const ingest = 1;\n',
   'scripts/sim/fake.ts': 'export const fake = 1;\n',
@@ -57,7 +56,6 @@ const TREE: Record<string, string> = {
   'src/lib/bad-sim.ts': "import { fake } from '../../scripts/sim/fake';\nexport const bad = fake;\n",
   'src/lib/cycle-a.ts': "import { b } from './cycle-b';\nexport const a = () => b;\n",
   'src/lib/cycle-b.ts': "import { a } from './cycle-a';\nexport const b = () => a;\n",
-  'src/media/session/bad-shim.ts': "import type { VadFactory } from '../audio/vad-factory';\nexport type Bad = VadFactory;\n",
   'src/api/bad-api.ts': "import { processor } from '../jobs/tts/prompt-processor';\nexport const bad = processor;\n",
   'src/lib/bad-dev.ts': "import { register } from 'tsx/cjs/api';\nexport const bad = register;\n",
 };
@@ -70,7 +68,6 @@ const EXPECTED: Record<string, string> = {
   'src/media/webrtc/bad-transport.ts': 'transports-stay-apart',
   'src/lib/bad-sim.ts': 'src-never-imports-scripts-or-tests',
   'src/lib/cycle-a.ts': 'no-circular',
-  'src/media/session/bad-shim.ts': 'no-new-users-of-deprecated-shims',
   'src/api/bad-api.ts': 'api-enqueues-but-does-not-process',
   'src/lib/bad-dev.ts': 'src-never-imports-dev-dependencies',
 };

@@ -100,9 +100,9 @@ describe('media stream robustness (real server, real Redis)', () => {
     const b = newCallControlId();
     const ca = await placeCall(h, rt, a, did, { encoding: 'PCMU', sampleRate: 8000 });
     const cb = await placeCall(h, rt, b, did, { encoding: 'PCMU', sampleRate: 8000 });
-    await waitUntil(() => rt.sessions!.get(a) !== undefined && rt.sessions!.get(b) !== undefined);
+    await waitUntil(() => rt.liveCalls!.get(a)?.stream !== undefined && rt.liveCalls!.get(b)?.stream !== undefined);
     ca.ws.terminate(); // no close frame: the TCP connection just dies
-    await waitUntil(() => rt.sessions!.get(a) === undefined);
+    await waitUntil(() => rt.liveCalls!.get(a)?.state.kind === 'orphaned');
     await cb.stream(encodedSpeech('PCMU', 8000), { batch: 1 });
     await waitUntil(() => listeners.of(b, 'final').length === 2, 15_000);
     await cb.close();
@@ -111,7 +111,7 @@ describe('media stream robustness (real server, real Redis)', () => {
   it('a second stream for the same call replaces the first', async () => {
     const callId = newCallControlId();
     const first = await placeCall(h, rt, callId, did, { encoding: 'PCMU', sampleRate: 8000 });
-    await waitUntil(() => rt.sessions!.get(callId) !== undefined);
+    await waitUntil(() => rt.liveCalls!.get(callId)?.stream !== undefined);
     const answer = h.telnyx.commands('answer', callId)[0]!;
     const second = await FakeMediaClient.connect({ url: localStreamUrl(rt, String(answer.body.stream_url)), callControlId: callId, encoding: 'PCMU', sampleRate: 8000 });
     second.start();

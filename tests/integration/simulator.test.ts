@@ -93,7 +93,7 @@ describe.each([
     expect(wav.durationMs).toBeGreaterThan(4000);
     // The runtime let go of the call.
     await waitUntil(async () => (await rt.capacity.usage(DEMO_TENANT_ID)).tenant === 0, 5000);
-    await waitUntil(() => rt.sessions!.size === 0 && rt.conversations!.size === 0, 5000);
+    await waitUntil(() => rt.liveCalls!.size === 0, 5000);
     await expect(sim.api.waitFor((c) => c.callControlId === call.id && c.action === 'answer', 10)).resolves.toBeDefined();
   }, 60_000);
 });

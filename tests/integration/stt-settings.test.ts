@@ -7,7 +7,7 @@ import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
 import { createVadFactory } from '../../src/media/vad/vad-factory';
-import { createSessionFactory } from '../../src/media/session/session-factory';
+import { createSessionFactory, createSpeechPipeline, type SessionFactoryDeps } from '../../src/media/session/session-factory';
 import { RecordingListeners } from '../fakes/recording-listener';
 import { encodedSpeech } from '../support/media-harness';
 import { testEnv } from '../support/test-config';
@@ -21,20 +21,19 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string; partia
   const sent: { pcm: Int16Array; at: number }[] = [];
   const listeners = new RecordingListeners();
   const metrics = createMetrics({ defaultMetrics: false });
-  const factory = createSessionFactory({
+  const deps: SessionFactoryDeps = {
     config,
     vadFactory: await createVadFactory({ mode: 'energy' }),
     stt: { transcribe: async (req) => (sent.push({ pcm: req.pcm16k.slice(), at: sent.length }), { text: `utterance number ${sent.length}` }) },
     dumper: createSttDebugDumper({ dir: opts.dumpDir, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16 }),
     streamControl: { restart: async () => undefined },
-    tenantConfig: async () => undefined,
-    listenerFor: (call) => listeners.for(call.callControlId),
     partialSkipReason: opts.partialSkipReason,
     metrics,
     logger: createLogger({ level: 'silent' }),
-  });
+  };
   const call: CallRecord = { callControlId: 'stt-call', phase: 'active', startedAt: 0 };
-  const session = await factory(call, { send() {}, close() {} }, 0);
+  const pipeline = createSpeechPipeline(deps, undefined, call.callControlId, listeners.for(call.callControlId));
+  const session = createSessionFactory(deps)(call.callControlId, { send() {}, close() {} }, pipeline, { dtmf: () => undefined }, 0);
   session.handleMessage(JSON.stringify({ event: 'start', start: { media_format: { encoding: 'PCMU', sample_rate: 8000 } } }));
   // The speech, then 3 s of µ-law silence (0xFF) so even a long STT_SILENCE_MS can end the last utterance.
   const frames = [...encodedSpeech('PCMU', 8000), ...Array.from({ length: 150 }, () => new Uint8Array(160).fill(0xff))];

@@ -1,7 +1,6 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import type { CallInputListener } from '../../src/media/ports';
 import { MAX_GAP_FILL_FRAMES, MAX_GAP_FRAME_MS, MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
 import { rng } from '../support/audio-signals';
 
@@ -12,7 +11,6 @@ import { rng } from '../support/audio-signals';
  * more than any bounded implementation could feed it (so an unbounded loop fails instead of hanging).
  */
 
-const listener: CallInputListener = { speechStarted() {}, partial() {}, final() {}, dtmf() {}, sttError() {} };
 /** More pushes than any test here can cause with bounded gap fill. */
 const SINK_BUDGET = 200_000;
 
@@ -28,15 +26,15 @@ function setup(opts: { sinkThrows?: boolean } = {}) {
     l16ByteOrder: 'be',
     maxRestarts: 3,
     streamControl: { restart: async () => undefined },
-    sinkFor: () => ({
+    sink: {
       pushPcm(pcm, rate) {
         if (opts.sinkThrows) throw new Error('sink failed');
         if (pushes.length >= SINK_BUDGET) throw new Error(`unbounded: more than ${SINK_BUDGET} frames pushed`);
         pushes.push({ samples: pcm.length, rate, silent: pcm.every((v) => v === 0) });
       },
       close() {},
-    }),
-    listener,
+    },
+    events: { dtmf: () => undefined },
     metrics,
     logger: createLogger({ level: 'warn', destination: { write: (s: string) => void logs.push(JSON.parse(s)) } }),
     now: () => 0,

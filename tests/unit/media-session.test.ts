@@ -1,10 +1,7 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import type { CallInputListener } from '../../src/media/ports';
 import { MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
-
-const silentListener: CallInputListener = { speechStarted() {}, partial() {}, final() {}, dtmf() {}, sttError() {} };
 
 function setup(overrides: Partial<MediaSessionDeps> = {}) {
   let now = 0;
@@ -18,8 +15,8 @@ function setup(overrides: Partial<MediaSessionDeps> = {}) {
     l16ByteOrder: 'be',
     maxRestarts: 3,
     streamControl: { restart: async (_id, codec, reason) => void restarts.push({ codec, reason }) },
-    sinkFor: () => ({ pushPcm: (pcm, rate) => void pushed.push({ samples: pcm.length, rate }), close() {} }),
-    listener: { ...silentListener, dtmf: (d) => void dtmf.push(d) },
+    sink: { pushPcm: (pcm, rate) => void pushed.push({ samples: pcm.length, rate }), close() {} },
+    events: { dtmf: (d) => void dtmf.push(d) },
     metrics: createMetrics({ defaultMetrics: false }),
     logger: createLogger({ level: 'silent' }),
     now: () => now,

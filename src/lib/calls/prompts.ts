@@ -7,5 +7,3 @@ export const PROMPTS = {
   capacity_error: 'We are currently at capacity. Please try again later.',
   max_duration: 'We have reached the maximum call length. Thank you for calling. Goodbye.',
 } as const;
-
-export type PromptKey = keyof typeof PROMPTS;

@@ -18,7 +18,8 @@ export class StreamVoice implements AgentVoice {
   /** Bumped by stop(): file reads of an older generation are dropped. */
   private generation = 0;
 
-  private readonly playout: StreamPlayout;
+  /** Public for the live call: Telnyx marks go straight to it (src/media/live-call.ts). */
+  readonly playout: StreamPlayout;
 
   constructor(
     makePlayout: (events: PlayoutEvents) => StreamPlayout,

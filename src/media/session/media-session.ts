@@ -1,8 +1,8 @@
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
-import { parseInbound, type InboundFrame } from '../../lib/telnyx/media-protocol';
-import type { CallInputListener, InboundAudioSink } from '../ports';
+import { parseInbound, type InboundFrame, type ParseFailure } from '../../lib/telnyx/media-protocol';
+import type { InboundAudioSink } from '../ports';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
 import { ReorderBuffer, type ReorderEvent } from '../jitter/reorder-buffer';
 
@@ -27,13 +27,26 @@ export interface MediaSessionDeps {
   /** Restarts (stall or fallback) allowed per call; more would only loop. */
   maxRestarts: number;
   streamControl: StreamControl;
-  sinkFor(callControlId: string, listener: CallInputListener): InboundAudioSink;
-  listener: CallInputListener;
-  /** Stream lifecycle hooks for the call's conversation (greeting on start, marks for playout). */
-  hooks?: { onStreamStart?(): void; onMark?(name: string): void; onClosed?(): void };
+  /** Decoded caller audio goes here: the call's speech pipeline, built before the session. */
+  sink: InboundAudioSink;
+  /** What the stream reports to its call. */
+  events: MediaSessionEvents;
   metrics: Metrics;
   logger: Logger;
   now(): number;
+}
+
+/** The stream's phases: before Telnyx's `start`, decoding, waiting for a restarted stream, closed (final). */
+export type StreamPhase = 'awaiting_start' | 'streaming' | 'restarting' | 'closed';
+
+export interface MediaSessionEvents {
+  dtmf(digit: string): void;
+  /** A stream `mark` frame. Its live call routes marks to the playout before they reach a session. */
+  mark?(name: string): void;
+  /** A stream started and its decoder is ready (every start, also after a restart). */
+  streamStarted?(): void;
+  /** Every phase change, after it happened (the `closed` one after the teardown). */
+  phaseChanged?(phase: StreamPhase, previous: StreamPhase): void;
 }
 
 /** Frames held back to restore order: 3 × 20 ms = 60 ms of added delay, only when a frame is missing. */
@@ -60,15 +73,13 @@ const CLOSE_UNSUPPORTED_DATA = 1003;
 /** Telnyx `error` frames logged per stream: enough to diagnose, not a log flood a peer can drive at frame rate. */
 const MAX_ERROR_LOGS = 5;
 
-type Phase = 'awaiting_start' | 'streaming' | 'restarting' | 'closed';
-
 /**
  * One Telnyx media stream of one call: parses frames, restores order, decodes, watches stream
  * health and hands PCM to the call's audio sink. Never throws on bad input: malformed frames are
  * counted and dropped, the call goes on.
  */
 export class MediaSession {
-  private phase: Phase = 'awaiting_start';
+  private phase: StreamPhase = 'awaiting_start';
   private decoder: Decoder | undefined;
   private encoding: Encoding | undefined;
   private consecutiveFailures = 0;
@@ -81,7 +92,7 @@ export class MediaSession {
   private errorFramesLogged = 0;
   private readonly reorder: ReorderBuffer<string>;
   private readonly monitor: IngestHealthMonitor;
-  readonly sink: InboundAudioSink;
+  private readonly sink: InboundAudioSink;
   private readonly frames;
   private readonly reorderEvents: Record<ReorderEvent, { inc(): void }>;
 
@@ -99,7 +110,7 @@ export class MediaSession {
     });
     this.monitor = new IngestHealthMonitor(d.health);
     this.monitor.onStreamStart(d.now());
-    this.sink = d.sinkFor(callControlId, d.listener);
+    this.sink = d.sink;
     const c = d.metrics.mediaFrames;
     this.frames = {
       decoded: c.labels('decoded'),
@@ -123,11 +134,37 @@ export class MediaSession {
     return this.encoding;
   }
 
+  get currentPhase(): StreamPhase {
+    return this.phase;
+  }
+
+  /**
+   * The one place the phase changes. Entering `closed` tears down what the stream owns (decoder,
+   * the sink it feeds, the socket); `streaming` starts a fresh health window.
+   */
+  private setPhase(next: StreamPhase, close?: { code: number; reason: string }): void {
+    const previous = this.phase;
+    if (previous === 'closed') return;
+    this.phase = next;
+    if (next === 'streaming') this.monitor.onStreamStart(this.d.now());
+    if (next === 'closed') {
+      this.decoder?.close();
+      this.sink.close();
+    }
+    if (next !== previous) this.d.events.phaseChanged?.(next, previous);
+    if (next === 'closed') this.socket.close(close?.code ?? 1000, close?.reason ?? 'closed');
+  }
+
   /** One text message from the socket. Never throws: the socket's message handler must not. */
   handleMessage(data: string): void {
     if (this.phase === 'closed') return;
+    this.handleFrame(parseInbound(data));
+  }
+
+  /** One parsed frame (its live call parses once to route marks). Never throws. */
+  handleFrame(frame: InboundFrame | ParseFailure): void {
+    if (this.phase === 'closed') return;
     try {
-      const frame = parseInbound(data);
       if (frame.kind === 'invalid') {
         this.frames.invalid.inc();
         this.d.logger.debug({ callControlId: this.callControlId, reason: frame.reason }, 'invalid media frame dropped');
@@ -161,7 +198,7 @@ export class MediaSession {
         return;
       }
       case 'dtmf':
-        if (f.digit) this.d.listener.dtmf(f.digit);
+        if (f.digit) this.d.events.dtmf(f.digit);
         return;
       case 'error':
         this.frames.errorEvent.inc();
@@ -172,11 +209,11 @@ export class MediaSession {
         }
         return;
       case 'mark':
-        this.d.hooks?.onMark?.(f.name);
+        this.d.events.mark?.(f.name);
         return;
       case 'stop':
         this.reorder.flush();
-        this.phase = 'restarting';
+        this.setPhase('restarting');
         return;
       case 'unknown':
         this.frames.unknown.inc();
@@ -199,8 +236,7 @@ export class MediaSession {
     this.reorder.reset();
     this.decoder?.close();
     this.decoder = undefined;
-    this.phase = 'streaming';
-    this.monitor.onStreamStart(this.d.now());
+    this.setPhase('streaming');
     if (!encoding) {
       this.d.logger.warn({ callControlId: this.callControlId, encoding: encodingName }, 'unsupported stream encoding; requesting PCMU');
       void this.requestRestart('PCMU', 'codec_fallback');
@@ -210,7 +246,7 @@ export class MediaSession {
       this.decoder = createDecoder(encoding, { sampleRate, l16ByteOrder: this.d.l16ByteOrder });
       this.encoding = encoding;
       this.lastFrameSamples = this.decoder.sampleRate / 50;
-      this.d.hooks?.onStreamStart?.();
+      this.d.events.streamStarted?.();
     } catch (err) {
       this.d.logger.warn({ callControlId: this.callControlId, encoding, err: (err as Error).message }, 'decoder unavailable; requesting PCMU');
       void this.requestRestart('PCMU', 'codec_fallback');
@@ -286,7 +322,7 @@ export class MediaSession {
       return;
     }
     this.restarts += 1;
-    this.phase = 'restarting';
+    this.setPhase('restarting');
     this.d.metrics.ingestRestarts.inc({ reason });
     this.d.logger.warn({ callControlId: this.callControlId, codec, reason, restart: this.restarts }, 'restarting media stream');
     try {
@@ -297,11 +333,6 @@ export class MediaSession {
   }
 
   close(code = 1000, reason = 'closed'): void {
-    if (this.phase === 'closed') return;
-    this.phase = 'closed';
-    this.decoder?.close();
-    this.sink.close();
-    this.d.hooks?.onClosed?.();
-    this.socket.close(code, reason);
+    this.setPhase('closed', { code, reason });
   }
 }

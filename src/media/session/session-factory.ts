@@ -1,4 +1,3 @@
-import type { CallRecord } from '../../lib/calls/call-store';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
@@ -8,8 +7,8 @@ import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { Endpointer } from '../audio/endpointer';
 import { HighPassFilter } from '../audio/highpass';
 import type { VadFactory } from '../vad/vad-factory';
-import type { CallInputListener } from '../ports';
-import { MediaSession, type MediaSocket, type StreamControl } from './media-session';
+import type { CallInputListener, InboundAudioSink } from '../ports';
+import { MediaSession, type MediaSessionEvents, type MediaSocket, type StreamControl } from './media-session';
 import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
 
 const NO_STT: Transcriber = { transcribe: async () => ({ text: '' }) };
@@ -43,14 +42,6 @@ export interface SessionFactoryDeps {
   stt: Transcriber;
   dumper: SttDebugDumper;
   streamControl: StreamControl;
-  tenantConfig(call: CallRecord): Promise<TenantConfig | undefined>;
-  /** The call's conversation side: caller-input listener plus stream hooks (marks, start, close). */
-  listenerFor(
-    call: CallRecord,
-    tenant: TenantConfig | undefined,
-    socket: MediaSocket,
-    speech: { inSpeech(): boolean; playbackEnded(): void },
-  ): CallInputListener & { onMark?(name: string): void; onStreamStart?(): void; onStreamClosed?(): void };
   /** Partials are best effort: why not to send one now (see SpeechPipelineDeps), or undefined. */
   partialSkipReason?: () => string | undefined;
   metrics: Metrics;
@@ -58,21 +49,16 @@ export interface SessionFactoryDeps {
   now?: () => number;
 }
 
-/** Builds the media session + STT pipeline of one call from env defaults and the tenant's `stt` settings. */
+/**
+ * Builds the media session of one Telnyx stream from env defaults. Its sink (the call's speech
+ * pipeline) and its events are made first, by the call's live call, and passed in.
+ */
 export function createSessionFactory(d: SessionFactoryDeps) {
   const c = d.config;
   const now = d.now ?? Date.now;
-  return async (call: CallRecord, socket: MediaSocket, restartsSoFar: number): Promise<MediaSession> => {
-    const tenant = await d.tenantConfig(call).catch(() => undefined);
-    let pipeline: SpeechPipeline | undefined;
-    const listener = d.listenerFor(call, tenant, socket, {
-      inSpeech: () => pipeline?.inSpeech ?? false,
-      // Our audio finished: the ingest health monitor expects caller audio to keep flowing.
-      // (Only ever called after the session below exists.)
-      playbackEnded: () => session.onPlaybackEnded(),
-    });
-    const session: MediaSession = new MediaSession(
-      call.callControlId,
+  return (callControlId: string, socket: MediaSocket, sink: InboundAudioSink, events: MediaSessionEvents, restartsSoFar: number): MediaSession =>
+    new MediaSession(
+      callControlId,
       socket,
       {
         health: {
@@ -87,17 +73,14 @@ export function createSessionFactory(d: SessionFactoryDeps) {
         l16ByteOrder: c.TELNYX_L16_BYTE_ORDER,
         maxRestarts: MAX_STREAM_RESTARTS,
         streamControl: d.streamControl,
-        listener,
-        hooks: { onStreamStart: () => listener.onStreamStart?.(), onMark: (n) => listener.onMark?.(n), onClosed: () => listener.onStreamClosed?.() },
-        sinkFor: (callControlId, l) => (pipeline = createSpeechPipeline(d, tenant, callControlId, l)),
+        sink,
+        events,
         metrics: d.metrics,
         logger: d.logger,
         now,
       },
       restartsSoFar,
     );
-    return session;
-  };
 }
 
 /**
