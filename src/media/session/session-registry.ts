@@ -4,6 +4,14 @@ import type { MediaSession } from './media-session';
 
 /** Health checks every 100 ms: fine enough for grace periods of ~1 s, one timer for all calls. */
 const TICK_MS = 100;
+/**
+ * A tick this long after the previous one (≥ 100 ms late) means the event loop was blocked — a
+ * CPU-starved process. Timers run before the loop polls sockets, so frames that arrived during the
+ * block are still unread: a health check now would blame the peer for our own stall and restart a
+ * healthy stream. Such a tick skips the checks; the next one, after the sockets were read, judges
+ * (whatever its own lateness, so a loop that is late all the time still checks every other tick).
+ */
+const LATE_TICK_MS = 2 * TICK_MS;
 
 /**
  * The media sessions this instance holds, one per call. A second stream for a call REPLACES the
@@ -13,6 +21,8 @@ const TICK_MS = 100;
 export class SessionRegistry {
   private readonly sessions = new Map<string, MediaSession>();
   private readonly ticker: NodeJS.Timeout;
+  private lastTickAt: number | undefined;
+  private skippedLastTick = false;
 
   constructor(
     private readonly metrics: Metrics,
@@ -51,6 +61,13 @@ export class SessionRegistry {
 
   private tick(): void {
     const now = this.now();
+    const late = this.lastTickAt !== undefined && now - this.lastTickAt >= LATE_TICK_MS;
+    this.lastTickAt = now;
+    if (late && !this.skippedLastTick) {
+      this.skippedLastTick = true;
+      return;
+    }
+    this.skippedLastTick = false;
     for (const s of this.sessions.values()) {
       try {
         s.tick(now);
