@@ -3,7 +3,7 @@
 #   runtime – production dependencies + dist/ only, runs as the unprivileged `node` user
 #
 #   docker build -t veralux/runtime .
-#   docker compose up --build          (runtime + Redis, see docker-compose.yml and README.md)
+#   docker compose up --build          (runtime + Redis, see docker-compose.yml and docs/operations.md)
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -12,8 +12,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 
 # Dependencies first so this layer is cached until package*.json change. .npmrc carries the
-# project's npm settings (onnxruntime-node-install=skip, no audit/fund); the lockfile lists every
-# platform's optional binaries (scripts/fill-lockfile-platforms.js), so `npm ci` works here.
+# project's npm settings (ignore-scripts: no install script runs, so nothing is downloaded at install,
+# e.g. onnxruntime-node's optional binaries; no audit/fund); the lockfile lists every platform's
+# optional binaries (scripts/fill-lockfile-platforms.js), so `npm ci` works here.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
 

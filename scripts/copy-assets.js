@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Copies non-TypeScript runtime assets (Lua scripts, static pages) from src/ to dist/ after tsc.
+// Copies non-TypeScript runtime assets (Lua scripts, static pages, the Silero worker's plain-JS boot file
+// src/media/vad/silero-worker-boot.js) from src/ to dist/ after tsc. The simulator's caller WAVs live in
+// scripts/sim/assets and are never shipped.
 const fs = require('node:fs');
 const path = require('node:path');
 

@@ -23,11 +23,11 @@ import { Capacity } from '../src/lib/capacity';
 import { closeRedis, createRedis } from '../src/lib/redis';
 import { matchQuickReply } from '../src/lib/brain/quick-replies';
 import { PHRASES } from '../src/media/conversation/phrases';
-import { freePort, startRedisServer, type RedisServerHandle } from '../src/sim/redis-server';
-import { CALLER_LINES, DEMO_CALLER, DEMO_DID, DEMO_GREETING, DEMO_QUICK_REPLIES, DEMO_TENANT_ID, demoTenantConfig } from '../src/sim/script';
-import { SIM_CODECS, TelnyxSimulator, type CallerStep, type SimCall, type SimCodec } from '../src/sim/simulator';
-import { espeakAvailable, espeakSynthesize, loadBundledSpeech, SPEECH_RATE } from '../src/sim/speech';
-import { startStandIns, type StandIns } from '../src/sim/stand-ins';
+import { freePort, startRedisServer, type RedisServerHandle } from './sim/redis-server';
+import { CALLER_LINES, DEMO_CALLER, DEMO_DID, DEMO_GREETING, DEMO_QUICK_REPLIES, DEMO_TENANT_ID, demoTenantConfig } from './sim/script';
+import { SIM_CODECS, TelnyxSimulator, type CallerStep, type SimCall, type SimCodec } from './sim/simulator';
+import { espeakAvailable, espeakSynthesize, loadBundledSpeech, SPEECH_RATE } from './sim/speech';
+import { startStandIns, type StandIns } from './sim/stand-ins';
 import { metricValue, scrape } from './lib/metrics';
 import { spawnRuntime, type LogLine, type RuntimeProcess } from './lib/runtime-process';
 import { startTap, type Tap, type TapRecord } from './lib/tap-proxy';
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     await rt.waitReady(60_000);
 
     const sttNote = taps.whisper ? `real Whisper at ${real.whisper}` : 'STAND-IN (no model: recognizes only the bundled caller audio and returns its scripted line)';
-    const brainNote = taps.brain ? `real brain at ${real.brain}` : 'STAND-IN (scripted SSE replies, src/sim/script.ts)';
+    const brainNote = taps.brain ? `real brain at ${real.brain}` : 'STAND-IN (scripted SSE replies, scripts/sim/script.ts)';
     const ttsNote = taps.kokoro ? `real Kokoro at ${real.kokoro}` : stand.tts === 'espeak-ng' ? 'STAND-IN (espeak-ng, Kokoro API)' : 'STAND-IN (a 440 Hz tone; apt-get install espeak-ng for speech)';
     out(`  redis     private redis-server on ${rs.url} (pid ${rs.pid})`);
     out(`  runtime   ${rt.url} — child process: node --import tsx src/main.ts (pid ${rt.pid}); log: ${logFile}`);
@@ -351,6 +351,7 @@ async function main(): Promise<void> {
     const greeted = new Set<string>();
     const saidFor = new Map<string, Map<number, Said>>();
     const logged = new Map<string, number>();
+    let legendShown = false;
 
     /** What the agent is saying in answer to utterance `k` of `call` (decided when its audio starts). */
     const answerFor = (call: SimCall, k: number): Said => {
@@ -423,6 +424,13 @@ async function main(): Promise<void> {
       const utt = call.utterances.filter((u) => u.endAt !== undefined)[k];
       const heardAt = utt ? call.agentSpurts.find((t) => t > utt.endAt!) : undefined;
       const callerView = heardAt !== undefined && utt ? `; caller heard it ${Math.round(heardAt - utt.endAt!)} ms after they stopped` : '';
+      if (!legendShown) {
+        legendShown = true;
+        out(
+          `${' '.repeat(8)}(two clocks: "first audio" runs from the end of speech the runtime measured to the agent audio it sent; ` +
+            `"caller heard it" from the end of the caller's recorded line, trailing quiet included, to agent audio playing at the caller)`,
+        );
+      }
       out(
         `${' '.repeat(8)}${label(call)}turn ${String(l.turn)}: runtime heard "${said.transcript ?? '?'}"${interrupted}\n` +
           `${' '.repeat(8)}${label(call)}  from end of caller speech (incl. ${STT_SILENCE_MS} ms endpointing + STT): ` +

@@ -1,6 +1,6 @@
 /**
- * npm run load-test:calls — concurrent phone calls with real media against a runtime (seed README
- * "Concurrent Call Simulation"): for every call, the Telnyx simulator sends a signed
+ * npm run load-test:calls — concurrent phone calls with real media against a runtime (docs/testing.md
+ * §Load tests): for every call, the Telnyx simulator sends a signed
  * `call.initiated`, receives the runtime's `answer` on its Call Control API, sends `call.answered`,
  * connects the media WebSocket from the answer's stream_url and streams the caller's audio in real
  * time (silence, or with --speech the bundled caller utterances, each after the agent has answered
@@ -35,11 +35,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PRODUCTION_SECRET_MIN_LENGTH } from '../src/lib/production-checks';
 import { closeRedis, createRedis } from '../src/lib/redis';
-import { freePort, startRedisServer, type RedisServerHandle } from '../src/sim/redis-server';
-import { DEMO_CALLER, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../src/sim/script';
-import { SIM_CODECS, TelnyxSimulator, type CallerStep, type SimCall, type SimCodec } from '../src/sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../src/sim/speech';
-import { startStandIns, type StandIns } from '../src/sim/stand-ins';
+import { freePort, startRedisServer, type RedisServerHandle } from './sim/redis-server';
+import { DEMO_CALLER, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from './sim/script';
+import { SIM_CODECS, TelnyxSimulator, type CallerStep, type SimCall, type SimCodec } from './sim/simulator';
+import { loadBundledSpeech, SPEECH_RATE } from './sim/speech';
+import { startStandIns, type StandIns } from './sim/stand-ins';
 import { metricValue, scrape, type Sample } from './lib/metrics';
 import { spawnRuntime, type RuntimeProcess } from './lib/runtime-process';
 import { fmtSummary, summarize } from './lib/stats';

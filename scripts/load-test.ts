@@ -1,5 +1,5 @@
 /**
- * npm run load-test — webhook throughput against a running runtime (seed README "Load Testing").
+ * npm run load-test — webhook throughput against a running runtime (docs/testing.md §Load tests).
  *
  * Sends PROPERLY signed Telnyx webhooks (Ed25519 over `${timestamp}|${rawBody}` with a private key, or
  * the local HMAC scheme with TELNYX_WEBHOOK_SECRET) from `--concurrency` workers over keep-alive
@@ -18,7 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
-import { makeEvent, newCallControlId, signEd25519, signHmac, type SignatureHeaders } from '../src/sim/signing';
+import { makeEvent, newCallControlId, signEd25519, signHmac, type SignatureHeaders } from './sim/signing';
 
 export const DEFAULT_URL = 'http://localhost:3000/v1/telnyx/webhook';
 /** More failures than this share of all requests fails the run. */

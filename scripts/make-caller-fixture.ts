@@ -1,15 +1,15 @@
 /**
- * Regenerates the bundled caller audio (src/sim/assets/caller-N.wav, 16 kHz mono PCM16) from
+ * Regenerates the bundled caller audio (scripts/sim/assets/caller-N.wav, 16 kHz mono PCM16) from
  * CALLER_LINES with espeak-ng: trimmed to the speech, peak-normalized to −6 dBFS. The files are
  * committed so the demo and the load test carry real speech on machines without espeak-ng.
  *
  * Usage: npx tsx scripts/make-caller-fixture.ts
  */
 import { writeFileSync } from 'node:fs';
-import { buildWav } from '../src/media/audio/wav';
-import { resample } from '../src/sim/audio';
-import { CALLER_LINES } from '../src/sim/script';
-import { espeakAvailable, espeakSynthesize, fixturePath, SPEECH_RATE, trimSilence } from '../src/sim/speech';
+import { buildWav } from '../src/lib/audio/wav';
+import { resample } from './sim/audio';
+import { CALLER_LINES } from './sim/script';
+import { espeakAvailable, espeakSynthesize, fixturePath, SPEECH_RATE, trimSilence } from './sim/speech';
 
 async function main(): Promise<void> {
   if (!espeakAvailable()) throw new Error('espeak-ng is not installed (apt-get install -y espeak-ng)');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Media WebSocket smoke test (seed README "Test Media WebSocket"): connects to the runtime like Telnyx
+ * Media WebSocket smoke test (docs/testing.md §Smoke tests): connects to the runtime like Telnyx
  * does, sends `connected`, `start` (PCMU 8 kHz), a few seconds of a 440 Hz PCMU tone as 20 ms `media`
  * frames in real time, then `stop`; prints what the runtime sends back and how the socket closed.
  * The call must exist first: send call.initiated with the same CALL_CONTROL_ID

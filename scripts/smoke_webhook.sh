@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sends signed sample call events to a running runtime (seed README "Test Webhooks"): call.initiated,
+# Sends signed sample call events to a running runtime (docs/testing.md §Smoke tests): call.initiated,
 # call.answered and call.hangup for one call_control_id, signed with the local HMAC scheme
 # (header telnyx-signature = base64(HMAC-SHA256(TELNYX_WEBHOOK_SECRET, "<timestamp>.<raw body>"))).
 # Prints each status and response; exits 1 when any event is not acknowledged with 2xx.

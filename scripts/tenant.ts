@@ -1,6 +1,6 @@
 /**
  * npm run tenant -- add|show|list|remove|caps|webrtc-token — manages tenants in Redis with the runtime's key layout
- * (design.md §3): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
+ * (docs/design.md §Contracts): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
  * Reads only REDIS_URL, TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
@@ -77,16 +77,42 @@ function positiveInt(flag: string, v: string): number {
   return Number(v);
 }
 
+/**
+ * A DID as an operator types it: E.164 only (`+`, country code, 8–15 digits in all), spaces, dots, dashes and
+ * parentheses allowed as separators. Stricter than the runtime's lookup (which also takes SIP URIs and national
+ * numbers from trunks): a number stored wrongly here would silently never match a call.
+ */
+export function strictE164(raw: string): string | undefined {
+  const s = raw.trim().replace(/[\s.()-]/g, '');
+  return /^\+[1-9]\d{7,14}$/.test(s) ? s : undefined;
+}
+
 function normalizeDids(raw: readonly string[]): string[] {
   const bad: string[] = [];
   const out: string[] = [];
   for (const r of raw) {
-    const n = normalizeE164(r);
+    const n = strictE164(r);
     if (!n) bad.push(r);
     else if (!out.includes(n)) out.push(n);
   }
-  if (bad.length) throw usage(`not a phone number (E.164, e.g. +15551234567): ${bad.map((b) => `"${b}"`).join(', ')}`);
+  if (bad.length) {
+    const hint = (b: string) => {
+      const digits = b.replace(/[\s.()-]/g, '');
+      return /^\d{10}$/.test(digits) ? ` (a US number? +1${digits})` : '';
+    };
+    throw usage(`not an E.164 number (a + then the country code, e.g. +15551234567): ${bad.map((b) => `"${b}"${hint(b)}`).join(', ')}`);
+  }
   return out;
+}
+
+/** node:util parseArgs errors in this tool's own words. */
+function optionError(err: Error & { code?: string }): string {
+  const name = /'(-{1,2}[^' ]+)/.exec(err.message)?.[1] ?? 'an option';
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${name}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return /does not take an argument/.test(err.message) ? `option ${name} takes no value` : `option ${name} needs a value`;
+  }
+  return err.message;
 }
 
 const maskUrl = (u: string) => u.replace(/\/\/([^@/]*)@/, '//***@');
@@ -543,7 +569,7 @@ export async function main(argv: string[]): Promise<number> {
         },
       }));
     } catch (err) {
-      throw usage((err as Error).message);
+      throw usage(optionError(err as Error & { code?: string }));
     }
     const [cmd, ...args] = positionals;
     if (values.help === true || cmd === 'help') {

@@ -1,6 +1,7 @@
 /**
  * Composition root: .env → config → logger → runtime; owns process signals and exit codes.
  */
+import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { ConfigError, loadConfig, type Config } from './lib/config';
 import { createLogger } from './lib/logger';
@@ -14,6 +15,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      // The usual first run: no .env at all, so every required variable is "missing".
+      if (!existsSync('.env')) {
+        process.stderr.write('No .env file here: for a local trial run `cp .env.development.example .env` (production: start from .env.example).\n');
+      }
       process.exit(1);
     }
     throw err;

@@ -1,5 +1,5 @@
 /**
- * bench:frontend — cost of the inbound audio front end per 20 ms frame (design.md §5: ≥ 500 calls on
+ * bench:frontend — cost of the inbound audio front end per 20 ms frame (docs/design.md §Bars: ≥ 500 calls on
  * 2 cores → 25,000 frames/s; the JS thread has ~40 µs per frame for everything, network included).
  * Prints µs per 20 ms frame for each stage, Silero cost per inference (alone and batched across
  * calls), the energy gate's skip ratio on silence/noise, and memory per call pipeline.
@@ -7,11 +7,11 @@
  * Usage: npx tsx scripts/bench/frontend.ts [--frames 10000]
  */
 import { Endpointer } from '../../src/media/audio/endpointer';
-import { EnergyVad } from '../../src/media/audio/energy-vad';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
 import { HighPassFilter } from '../../src/media/audio/highpass';
 import { StreamingResampler } from '../../src/media/audio/resampler';
-import { SileroModel } from '../../src/media/audio/silero-model';
-import { SileroVad } from '../../src/media/audio/silero-vad';
+import { SileroModel } from '../../src/media/vad/silero-model';
+import { SileroVad } from '../../src/media/vad/silero-vad';
 import { concat, mix, pinkNoise, silence, speechLike, whiteNoise } from '../../tests/support/audio-signals';
 import { parseArgs } from '../lib/stats';
 

@@ -1,12 +1,12 @@
 /**
- * npm run bench — the whole benchmark suite and one table with the bars of design.md §5 beside the
+ * npm run bench — the whole benchmark suite and one table with the bars of docs/design.md §Bars beside the
  * measured values. Runs, one after the other, each as its own child process with `--json FILE`:
  *
  *   setup    npm run bench:setup   webhook → Telnyx `answer` request latency at 20 setups/s
  *   media    npm run bench:media   concurrent PCMU calls on one runtime process, RSS per call
  *   turn     npm run bench:turn    turn latency and barge-in reaction (stream mode, instant fakes)
  *   webhook  npm run load-test     signed webhook throughput and acknowledgement latency: this script
- *            starts a private redis-server, a local Telnyx Call Control API (src/sim) and the runtime
+ *            starts a private redis-server, a local Telnyx Call Control API (scripts/sim) and the runtime
  *            (src/main.ts, child process, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=all — one
  *            process doing ingress and workers) on 127.0.0.1, seeds a tenant, and runs load-test
  *            against it for --webhook-duration seconds, offering the bar's rate (--webhook-rps,
@@ -42,10 +42,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeRedis, createRedis } from '../../src/lib/redis';
-import { startCallControlApi, type CallControlApi } from '../../src/sim/call-control-api';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sim/redis-server';
-import { demoTenantConfig } from '../../src/sim/script';
-import { generateTestKeyPair } from '../../src/sim/signing';
+import { startCallControlApi, type CallControlApi } from '../sim/call-control-api';
+import { freePort, startRedisServer, type RedisServerHandle } from '../sim/redis-server';
+import { demoTenantConfig } from '../sim/script';
+import { generateTestKeyPair } from '../sim/signing';
 import { REPO_ROOT, spawnRuntime, type RuntimeProcess } from '../lib/runtime-process';
 import { BENCHES, buildRows, exitCodeFor, parseResult, renderTable, totals, type BenchName, type BenchOutcome } from './report';
 
@@ -406,7 +406,7 @@ async function main(argv: string[]): Promise<number> {
   const rows = buildRows(outcomes);
   const t = totals(rows);
   const load1 = os.loadavg();
-  console.log(`\nBars of design.md §5 — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(`\nBars (docs/design.md §Bars) — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log(renderTable(rows));
   console.log(`\n${t.pass} met, ${t.fail} not met${t.skip ? `, ${t.skip} not run` : ''}${t.error ? `, ${t.error} without a result (benchmark crashed — see its log)` : ''}. Logs and per-benchmark JSON: ${dir}`);
   if (o.out) {

@@ -7,12 +7,12 @@
  */
 import { AMRWB_FRAME_BITS, createDecoder, createEncoder, isAmrWbAvailable, type Decoder } from '../../src/media/audio/codecs';
 import { Endpointer, type EndpointerConfig } from '../../src/media/audio/endpointer';
-import { EnergyVad } from '../../src/media/audio/energy-vad';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
 import { HighPassFilter } from '../../src/media/audio/highpass';
 import { StreamingResampler } from '../../src/media/audio/resampler';
-import { sharedSileroModel, type SileroModel } from '../../src/media/audio/silero-model';
-import { SileroVad } from '../../src/media/audio/silero-vad';
-import type { Vad } from '../../src/media/audio/vad';
+import { sharedSileroModel, type SileroModel } from '../../src/media/vad/silero-model';
+import { SileroVad } from '../../src/media/vad/silero-vad';
+import type { Vad } from '../../src/media/vad/vad';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';

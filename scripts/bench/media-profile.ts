@@ -116,7 +116,7 @@ function stageOfFrame(fn: string, url: string): string | undefined {
   if (url.includes('highpass')) return 'high-pass filter';
   if (/silero-vad|energy-vad|noise-floor|ring-buffer/.test(url)) return 'VAD (JS side: framing, gate, noise floor)';
   if (url.includes('endpointer')) return 'endpointer';
-  if (url.includes('telnyx-media-protocol')) return 'protocol parse (JSON.parse + validation)';
+  if (url.includes('telnyx/media-protocol')) return 'protocol parse (JSON.parse + validation)';
   if (url.includes('codecs/')) return 'codec decode';
   if (/media-session|reorder-buffer|speech-pipeline|ingest-health|session-registry/.test(url)) return 'session glue (base64, reorder, pipeline, promises)';
   if (/media-ws|npm:ws|node_modules\/ws\//.test(url) || url.includes('/ws/lib/')) return 'WebSocket receive (ws)';

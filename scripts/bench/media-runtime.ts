@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime';
-import type { CallInputListener } from '../../src/media/session/call-input';
+import type { CallInputListener } from '../../src/media/ports';
 
 type Msg =
   | { cmd: 'profile-start' }

@@ -1,5 +1,5 @@
 /**
- * bench:media — media ingest capacity (design.md §5: ≥ 500 concurrent PCMU calls on one process,
+ * bench:media — media ingest capacity (docs/design.md §Bars: ≥ 500 concurrent PCMU calls on one process,
  * 2 cores, event-loop delay p99 ≤ 20 ms, no frame lost, ≤ 1 MB RSS per call).
  *
  * Part 1 (in this process, time-boxed): µs per 20 ms frame of every codec decoder, of each front-end
@@ -34,9 +34,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedSileroModel } from '../../src/media/audio/silero-model';
-import { EnergyVad } from '../../src/media/audio/energy-vad';
-import { SileroVad } from '../../src/media/audio/silero-vad';
+import { sharedSileroModel } from '../../src/media/vad/silero-model';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
+import { SileroVad } from '../../src/media/vad/silero-vad';
 import { createRedis, closeRedis } from '../../src/lib/redis';
 import { startFakeKokoro, type FakeKokoro } from '../../tests/fakes/fake-kokoro';
 import { startFakeWhisper, type FakeWhisper } from '../../tests/fakes/fake-whisper';

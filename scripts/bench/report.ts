@@ -1,5 +1,5 @@
 /**
- * The table of `npm run bench` (scripts/bench/index.ts): the bars of design.md §5 beside the numbers
+ * The table of `npm run bench` (scripts/bench/index.ts): the bars of docs/design.md §Bars beside the numbers
  * the four benchmarks wrote with `--json`. Pure functions over those JSON objects (no I/O), so the
  * comparison and the handling of a missing or crashed benchmark are unit-tested
  * (tests/unit/bench-report.test.ts).
@@ -26,7 +26,7 @@ export type Verdict = 'PASS' | 'FAIL' | 'SKIP' | 'ERROR';
 export interface Row {
   bench: BenchName;
   metric: string;
-  /** The bar as design.md §5 states it, e.g. "p95 ≤ 25 ms". */
+  /** The bar as docs/design.md §Bars states it, e.g. "p95 ≤ 25 ms". */
   bar: string;
   /** The value compared with the bar (undefined: not measured). */
   value?: number;
@@ -109,7 +109,7 @@ const SHARED_CPU_PCT = 25;
 
 // ------------------------------------------------------------------------------------------ the bars
 
-/** design.md §5, one row per comparable number, in the order of the design brief. */
+/** docs/design.md §Bars, one row per comparable number, in the order of the design brief. */
 export const BARS: readonly BarDef[] = [
   {
     bench: 'setup',
@@ -270,7 +270,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** A Markdown table (padded so it also reads well in a terminal): metric | bar | measured | result. */
 export function renderTable(rows: readonly Row[]): string {
-  const head = ['metric', 'bar (design.md §5)', 'measured', 'result'];
+  const head = ['metric', 'bar (docs/design.md §Bars)', 'measured', 'result'];
   const body = rows.map((r) => [cell(r.metric), cell(r.bar), cell(r.measured), r.verdict === 'PASS' || r.verdict === 'FAIL' ? r.verdict : `${r.verdict}`]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

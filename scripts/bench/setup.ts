@@ -1,5 +1,5 @@
 /**
- * bench:setup — webhook → Telnyx `answer` request latency (design.md §5: p95 ≤ 25 ms at 20 call
+ * bench:setup — webhook → Telnyx `answer` request latency (docs/design.md §Bars: p95 ≤ 25 ms at 20 call
  * setups/s). Boots a private redis-server, the runtime (in this process, real HTTP on loopback),
  * and the fake Telnyx Call Control API; sends signed `call.initiated` webhooks at a fixed rate and
  * measures until the fake API has received the `answer` command. Every call is hung up afterwards

@@ -81,7 +81,7 @@ function instrument(r: Runtime): void {
     const id = call.callControlId;
     const wrapped = {
       send(text: string) {
-        // Exact prefixes of buildMedia / buildClear (telnyx-media-protocol.ts).
+        // Exact prefixes of buildMedia / buildClear (src/lib/telnyx/media-protocol.ts).
         if (text.startsWith('{"event":"media"')) {
           const t = hr();
           const last = lastMediaAt.get(id);

@@ -1,5 +1,5 @@
 /**
- * bench:turn — conversational latency of one runtime (design.md §5), PLAYBACK_MODE=stream, with
+ * bench:turn — conversational latency of one runtime (docs/design.md §Bars), PLAYBACK_MODE=stream, with
  * instant fakes (Whisper, brain SSE, Kokoro answer at once):
  *
  * 1. Turn latency: end of caller speech + STT_SILENCE_MS → first agent audio on the media socket

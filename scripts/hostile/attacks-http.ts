@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
-import { makeEvent, newCallControlId, signEd25519 } from '../../src/sim/signing';
+import { makeEvent, newCallControlId, signEd25519 } from '../sim/signing';
 
 /** What one attack got back: the HTTP status, or how the connection ended without one. */
 export type Answer = number | 'closed' | 'timeout';
@@ -220,4 +220,34 @@ export async function labelFlood(t: HttpTarget, count: number, seed: number): Pr
     out.push({ name: `${method} ${p}`, answer: await rawExchange(t, `${method} ${p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`) });
   }
   return out;
+}
+
+/** Statuses by count, e.g. "5×401, 25×429". */
+export function statusCounts(outcomes: readonly Outcome[]): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) counts.set(String(o.answer), (counts.get(String(o.answer)) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${n}×${k}`).join(', ');
+}
+
+/** Admin brute force: `count` wrong Basic-auth passwords from one client, as fast as the server answers. */
+export async function adminBruteForce(t: HttpTarget, user: string, count: number): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const auth = Buffer.from(`${user}:guess-${i}`).toString('base64');
+    const answer = await rawExchange(t, `GET /admin/queues/api/queues HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${auth}\r\nConnection: close\r\n\r\n`);
+    out.push({ name: `wrong password ${i + 1}`, answer });
+  }
+  return out;
+}
+
+/** Fake two-line SDP offers for a real tenant from one client, as in the attack that once filled a phone line. */
+export async function webrtcOfferFlood(t: HttpTarget, origin: string, tenantId: string, count: number): Promise<Outcome[]> {
+  const body = JSON.stringify({ tenant_id: tenantId, offer: { type: 'offer', sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n' } });
+  const url = `http://${t.host}:${t.port}/v1/webrtc/offer`;
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => ({
+      name: `fake offer ${i + 1}`,
+      answer: await post(url, body, { 'content-type': 'application/json', origin }),
+    })),
+  );
 }

@@ -10,14 +10,26 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { closeRedis, createRedis } from '../../src/lib/redis';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sim/redis-server';
-import { CALLER_LINES, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../../src/sim/script';
-import { generateTestKeyPair } from '../../src/sim/signing';
-import { TelnyxSimulator, type CallerStep } from '../../src/sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../../src/sim/speech';
-import { startStandIns, type StandIns } from '../../src/sim/stand-ins';
+import { freePort, startRedisServer, type RedisServerHandle } from '../sim/redis-server';
+import { CALLER_LINES, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../sim/script';
+import { generateTestKeyPair } from '../sim/signing';
+import { TelnyxSimulator, type CallerStep } from '../sim/simulator';
+import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
+import { startStandIns, type StandIns } from '../sim/stand-ins';
 import { spawnRuntime, type RuntimeProcess } from '../lib/runtime-process';
-import { audioEscapes, holdSlowHeaders, labelFlood, malformedRequests, upgradeTargets, webhookBombs, type HttpTarget, type Outcome } from './attacks-http';
+import {
+  adminBruteForce,
+  audioEscapes,
+  holdSlowHeaders,
+  labelFlood,
+  malformedRequests,
+  statusCounts,
+  upgradeTargets,
+  webhookBombs,
+  webrtcOfferFlood,
+  type HttpTarget,
+  type Outcome,
+} from './attacks-http';
 import { mediaCorpus } from './attacks-media';
 
 export interface GroupResult {
@@ -43,6 +55,11 @@ const HEALTH_TIMEOUT_MS = 2_000;
 const SLOW_CONNECTIONS = 200;
 const MUTANT_FRAMES = 1_000;
 const LABEL_REQUESTS = 300;
+const ADMIN_GUESSES = 30;
+/** The burst that, before browser calls had their own admission, took a tenant's phone line. */
+const FAKE_OFFERS = 61;
+const ADMIN_USER = 'admin';
+const PAGE_ORIGIN = 'https://shop.example.com';
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -112,6 +129,10 @@ export async function runHostileSuite(opts: { log?: (line: string) => void } = {
         GLOBAL_CONCURRENCY_CAP: '100',
         TENANT_CONCURRENCY_CAP_DEFAULT: '20',
         TENANT_CALLS_PER_MIN_CAP_DEFAULT: '200',
+        ADMIN_USER,
+        ADMIN_PASSWORD: randomBytes(24).toString('hex'),
+        TRANSPORT_MODE: 'webrtc_hd',
+        WEBRTC_ALLOWED_ORIGINS: PAGE_ORIGIN,
       },
       logFile: path.join(tmp, 'runtime.log'),
     });
@@ -189,6 +210,15 @@ export async function runHostileSuite(opts: { log?: (line: string) => void } = {
       const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
       const series = text.split('\n').filter((l) => l.startsWith('http_request_duration_seconds_count{'));
       await check('label flood', outcomes, `${series.length} http_request_duration series`);
+    }
+    {
+      const outcomes = await adminBruteForce(t, ADMIN_USER, ADMIN_GUESSES);
+      await check('admin brute force', outcomes, statusCounts(outcomes), undefined, true);
+    }
+    {
+      // The tenant's phone line must survive it: the check's normal call is a phone call to the same tenant.
+      const outcomes = await webrtcOfferFlood(t, PAGE_ORIGIN, DEMO_TENANT_ID, FAKE_OFFERS);
+      await check('webrtc offer flood', outcomes, statusCounts(outcomes), undefined, true);
     }
     return { baselineRssMb, groups };
   } finally {

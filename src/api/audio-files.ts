@@ -2,7 +2,7 @@
  * Serves synthesized audio under the PATH of AUDIO_PUBLIC_BASE_URL (Telnyx fetches `audio_url`
  * from here). Unauthenticated by necessity, so safety comes from the names: only flat names
  * matching AUDIO_FILE_NAME are served (no dots, slashes or encodings can reach outside the
- * storage dir), and the files themselves carry random, unguessable names (jobs/tts/synthesize.ts).
+ * storage dir), and the files themselves carry random, unguessable names (lib/tts/synthesize.ts).
  * No listing: the base path and anything else under it is a JSON 404.
  */
 import { lstat, realpath } from 'node:fs/promises';
@@ -37,7 +37,7 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG']);
 /**
  * True when `name` in `root` is a regular file that really lives in the storage dir: a symlink (to
  * /etc/hostname, or to another dir) is never served, whatever wrote it there. The runtime itself only
- * writes regular files (jobs/tts/synthesize.ts), so this refuses nothing it made.
+ * writes regular files (lib/tts/synthesize.ts), so this refuses nothing it made.
  */
 async function isServable(root: string, name: string): Promise<boolean> {
   try {

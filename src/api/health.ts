@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { errorMessage } from '../lib/errors';
-import { withTimeout } from '../lib/clock';
+import { withTimeout } from '../lib/with-timeout';
 import { hasBearer } from './bearer';
 import { CachedRun } from './cached-checks';
 

@@ -6,10 +6,10 @@ import { errorMessage } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { verifyMediaToken } from '../lib/telnyx/media-token';
+import { MEDIA_PATH } from '../lib/telnyx/media-route';
 import type { MediaSession, MediaSocket } from '../media/session/media-session';
 import type { SessionRegistry } from '../media/session/session-registry';
 
-export const MEDIA_PATH = /^\/v1\/telnyx\/media\/([^/?#]+)$/;
 /** Inbound Telnyx frames are ~300 B (20 ms of PCMU as base64 JSON); 64 KB bounds a hostile peer. */
 export const MEDIA_MAX_PAYLOAD = 64 * 1024;
 /** Ping every 15 s; a peer that missed a whole interval is gone (half-open TCP). */

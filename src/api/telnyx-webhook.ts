@@ -4,7 +4,7 @@ import { jsonDepthExceeds } from '../lib/json-depth';
 import type { Metrics } from '../lib/metrics';
 import type { WebhookVerifier } from '../lib/telnyx/webhook-verify';
 import type { EventIngest } from '../jobs/events/event-ingest';
-import { telnyxEnvelopeSchema } from '../jobs/events/telnyx-event';
+import { telnyxEnvelopeSchema } from '../lib/telnyx/webhook-event';
 
 export const WEBHOOK_PATHS = ['/v1/telnyx/webhook', '/webhooks/telnyx'];
 /**

@@ -1,7 +1,7 @@
 import { errorMessage, isRetryable } from '../lib/errors';
 import type { Metrics } from '../lib/metrics';
 import type { Limiter } from '../lib/limiter';
-import { synthesizeSegment, type SynthesizeDeps } from '../jobs/tts/synthesize';
+import { synthesizeSegment, type SynthesizeDeps } from '../lib/tts/synthesize';
 import type { SegmentVoiceSettings } from '../jobs/tts/segment-requester';
 import type { SegmentSynth } from '../media/conversation/conversation';
 

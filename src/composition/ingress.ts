@@ -18,20 +18,19 @@ import { createWhisperClient } from '../lib/stt/whisper-client';
 import { createWebhookVerifier } from '../lib/telnyx/webhook-verify';
 import type { TenantConfig } from '../lib/tenants/tenant-config';
 import { StreamRestarter } from '../jobs/call-control/stream-restarter';
-import { ttsSettingsFor } from '../jobs/calls/prompt-speaker';
 import { EventIngest } from '../jobs/events/event-ingest';
 import { segmentRequester } from '../jobs/tts/segment-requester';
 import { createKokoroClient } from '../lib/tts/kokoro-client';
 import { createLimiter } from '../lib/limiter';
 import { LoopLoad } from '../lib/loop-load';
-import { directSegmentSynth } from './direct-segment-synth';
+import { conversationFactory } from './conversations';
 import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
-import { createVadFactory } from '../media/audio/vad-factory';
+import { createVadFactory } from '../media/vad/vad-factory';
 import { CallConversations } from '../media/conversation/call-conversations';
 import { PHRASES } from '../media/conversation/phrases';
-import type { CallInputListener } from '../media/session/call-input';
+import type { CallInputListener } from '../media/ports';
 import { SessionRegistry } from '../media/session/session-registry';
 import { createSessionFactory } from '../media/session/session-factory';
 import type { Shared } from './shared';
@@ -51,7 +50,7 @@ export interface Ingress {
 
 /** Concurrent Kokoro requests per ingress process in stream mode (as many as the tts workers run). */
 const TTS_MAX_CONCURRENT = 16;
-/** Unanswered "Are you still there?" prompts before the goodbye (design.md §4: bounded). */
+/** Unanswered "Are you still there?" prompts before the goodbye (docs/design.md §Call behaviour: bounded). */
 const MAX_DEAD_AIR_PROMPTS = 2;
 /** After a barge-in, speech still going this long is a real interruption, not "mm-hm" (~400 ms). */
 const BACKCHANNEL_MAX_MS = 450;
@@ -150,27 +149,31 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     },
     backchannelMaxMs: BACKCHANNEL_MAX_MS,
   };
+  const makeConversation = conversationFactory({
+    brain,
+    settings: conversationSettings,
+    urlPolicy: s.urlPolicy,
+    tts: { defaults: ttsDefaults, synth: synthDeps, limiter: ttsLimiter },
+    metrics,
+    logger,
+  });
   const conversations = new CallConversations({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
     audioPublicBaseUrl: config.AUDIO_PUBLIC_BASE_URL,
     audioStorageDir: config.AUDIO_STORAGE_DIR,
-    brain,
     commands: s.commands,
-    synthFor: (call, tenant) =>
-      config.PLAYBACK_MODE === 'stream'
-        ? directSegmentSynth({
-            callControlId: call.callControlId,
-            tts: ttsSettingsFor(ttsDefaults, tenant),
-            synth: synthDeps,
-            limiter: ttsLimiter,
-            metrics,
-            deliver: (callId, turnId, index, r) => conversations.deliverSegment(callId, turnId, index, r),
-          })
-        : segmentRequester(s.queues.tts, call.callControlId, s.instanceId, ttsSettingsFor(ttsDefaults, tenant)),
-    settings: conversationSettings,
-    urlPolicy: s.urlPolicy,
-    metrics,
+    conversationFor: ({ call, tenant, voice, commands, speech }) =>
+      makeConversation({
+        callControlId: call.callControlId,
+        tenantId: call.tenantId ?? 'unknown',
+        tenant,
+        voice,
+        commands,
+        speech,
+        // url playback: Telnyx fetches files anyway, so segments go through the tts queue (stream mode synthesizes here).
+        queuedSynth: config.PLAYBACK_MODE === 'stream' ? undefined : (tts) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, tts),
+      }),
     logger,
   });
   const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
@@ -195,15 +198,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     metrics,
     logger,
   });
-  const webrtc = buildWebrtc(s, {
-    vadFactory,
-    stt: whisper,
-    dumper,
-    partialSkipReason,
-    brain,
-    tts: { defaults: ttsDefaults, synth: synthDeps, limiter: ttsLimiter },
-    settings: conversationSettings,
-  });
+  const webrtc = buildWebrtc(s, { vadFactory, stt: whisper, dumper, partialSkipReason, conversationFor: makeConversation });
   webrtcRoutes.use(webrtc.router);
   const media = attachMediaServer(server, {
     mediaStreamToken: config.MEDIA_STREAM_TOKEN,

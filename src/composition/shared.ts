@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CallBus } from '../lib/call-bus';
-import { Capacity, LeaseKeeper } from '../lib/capacity';
+import { Capacity, LeaseKeeper, resolveTenantLimits } from '../lib/capacity';
+import { CallAdmission } from '../lib/calls/admission';
 import { CallStore } from '../lib/calls/call-store';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
@@ -33,6 +34,8 @@ export interface Shared {
   capacity: Capacity;
   leases: LeaseKeeper;
   tenants: TenantResolver;
+  /** Admission of phone calls (browser calls have their own: composition/webrtc.ts). */
+  admission: CallAdmission;
   /** What URLs from tenant configs and brain replies may name (TENANT_URL_ALLOWED_HOSTS). */
   urlPolicy: UrlPolicy;
   /**
@@ -57,6 +60,20 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
   const capacity = new Capacity({ redis, prefix: config.CAP_PREFIX, rateWindowMs: opts.rateWindowMs });
   const leaseMs = config.CAPACITY_TTL_SECONDS * 1000;
   const urlPolicy = createUrlPolicy(config.TENANT_URL_ALLOWED_HOSTS);
+  const leases = new LeaseKeeper({ capacity, leaseMs, logger });
+  const tenants = new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS, Date.now, urlPolicy);
+  const phoneDefaults = { globalMax: config.GLOBAL_CONCURRENCY_CAP, tenantMax: config.TENANT_CONCURRENCY_CAP_DEFAULT, tenantPerMinute: config.TENANT_CALLS_PER_MIN_CAP_DEFAULT };
+  const admission = new CallAdmission({
+    line: 'phone',
+    tenants,
+    // Operator override keys > tenant config caps > env defaults.
+    limitsFor: (tenantId, tenant) => resolveTenantLimits({ redis, tenantmapPrefix: config.TENANTMAP_PREFIX, tenantId, tenantCaps: tenant.caps, defaults: phoneDefaults }),
+    capacity,
+    leases,
+    leaseMs,
+    metrics: { denied: (reason) => metrics.capDenials.inc({ reason }), active: (n) => metrics.activeCalls.set(n) },
+    logger,
+  });
   return {
     instanceId: randomUUID(),
     config,
@@ -68,8 +85,9 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
     order,
     calls: new CallStore(redis, keys, callTtlSec),
     capacity,
-    leases: new LeaseKeeper({ capacity, leaseMs, logger }),
-    tenants: new TenantResolver(redis, config.TENANTMAP_PREFIX, config.TENANT_CACHE_TTL_MS, Date.now, urlPolicy),
+    leases,
+    tenants,
+    admission,
     urlPolicy,
     tenantUrlLookup: guardedLookup({
       trustedHosts: [...hostsOf([config.WHISPER_URL, config.KOKORO_URL]), ...urlPolicy.allowedHosts.map((h) => h.host)],

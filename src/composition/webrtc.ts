@@ -1,32 +1,26 @@
 /**
  * Wiring of the WebRTC HD transport (TRANSPORT_MODE=webrtc_hd) from the ingress' parts: the same
- * STT front end, brain, in-process TTS and conversation settings as phone calls in stream mode,
- * the same tenant configs and capacity scripts — but browser calls count in their own capacity
- * key space with their own caps and lease keeper, so browser traffic can never take a phone slot.
+ * STT front end and conversation factory (brain, in-process TTS, settings) as phone calls in stream
+ * mode, the same tenant resolver (and its cache) and admission path (lib/calls/admission.ts) — but
+ * browser calls count in their own capacity key space with their own caps and lease keeper, so
+ * browser traffic can never take a phone slot.
  * The global browser cap is separate too (WEBRTC_GLOBAL_CONCURRENCY_CAP): a shared one could be
  * filled by strangers across tenants and then refuse phone calls. With TRANSPORT_MODE=pstn only
  * the router exists (answering `webrtc_disabled`) and werift is never loaded.
  */
 import type { Router } from 'express';
 import { webrtcRouter } from '../api/webrtc';
-import { CallHistory } from '../lib/brain/history';
-import type { Brain } from '../lib/brain/types';
-import { Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
+import { browserCallLimits, Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
+import { CallAdmission } from '../lib/calls/admission';
 import type { SttDebugDumper } from '../lib/stt/debug-dump';
-import type { Limiter } from '../lib/limiter';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
-import { parseTenantConfig } from '../lib/tenants/tenant-config';
-import { tenantKeys } from '../lib/tenants/tenant-keys';
-import { ttsSettingsFor, type TtsDefaults } from '../jobs/calls/prompt-speaker';
-import type { SynthesizeDeps } from '../jobs/tts/synthesize';
 import type { VadFactory } from '../media/audio/vad-factory';
-import { Conversation, type ConversationSettings } from '../media/conversation/conversation';
 import { createSpeechPipeline } from '../media/session/session-factory';
 import type { Transcriber } from '../media/session/speech-pipeline';
-import { WebrtcCalls, type TenantLookup } from '../media/webrtc/webrtc-calls';
+import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';
 import { weriftPeerFactory } from '../media/webrtc/werift-peer';
-import { directSegmentSynth } from './direct-segment-synth';
+import type { ConversationFactory } from './conversations';
 import type { Shared } from './shared';
 
 export interface WebrtcParts {
@@ -35,9 +29,8 @@ export interface WebrtcParts {
   dumper: SttDebugDumper;
   /** Shared with phone calls: when to skip best-effort partial transcripts. */
   partialSkipReason?: () => string | undefined;
-  brain: Brain;
-  tts: { defaults: TtsDefaults; synth: SynthesizeDeps; limiter: Limiter };
-  settings: ConversationSettings;
+  /** The same conversation factory as phone calls (brain, in-process TTS, settings). */
+  conversationFor: ConversationFactory;
 }
 
 /** WEBRTC_OFFERS_PER_MIN_PER_IP counts offers in this sliding window. */
@@ -59,24 +52,23 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
   const capacity = new Capacity({ redis: s.redis, prefix: webrtcCapacityPrefix(config.CAP_PREFIX) });
   const leases = new LeaseKeeper({ capacity, leaseMs, logger });
   const offerRate = new RateLimiter({ redis: s.redis, prefix: webrtcOfferRatePrefix(config.CAP_PREFIX), limit: config.WEBRTC_OFFERS_PER_MIN_PER_IP, windowMs: OFFER_RATE_WINDOW_MS });
-  const calls = new WebrtcCalls({
-    loadLibrary: weriftLoader(),
-    peerFactory: (lib) => weriftPeerFactory(lib, logger),
-    tenantConfig: async (tenantId): Promise<TenantLookup> => {
-      const raw = await s.redis.get(tenantKeys(config.TENANTMAP_PREFIX).config(tenantId));
-      if (raw === null) return { kind: 'missing' };
-      const parsed = parseTenantConfig(raw, tenantId, s.urlPolicy);
-      return parsed.ok ? { kind: 'ok', config: parsed.config } : { kind: 'invalid', problems: parsed.problems };
-    },
-    defaults: {
-      globalMax: config.WEBRTC_GLOBAL_CONCURRENCY_CAP,
-      tenantMax: config.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT,
-      tenantPerMinute: config.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT,
-      requireJoinToken: config.WEBRTC_REQUIRE_JOIN_TOKEN,
-    },
+  const browserDefaults = { globalMax: config.WEBRTC_GLOBAL_CONCURRENCY_CAP, tenantMax: config.WEBRTC_TENANT_CONCURRENCY_CAP_DEFAULT, tenantPerMinute: config.WEBRTC_TENANT_CALLS_PER_MIN_CAP_DEFAULT };
+  const admission = new CallAdmission({
+    line: 'webrtc',
+    // The resolver (and cache) of phone calls: a tenant config is read and checked once for both lines.
+    tenants: s.tenants,
+    limitsFor: (_tenantId, tenant) => browserCallLimits(tenant.webrtc, browserDefaults),
     capacity,
     leases,
     leaseMs,
+    metrics: { denied: (reason) => metrics.webrtcRefusals.inc({ reason }), active: (n) => metrics.webrtcActiveCalls.set(n) },
+    logger,
+  });
+  const calls = new WebrtcCalls({
+    loadLibrary: weriftLoader(),
+    peerFactory: (lib) => weriftPeerFactory(lib, logger),
+    admission,
+    requireJoinToken: config.WEBRTC_REQUIRE_JOIN_TOKEN,
     maxDurationMs: config.MAX_CALL_DURATION_MS,
     media: {
       speechFor: (sessionId, tenant, listener) =>
@@ -86,33 +78,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
           sessionId,
           listener,
         ),
-      conversationFor: (c) => {
-        const conversation: Conversation = new Conversation({
-          callControlId: c.sessionId,
-          tenantId: c.tenantId,
-          tenant: c.tenant,
-          urlPolicy: s.urlPolicy,
-          voice: c.voice,
-          brain: p.brain,
-          // Tenant tts.sampleRate (24/48 kHz) reaches the browser as is: the playout resamples to 48 kHz.
-          synth: directSegmentSynth({
-            callControlId: c.sessionId,
-            tts: ttsSettingsFor(p.tts.defaults, c.tenant),
-            synth: p.tts.synth,
-            limiter: p.tts.limiter,
-            metrics,
-            deliver: (_id, turnId, index, r) => ('error' in r ? conversation.onTtsFailed(turnId, index, r.error) : conversation.onTtsReady(turnId, index, r)),
-          }),
-          commands: c.commands,
-          speech: c.speech,
-          history: new CallHistory(),
-          settings: p.settings,
-          metrics,
-          logger,
-          now: Date.now,
-        });
-        return conversation;
-      },
+      conversationFor: (c) => p.conversationFor({ callControlId: c.sessionId, tenantId: c.tenantId, tenant: c.tenant, voice: c.voice, commands: c.commands, speech: c.speech }),
       audioStorageDir: config.AUDIO_STORAGE_DIR,
       logger,
     },

@@ -10,7 +10,7 @@ import { PromptSpeaker } from '../jobs/calls/prompt-speaker';
 import { createEventProcessor } from '../jobs/events/event-processor';
 import { createPromptProcessor } from '../jobs/tts/prompt-processor';
 import { createSegmentProcessor } from '../jobs/tts/segment-processor';
-import { synthesizeToFile } from '../jobs/tts/synthesize';
+import { synthesizeToFile } from '../lib/tts/synthesize';
 import { buildWorkerSpecs } from '../jobs/worker-specs';
 import { startWorkers } from '../jobs/workers';
 import type { Shared } from './shared';
@@ -32,21 +32,11 @@ export function startWorkerSide(s: Shared): WorkerSide {
   const kokoro = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
   const callFlow = new CallFlow({
     calls: s.calls,
-    tenants: s.tenants,
-    capacity: s.capacity,
-    leases: s.leases,
+    admission: s.admission,
     commands: s.commands,
     prompts: new PromptSpeaker(s.queues.tts, { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE }),
     maintenance: s.queues.maintenance,
-    redis: s.redis,
     stream: s.stream,
-    limits: {
-      globalMax: config.GLOBAL_CONCURRENCY_CAP,
-      tenantMax: config.TENANT_CONCURRENCY_CAP_DEFAULT,
-      tenantPerMinute: config.TENANT_CALLS_PER_MIN_CAP_DEFAULT,
-      tenantmapPrefix: config.TENANTMAP_PREFIX,
-      leaseMs: config.CAPACITY_TTL_SECONDS * 1000,
-    },
     maxCallDurationMs: config.MAX_CALL_DURATION_MS,
     instanceId: s.instanceId,
     bus: s.bus,

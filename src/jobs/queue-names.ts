@@ -1,5 +1,5 @@
 /**
- * One queue per kind of work so a TTS backlog never delays a hangup (design.md §1).
+ * One queue per kind of work so a TTS backlog never delays a hangup (docs/design.md §Shape).
  * Names are stable: they are part of the Redis key space shared by every instance.
  */
 export const QUEUE_NAMES = {
@@ -14,5 +14,4 @@ export const QUEUE_NAMES = {
 } as const;
 
 export type QueueKey = keyof typeof QUEUE_NAMES;
-export type QueueName = (typeof QUEUE_NAMES)[QueueKey];
 export const ALL_QUEUE_KEYS = Object.keys(QUEUE_NAMES) as QueueKey[];

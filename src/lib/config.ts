@@ -73,7 +73,7 @@ const defaultUrl = (protocols: readonly string[], def: string) =>
 
 const HTTP = ['http:', 'https:'] as const;
 
-/** Telnyx publishes the webhook key as base64 of the RAW 32-byte Ed25519 public key (design.md §2). */
+/** Telnyx publishes the webhook key as base64 of the RAW 32-byte Ed25519 public key (docs/design.md §Telnyx). */
 const ed25519PublicKey = requiredString().refine(
   (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v.trim()) && Buffer.from(v.trim(), 'base64').length === 32,
   { message: 'must be the base64 of a raw 32-byte Ed25519 public key (as shown in the Telnyx portal)' },

@@ -96,7 +96,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     mediaFrames: new Counter({
       name: 'media_frames_total',
-      help: 'Inbound media-stream messages by outcome (decoded, decode_failed, invalid, unknown_event, late, duplicate, gap_filled, resync, not_streaming, start_rejected, handler_error)',
+      help: 'Inbound media-stream messages by outcome (decoded, decode_failed, invalid, unknown_event, late, duplicate, gap_filled, resync, not_streaming, start_rejected, handler_error, error_event)',
       labelNames: ['outcome'],
       registers: r,
     }),

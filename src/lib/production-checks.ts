@@ -14,6 +14,9 @@ export const EXAMPLE_SECRET_VALUES: readonly string[] = [
   'KEY_placeholder_replace_me', // TELNYX_API_KEY
   // TELNYX_PUBLIC_KEY of the examples and tests: a valid Ed25519 key that is not Telnyx's.
   'ISxjlWQt9WmNqc4z4f9CNAmm08YM0FkAB7NR0oN7MTs=',
+  // TELNYX_PUBLIC_KEY that `npm run load-test:calls` prints for a runtime you start yourself: its private key is
+  // derived from a seed written in that script, so anyone can sign webhooks for it.
+  'uEd1CjfiyYQI7FSFvyCEt+XIAgvXH4h1H8gbI8ocxMw=',
   'devtoken-change-me', // MEDIA_STREAM_TOKEN
   'devtoken', // MEDIA_STREAM_TOKEN in the smoke-test instructions
   'devsecret', // TELNYX_WEBHOOK_SECRET

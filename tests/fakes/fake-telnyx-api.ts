@@ -1,5 +1,5 @@
-/** The Call Control API fake now lives in the Telnyx simulator (src/sim/call-control-api.ts); test names kept. */
-export { startCallControlApi as startFakeTelnyxApi, CALL_ENDED_BODY } from '../../src/sim/call-control-api';
+/** The Call Control API fake now lives in the Telnyx simulator (scripts/sim/call-control-api.ts); test names kept. */
+export { startCallControlApi as startFakeTelnyxApi, CALL_ENDED_BODY } from '../../scripts/sim/call-control-api';
 export type {
   CallControlApi as FakeTelnyxApi,
   CallControlApiOptions as FakeTelnyxApiOptions,
@@ -7,4 +7,4 @@ export type {
   CommandListener,
   PlannedFailure,
   RecordedCommand,
-} from '../../src/sim/call-control-api';
+} from '../../scripts/sim/call-control-api';

@@ -1,9 +1,9 @@
-/** The Whisper fake now lives in the simulator (src/sim/whisper.ts, also the demo's STT stand-in); test names kept. */
-export { startWhisperServer as startFakeWhisper, parseMultipartBody } from '../../src/sim/whisper';
+/** The Whisper fake now lives in the simulator (scripts/sim/whisper.ts, also the demo's STT stand-in); test names kept. */
+export { startWhisperServer as startFakeWhisper, parseMultipartBody } from '../../scripts/sim/whisper';
 export type {
   WhisperServer as FakeWhisper,
   WhisperServerOptions as FakeWhisperOptions,
   SttAnswer as FakeAnswer,
   MultipartPart,
   RecordedSttRequest,
-} from '../../src/sim/whisper';
+} from '../../scripts/sim/whisper';

@@ -1,4 +1,4 @@
-import type { CallInputListener, FinalTimings } from '../../src/media/session/call-input';
+import type { CallInputListener, FinalTimings } from '../../src/media/ports';
 
 export type RecordedInput =
   | { type: 'speechStarted'; callId: string; at: number }

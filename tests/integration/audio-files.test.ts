@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createApp } from '../../src/api/app';
 import { audioFilesRouter, audioMountPath, audioUrlFor } from '../../src/api/audio-files';
 import { createMetrics } from '../../src/lib/metrics';
-import { buildWav } from '../../src/media/audio/wav';
+import { buildWav } from '../../src/lib/audio/wav';
 import { tone } from '../fakes/fake-kokoro';
 import { memoryLogger } from '../support/test-config';
 

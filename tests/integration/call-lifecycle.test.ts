@@ -130,6 +130,35 @@ describe('call lifecycle (real server, real Redis, fake Telnyx + Kokoro)', () =>
     await waitUntil(async () => (await rt.queues.callControl.getJob(fallbackId)) === undefined);
   });
 
+  it('carries on with calls whose record an earlier version wrote, and hangs up once however often the prompt end is reported', async () => {
+    // As the earlier CallFlow left a refused call: no hangupRequested field.
+    const refusedCall = newCallControlId();
+    await h.redis.hset(`${h.env.STATE_PREFIX}:call:${refusedCall}`, {
+      phase: 'rejecting', did: '+15550001999', reason: 'not_configured', prompt: 'The number you dialed is not configured.', capHeld: '0', startedAt: String(Date.now()), owner: 'old-instance',
+    });
+    await h.send(rt, 'call.answered', refusedCall);
+    await h.telnyx.waitFor((c) => c.callControlId === refusedCall && c.action === 'playback_start');
+    await h.send(rt, 'call.playback.ended', refusedCall);
+    await h.telnyx.waitFor((c) => c.callControlId === refusedCall && c.action === 'hangup');
+    await h.send(rt, 'call.playback.ended', refusedCall); // another report (its own event id)
+    // Both queues drained: the second report was processed and whatever it issued was sent.
+    await waitUntil(async () => {
+      const [ev, cmd] = await Promise.all([rt.queues.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), rt.queues.callControl.getJobCounts('waiting', 'active', 'prioritized')]);
+      return [...Object.values(ev), ...Object.values(cmd)].every((n) => n === 0);
+    });
+    // An accepted call of the earlier version: its slot is released at hangup.
+    const tenantId = `tenant-old-${Date.now()}`;
+    const acceptedCall = newCallControlId();
+    await rt.capacity.acquire(acceptedCall, tenantId, { globalMax: 100, tenantMax: 10, tenantPerMinute: 60 }, 60_000);
+    await h.redis.hset(`${h.env.STATE_PREFIX}:call:${acceptedCall}`, {
+      phase: 'active', tenantId, did: '+15550001998', capHeld: '1', startedAt: String(Date.now()), owner: 'old-instance',
+    });
+    await h.send(rt, 'call.hangup', acceptedCall, { hangup_cause: 'normal_clearing' });
+    await waitUntil(async () => (await rt.capacity.usage(tenantId)).tenant === 0);
+    expect(await rt.calls.get(acceptedCall)).toMatchObject({ phase: 'ended', reason: 'normal_clearing' });
+    expect(h.telnyx.commands('hangup', refusedCall)).toHaveLength(1);
+  });
+
   describe('webhook verification and input handling', () => {
     const post = (body: Buffer | string, headers: Record<string, string>) =>
       // Buffers: axios would JSON-encode an invalid JSON string.

@@ -1,6 +1,6 @@
 import { freePort } from '../support/redis-server';
 import type { Runtime } from '../../src/runtime';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { startFakeBrain, type FakeBrain } from '../fakes/fake-brain';
 import { expectedDurationMs } from '../fakes/fake-kokoro';
 import type { FakeMediaClient } from '../fakes/fake-media-client';

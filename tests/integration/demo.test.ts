@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseWav } from '../../src/media/audio/wav';
-import { CALLER_LINES, DEMO_GREETING, DEMO_HOURS_REPLY } from '../../src/sim/script';
+import { parseWav } from '../../src/lib/audio/wav';
+import { CALLER_LINES, DEMO_GREETING, DEMO_HOURS_REPLY } from '../../scripts/sim/script';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

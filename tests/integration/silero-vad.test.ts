@@ -10,10 +10,10 @@ import { join } from 'path';
 import { AppError } from '../../src/lib/errors';
 import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
 import { StreamingResampler } from '../../src/media/audio/resampler';
-import { SileroModel, sharedSileroModel } from '../../src/media/audio/silero-model';
-import { SileroVad } from '../../src/media/audio/silero-vad';
-import { createVadFactory } from '../../src/media/audio/vad-factory';
-import { parseWav } from '../../src/media/audio/wav';
+import { SileroModel, sharedSileroModel } from '../../src/media/vad/silero-model';
+import { SileroVad } from '../../src/media/vad/silero-vad';
+import { createVadFactory } from '../../src/media/vad/vad-factory';
+import { parseWav } from '../../src/lib/audio/wav';
 import { concat, frames, mix, pinkNoise, rms, silence, whiteNoise } from '../support/audio-signals';
 
 const has = (cmd: string) => {

@@ -4,13 +4,13 @@
  * keep streams independent, free worker-side state, bound how far a stream can fall behind, and
  * keep calls listening (energy VAD) if the worker dies.
  */
-import { EnergyVad } from '../../src/media/audio/energy-vad';
-import { sharedSileroModel } from '../../src/media/audio/silero-model';
-import { SileroWorkerClient } from '../../src/media/audio/silero-remote';
-import { SileroVad } from '../../src/media/audio/silero-vad';
-import { createVadFactory } from '../../src/media/audio/vad-factory';
-import type { Vad } from '../../src/media/audio/vad';
-import { loadBundledSpeech } from '../../src/sim/speech';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
+import { sharedSileroModel } from '../../src/media/vad/silero-model';
+import { SileroWorkerClient } from '../../src/media/vad/silero-remote';
+import { SileroVad } from '../../src/media/vad/silero-vad';
+import { createVadFactory } from '../../src/media/vad/vad-factory';
+import type { Vad } from '../../src/media/vad/vad';
+import { loadBundledSpeech } from '../../scripts/sim/speech';
 import { concat, frames, silence } from '../support/audio-signals';
 
 jest.setTimeout(60_000);

@@ -4,12 +4,12 @@
  */
 import { loadConfig } from '../../src/lib/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
-import { parseWav } from '../../src/media/audio/wav';
-import { freePort } from '../../src/sim/redis-server';
-import { BOOKING_REPLY, CALLER_LINES, DEMO_DID, DEMO_GREETING, DEMO_HOURS_REPLY, DEMO_TENANT_ID, demoTenantConfig } from '../../src/sim/script';
-import { TelnyxSimulator, type CallerStep, type SimCodec } from '../../src/sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../../src/sim/speech';
-import { startStandIns, type StandIns } from '../../src/sim/stand-ins';
+import { parseWav } from '../../src/lib/audio/wav';
+import { freePort } from '../../scripts/sim/redis-server';
+import { BOOKING_REPLY, CALLER_LINES, DEMO_DID, DEMO_GREETING, DEMO_HOURS_REPLY, DEMO_TENANT_ID, demoTenantConfig } from '../../scripts/sim/script';
+import { TelnyxSimulator, type CallerStep, type SimCodec } from '../../scripts/sim/simulator';
+import { loadBundledSpeech, SPEECH_RATE } from '../../scripts/sim/speech';
+import { startStandIns, type StandIns } from '../../scripts/sim/stand-ins';
 import { createRedis, closeRedis } from '../../src/lib/redis';
 import { memoryLogger, testEnv } from '../support/test-config';
 import { waitUntil } from '../support/call-harness';

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createSttDebugDumper, safeCallFileStem } from '../../src/lib/stt/debug-dump';
-import { buildWav, parseWav } from '../../src/media/audio/wav';
+import { buildWav, parseWav } from '../../src/lib/audio/wav';
 
 describe('STT debug dumper', () => {
   let root: string;

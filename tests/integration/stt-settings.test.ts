@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
-import { createVadFactory } from '../../src/media/audio/vad-factory';
+import { createVadFactory } from '../../src/media/vad/vad-factory';
 import { createSessionFactory } from '../../src/media/session/session-factory';
 import { RecordingListeners } from '../fakes/recording-listener';
 import { encodedSpeech } from '../support/media-harness';

@@ -34,4 +34,36 @@ describe('TenantResolver (real Redis)', () => {
     await redis.hset(`${prefix}:did:+15559990002`, 'x', 'y');
     await expect(resolver.resolve('+15559990002')).rejects.toMatchObject({ code: 'tenant_lookup_failed', retryable: true });
   });
+
+  it('resolves a tenant id (browser calls) through the same cache: one parse serves both lookups, a change shows after the TTL', async () => {
+    let now = 2_000_000;
+    const resolver = new TenantResolver(redis, prefix, 5000, () => now);
+    const did = '+15551230003';
+    await redis.set(`${prefix}:did:${did}`, tenantId);
+    await redis.set(`tenantcfg:${tenantId}`, doc('by id v1'));
+    const byId = await resolver.byTenantId(tenantId);
+    expect(byId).toMatchObject({ kind: 'ok', tenantId });
+    // The config cached by the tenant-id lookup serves the DID lookup too (same object, no second parse).
+    await redis.set(`tenantcfg:${tenantId}`, doc('by id v2'));
+    const byDid = await resolver.resolve(did);
+    expect(byDid.kind === 'ok' && byId.kind === 'ok' && byDid.config).toBe(byId.kind === 'ok' && byId.config);
+    now += 5001;
+    const fresh = await resolver.byTenantId(tenantId);
+    expect(fresh.kind === 'ok' && fresh.config.greeting).toBe('by id v2');
+  });
+
+  it('tells a missing tenant, an invalid config and a Redis error apart by tenant id', async () => {
+    const resolver = new TenantResolver(redis, prefix, 0);
+    expect(await resolver.byTenantId('no-such-tenant-xyz')).toEqual({ kind: 'not_configured', tenantId: 'no-such-tenant-xyz' });
+    await redis.set('tenantcfg:broken-by-id', JSON.stringify({ contractVersion: 'v0', tenantId: 'broken-by-id' }));
+    expect(await resolver.byTenantId('broken-by-id')).toMatchObject({ kind: 'invalid_config', tenantId: 'broken-by-id', problems: [expect.stringMatching(/contractVersion/)] });
+    await redis.hset('tenantcfg:wrongtype-by-id', 'x', 'y');
+    await expect(resolver.byTenantId('wrongtype-by-id')).rejects.toMatchObject({ code: 'tenant_lookup_failed', retryable: true });
+  });
+
+  it('checks URL fields of a config found by tenant id against the URL policy', async () => {
+    const resolver = new TenantResolver(redis, prefix, 0);
+    await redis.set('tenantcfg:leaky-by-id', JSON.stringify({ contractVersion: 'v1', tenantId: 'leaky-by-id', stt: { mode: 'whisper_http', whisperUrl: 'file:///etc/passwd' } }));
+    expect(await resolver.byTenantId('leaky-by-id')).toMatchObject({ kind: 'invalid_config', problems: [expect.stringContaining('stt.whisperUrl')] });
+  });
 });

@@ -46,7 +46,7 @@ describe('npm run tenant', () => {
 
   it('adds a tenant from flags: validated config, normalized DIDs; the runtime resolves it', async () => {
     const r = await tenant(
-      'add', acme, '--did', '+1 (555) 010-1001', '--did', '5550101002',
+      'add', acme, '--did', '+1 (555) 010-1001', '--did', '+1.555.010.1002',
       '--greeting', 'Thanks for calling Acme', '--max-concurrent', '5', '--max-per-minute', '30',
       '--whisper-url', 'http://127.0.0.1:9000/v1/audio/transcriptions', '--kokoro-url', 'http://127.0.0.1:8880/v1/audio/speech', '--voice', 'af_bella',
     );
@@ -175,8 +175,11 @@ describe('npm run tenant', () => {
     const notJson = path.join(dir, 'broken.json');
     writeFileSync(notJson, '{ nope');
     const bad = `bad-${id}`;
-    const [badDid, badUrl, fileUrl, metadataUrl, invalidDoc, wrongId, brokenJson, noDid, badId, badCaps, unknownCaps, unknownCmd, missing, unmapped] = await inBatches(3, [
+    const [badDid, nationalDid, unknownOpt, noValue, badUrl, fileUrl, metadataUrl, invalidDoc, wrongId, brokenJson, noDid, badId, badCaps, unknownCaps, unknownCmd, missing, unmapped] = await inBatches(3, [
       ['add', bad, '--did', 'not-a-number'],
+      ['add', bad, '--did', '5551234'],
+      ['add', bad, '--did', '+15550103001', '--bogus'],
+      ['add', bad, '--did'],
       ['add', bad, '--did', '+15550103001', '--whisper-url', 'nope'],
       ['add', bad, '--did', '+15550103001', '--whisper-url', 'file:///etc/passwd'],
       ['add', bad, '--did', '+15550103001', '--kokoro-url', 'http://169.254.169.254/latest/meta-data'],
@@ -192,7 +195,14 @@ describe('npm run tenant', () => {
       ['show', '+15559999999'],
     ]);
     expect(badDid.code).toBe(2);
-    expect(badDid.stderr).toMatch(/not a phone number.*"not-a-number"/);
+    expect(badDid.stderr).toMatch(/not an E\.164 number.*"not-a-number"/);
+    // A national number is refused, not stored as "+5551234" (which no call would ever match).
+    expect(nationalDid.code).toBe(2);
+    expect(nationalDid.stderr).toMatch(/not an E\.164 number.*"5551234"/);
+    expect(unknownOpt.code).toBe(2);
+    expect(unknownOpt.stderr).toMatch(/^tenant: unknown option --bogus\n\(npm run tenant -- --help for usage\)/);
+    expect(noValue.code).toBe(2);
+    expect(noValue.stderr).toMatch(/^tenant: option --did needs a value\n/);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/invalid tenant config[\s\S]*stt\.whisperUrl/);
     expect(fileUrl.code).toBe(2);
@@ -220,7 +230,7 @@ describe('npm run tenant', () => {
     expect(missing.stderr).toMatch(/no tenant/);
     expect(unmapped.code).toBe(1);
     expect(unmapped.stderr).toMatch(/not mapped/);
-    expect(await redis.exists(`tenantcfg:${bad}`, `${prefix}:did:+15550103001`, `${prefix}:tenant:nobody-${id}:cap:rpm`)).toBe(0);
+    expect(await redis.exists(`tenantcfg:${bad}`, `${prefix}:did:+15550103001`, `${prefix}:did:+5551234`, `${prefix}:tenant:nobody-${id}:cap:rpm`)).toBe(0);
   });
 
   it('refuses loopback service URLs unless TENANT_URL_ALLOWED_HOSTS names the host, as the runtime does', async () => {

@@ -6,8 +6,8 @@ import type { Redis } from 'ioredis';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import { createKokoroClient } from '../../src/lib/tts/kokoro-client';
 import { ttsCacheKey } from '../../src/lib/tts/tts-cache-key';
-import { synthesizeToFile, type SynthesizeDeps } from '../../src/jobs/tts/synthesize';
-import { parseWav } from '../../src/media/audio/wav';
+import { synthesizeToFile, type SynthesizeDeps } from '../../src/lib/tts/synthesize';
+import { parseWav } from '../../src/lib/audio/wav';
 import { expectedDurationMs, startFakeKokoro, type FakeKokoro } from '../fakes/fake-kokoro';
 import { testRedisUrl } from '../support/test-config';
 

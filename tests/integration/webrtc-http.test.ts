@@ -11,6 +11,7 @@ import axios from 'axios';
 import { createApp } from '../../src/api/app';
 import { webrtcRouter, type WebrtcService } from '../../src/api/webrtc';
 import { Capacity } from '../../src/lib/capacity';
+import { CallAdmission, type CallAdmissionDeps } from '../../src/lib/calls/admission';
 import { createMetrics } from '../../src/lib/metrics';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import type { Peer } from '../../src/media/webrtc/peer';
@@ -23,6 +24,11 @@ import { waitUntil } from '../support/call-harness';
 
 const client = axios.create({ validateStatus: () => true, timeout: 5000 });
 const SDP = CHROME_OFFER;
+
+/** The browser line's admission with caps of one call (a second needs the first's slot and admission back). */
+function browserAdmission(d: Pick<CallAdmissionDeps, 'tenants' | 'capacity' | 'leases' | 'logger'>): CallAdmission {
+  return new CallAdmission({ ...d, line: 'webrtc', limitsFor: () => ({ globalMax: 1, tenantMax: 1, tenantPerMinute: 1 }), leaseMs: 60_000, metrics: { denied: () => undefined, active: () => undefined } });
+}
 
 async function serve(router: ReturnType<typeof webrtcRouter>): Promise<{ url: string; close(): Promise<void> }> {
   const { logger } = memoryLogger('silent');
@@ -46,14 +52,19 @@ describe('WebRTC routes when werift cannot be loaded', () => {
       peerFactory: () => {
         throw new Error('never reached');
       },
-      tenantConfig: async (id) => {
-        tenantLookups.push(id);
-        return { kind: 'missing' };
-      },
-      defaults: { globalMax: 1, tenantMax: 1, tenantPerMinute: 1, requireJoinToken: false },
-      capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true, cancel: async () => true },
-      leases: { add: () => undefined, remove: () => true, size: 0 },
-      leaseMs: 60_000,
+      admission: browserAdmission({
+        tenants: {
+          resolve: async () => ({ kind: 'not_configured' }),
+          byTenantId: async (id) => {
+            tenantLookups.push(id);
+            return { kind: 'not_configured', tenantId: id };
+          },
+        },
+        capacity: { acquire: async () => ({ ok: true, alreadyHeld: false }), release: async () => true, cancel: async () => true },
+        leases: { add: () => undefined, remove: () => true, size: 0 },
+        logger,
+      }),
+      requireJoinToken: false,
       maxDurationMs: 60_000,
       media: { conversationFor: () => { throw new Error('never reached'); }, speechFor: () => { throw new Error('never reached'); }, audioStorageDir: '/nonexistent', logger },
       metrics: createMetrics({ defaultMetrics: false }),
@@ -150,12 +161,17 @@ describe('an offer that fails after admission', () => {
     const calls = new WebrtcCalls({
       loadLibrary: weriftLoader(async () => ({ RTCPeerConnection: function RTCPeerConnection() {} }) as unknown as Werift),
       peerFactory: () => async () => peer(++peers),
-      tenantConfig: async (id) => ({ kind: 'ok', config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
       // One call per minute: a second attempt is admitted only if the first gave its admission back.
-      defaults: { globalMax: 1, tenantMax: 1, tenantPerMinute: 1, requireJoinToken: false },
-      capacity,
-      leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
-      leaseMs: 60_000,
+      admission: browserAdmission({
+        tenants: {
+          resolve: async () => ({ kind: 'not_configured' }),
+          byTenantId: async (id) => ({ kind: 'ok', tenantId: id, config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
+        },
+        capacity,
+        leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
+        logger,
+      }),
+      requireJoinToken: false,
       maxDurationMs: 60_000,
       media: {
         conversationFor: () => {

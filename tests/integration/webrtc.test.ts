@@ -3,7 +3,7 @@
  * talks to a runtime with TRANSPORT_MODE=webrtc_hd over loopback (real Redis, real HTTP, real
  * ICE/DTLS/SRTP/SCTP); Whisper, brain and Kokoro are the project's fakes.
  */
-import { createUtteranceMatcher, loadBundledSpeech } from '../../src/sim/speech';
+import { createUtteranceMatcher, loadBundledSpeech } from '../../scripts/sim/speech';
 import { Capacity, webrtcCapacityPrefix } from '../../src/lib/capacity';
 import type { Runtime } from '../../src/runtime';
 import { startFakeBrain, type FakeBrain } from '../fakes/fake-brain';

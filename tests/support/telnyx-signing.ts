@@ -1,2 +1,2 @@
-/** Webhook signing and event envelopes now live in the Telnyx simulator (src/sim/signing.ts). */
-export * from '../../src/sim/signing';
+/** Webhook signing and event envelopes now live in the Telnyx simulator (scripts/sim/signing.ts). */
+export * from '../../scripts/sim/signing';

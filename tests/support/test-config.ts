@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger, type Logger } from '../../src/lib/logger';
-import { generateTestKeyPair } from '../../src/sim/signing';
+import { generateTestKeyPair } from '../../scripts/sim/signing';
 
 export const TEST_PUBLIC_KEY_B64 = 'ISxjlWQt9WmNqc4z4f9CNAmm08YM0FkAB7NR0oN7MTs=';
 

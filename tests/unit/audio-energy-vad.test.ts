@@ -1,5 +1,5 @@
 import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
-import { EnergyVad } from '../../src/media/audio/energy-vad';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
 import { concat, frames, mix, pinkNoise, silence, speechLike, whiteNoise } from '../support/audio-signals';
 
 const RATE = 16000;

@@ -1,7 +1,7 @@
-import { EnergyVad } from '../../src/media/audio/energy-vad';
-import type { SileroInference, SileroJob } from '../../src/media/audio/silero-model';
-import { SileroVad } from '../../src/media/audio/silero-vad';
-import { createVadFactory } from '../../src/media/audio/vad-factory';
+import { EnergyVad } from '../../src/media/vad/energy-vad';
+import type { SileroInference, SileroJob } from '../../src/media/vad/silero-model';
+import { SileroVad } from '../../src/media/vad/silero-vad';
+import { createVadFactory } from '../../src/media/vad/vad-factory';
 import { frames, silence, speechLike } from '../support/audio-signals';
 
 /** Stands in for the shared model: queues jobs until the test answers them. */

@@ -59,7 +59,7 @@ const row = (rows: Row[], metric: RegExp) => {
 };
 
 describe('bench report: comparing with the bars', () => {
-  it('has one row per bar of design.md §5, in order', () => {
+  it('has one row per bar of docs/design.md §Bars, in order', () => {
     const rows = buildRows(all());
     expect(rows.map((r) => r.bench)).toEqual(['setup', 'turn', 'turn', 'media', 'media', 'webhook', 'webhook']);
     expect(rows.map((r) => r.bar)).toEqual(['p95 ≤ 25 ms', 'p95 ≤ 40 ms', '≤ 150 ms (every barge-in)', '≥ 500 calls', '≤ 1 MB RSS', '≥ 3,000/s', 'p99 ≤ 10 ms']);
@@ -187,7 +187,7 @@ describe('bench report: result files and rendering', () => {
     rows[0] = { ...rows[0]!, measured: 'a | b' };
     const lines = renderTable(rows).split('\n');
     expect(lines).toHaveLength(2 + BARS.length);
-    expect(lines[0]).toMatch(/^\| metric +\| bar \(design\.md §5\) +\| measured +\| result \|$/);
+    expect(lines[0]).toMatch(/^\| metric +\| bar \(docs\/design\.md §Bars\) +\| measured +\| result \|$/);
     expect(lines[1]).toMatch(/^\|-+\|-+\|-+\|-+\|$/);
     expect(lines[2]).toContain('a \\| b');
     // Every line has the same width (padded columns).

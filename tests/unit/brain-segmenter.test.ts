@@ -1,4 +1,5 @@
 import { findSentenceEnd, Segmenter, type SegmenterOptions } from '../../src/lib/brain/segmenter';
+import { ManualTime } from '../../src/media/playout/manual-time';
 
 function make(o: Partial<SegmenterOptions> = {}) {
   const segments: string[] = [];
@@ -109,26 +110,24 @@ describe('Segmenter', () => {
   });
 
   it('timer with no complete word yet: the first whitespace flushes', () => {
-    const pending: (() => void)[] = [];
-    const timers = { setTimeout: (fn: () => void) => pending.push(fn), clearTimeout: () => undefined };
+    const timers = new ManualTime();
     const { seg, segments } = make({ firstAudioMaxMs: 500, timers });
     seg.push('Hmmmm');
-    pending[0]!();
+    timers.advance(500);
     expect(segments).toEqual([]);
     seg.push('mm, let');
     expect(segments).toEqual(['Hmmmmmm,']);
   });
 
   it('the timer starts at the first token and is cleared once a segment is out', () => {
-    const calls: number[] = [];
-    const cleared: unknown[] = [];
-    const timers = { setTimeout: (_fn: () => void, ms: number) => (calls.push(ms), 'h'), clearTimeout: (h: unknown) => cleared.push(h) };
+    const timers = new ManualTime();
     const { seg } = make({ firstAudioMaxMs: 700, timers });
-    expect(calls).toEqual([]);
-    seg.push('Hi. ');
+    expect(timers.pendingTimers).toBe(0);
+    seg.push('Hi');
+    expect(timers.dueTimes).toEqual([700]);
+    seg.push('. ');
     seg.push('More');
-    expect(calls).toEqual([700]);
-    expect(cleared).toEqual(['h']);
+    expect(timers.pendingTimers).toBe(0);
   });
 
   it('never emits empty or punctuation-only segments', () => {

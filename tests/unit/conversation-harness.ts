@@ -9,8 +9,9 @@ import { createLogger, type Logger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import type { UrlPolicy } from '../../src/lib/net/url-policy';
 import type { TenantConfig } from '../../src/lib/tenants/tenant-config';
+import type { Timers } from '../../src/lib/timers';
 import { Conversation, type ConversationSettings } from '../../src/media/conversation/conversation';
-import type { FinalTimings } from '../../src/media/session/call-input';
+import type { FinalTimings } from '../../src/media/ports';
 import { FakeBrain, FakeCommands, FakeSynth, FakeVoice, type SynthRequest } from './conversation-fakes';
 
 export { FakeCommands } from './conversation-fakes';
@@ -30,6 +31,8 @@ export interface SetupOptions {
   history?: CallHistory;
   logger?: Logger;
   urlPolicy?: UrlPolicy;
+  /** The conversation's timers (default: real timers, i.e. jest's fake clock). */
+  timers?: Timers;
 }
 
 /** Lets promise callbacks (brain results, synth job ids) run. */
@@ -61,6 +64,7 @@ export function setup(opts: SetupOptions = {}) {
     metrics,
     logger: opts.logger ?? createLogger({ level: 'silent' }),
     now: () => Date.now(),
+    timers: opts.timers,
   });
   voice.events = conv;
 

@@ -1,7 +1,7 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import type { CallInputListener } from '../../src/media/session/call-input';
+import type { CallInputListener } from '../../src/media/ports';
 import { MAX_GAP_FILL_FRAMES, MAX_GAP_FRAME_MS, MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
 import { rng } from '../support/audio-signals';
 
@@ -277,5 +277,15 @@ describe('MediaSession: seeded mutation corpus', () => {
     expect(c.handler_error).toBeUndefined();
     expect(gapFramesSeen).toBeLessThanOrEqual(fed * MAX_GAP_FILL_FRAMES);
     for (const p of t.pushes.filter((x) => x.silent)) expect(p.samples).toBeLessThanOrEqual((p.rate * MAX_GAP_FRAME_MS) / 1000);
+  });
+});
+
+describe('MediaSession: Telnyx error frames', () => {
+  it('logs the first few of a flood and counts them all', async () => {
+    const t = setup();
+    t.send(start());
+    for (let i = 0; i < 500; i += 1) t.send({ event: 'error', payload: { code: 100002, title: 'flood', detail: String(i) } });
+    expect(t.logs.filter((l) => l.msg.startsWith('media stream error from Telnyx'))).toHaveLength(5);
+    expect((await t.counts()).error_event).toBe(500);
   });
 });

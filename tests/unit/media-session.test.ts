@@ -1,7 +1,7 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import type { CallInputListener } from '../../src/media/session/call-input';
+import type { CallInputListener } from '../../src/media/ports';
 import { MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
 
 const silentListener: CallInputListener = { speechStarted() {}, partial() {}, final() {}, dtmf() {}, sttError() {} };

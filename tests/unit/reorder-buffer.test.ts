@@ -1,4 +1,4 @@
-import { ReorderBuffer } from '../../src/media/session/reorder-buffer';
+import { ReorderBuffer } from '../../src/media/jitter/reorder-buffer';
 
 function run(keys: number[], window = 3) {
   const out: (number | string)[] = [];

@@ -4,11 +4,11 @@
  * lays both sides on one timeline.
  */
 import { createDecoder, createEncoder, type Encoding } from '../../src/media/audio/codecs';
-import { parseWav } from '../../src/media/audio/wav';
-import { concatPcm, resample } from '../../src/sim/audio';
-import { CallRecorder } from '../../src/sim/recording';
-import { CALLER_LINES } from '../../src/sim/script';
-import { createUtteranceMatcher, loadBundledSpeech, SPEECH_RATE } from '../../src/sim/speech';
+import { parseWav } from '../../src/lib/audio/wav';
+import { concatPcm, resample } from '../../scripts/sim/audio';
+import { CallRecorder } from '../../scripts/sim/recording';
+import { CALLER_LINES } from '../../scripts/sim/script';
+import { createUtteranceMatcher, loadBundledSpeech, SPEECH_RATE } from '../../scripts/sim/speech';
 
 function roundTrip(pcm16k: Int16Array, codec: Encoding): Int16Array {
   const rate = codec === 'PCMU' || codec === 'PCMA' ? 8000 : 16000;

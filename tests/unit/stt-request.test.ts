@@ -1,6 +1,6 @@
 import { AppError } from '../../src/lib/errors';
 import { buildSttRequest, parseTranscription, sttProtocolFor } from '../../src/lib/stt/whisper-client';
-import { parseWav } from '../../src/media/audio/wav';
+import { parseWav } from '../../src/lib/audio/wav';
 import { parseMultipartBody } from '../fakes/fake-whisper';
 
 const pcm = new Int16Array([0, 1000, -1000, 32767, -32768]);

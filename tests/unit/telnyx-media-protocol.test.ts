@@ -1,4 +1,4 @@
-import { MAX_FRAME_NUMBER_CHARS, parseInbound } from '../../src/media/protocol/telnyx-media-protocol';
+import { MAX_FRAME_NUMBER_CHARS, parseInbound } from '../../src/lib/telnyx/media-protocol';
 
 const media = (fields: Record<string, unknown>, mediaFields: Record<string, unknown> = {}) =>
   JSON.stringify({ event: 'media', ...fields, media: { track: 'inbound', payload: 'AAAA', ...mediaFields } });

@@ -1,5 +1,5 @@
 import { AppError } from '../../src/lib/errors';
-import { buildWav, isWav, parseWav, pcm16leToSamples } from '../../src/media/audio/wav';
+import { buildWav, isWav, parseWav, pcm16leToSamples } from '../../src/lib/audio/wav';
 
 /** Assembles a RIFF file from raw chunks (id, body), padding odd bodies as the spec requires. */
 function riff(chunks: [string, Buffer, number?][]): Buffer {

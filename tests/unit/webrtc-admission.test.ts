@@ -1,52 +1,50 @@
+import { browserCallLimits } from '../../src/lib/capacity/tenant-limits';
 import { clientAddressKey } from '../../src/lib/rate-limit/client-address';
 import { parseTenantConfig, type TenantConfig } from '../../src/lib/tenants/tenant-config';
 import { parseTrustProxy } from '../../src/lib/trust-proxy';
 import { mintJoinToken } from '../../src/lib/webrtc/join-token';
-import { admitBrowserCall, type BrowserAdmissionInput, type TenantLookup } from '../../src/media/webrtc/browser-admission';
+import { checkBrowserCaller, tenantRefusal, type BrowserCallerInput } from '../../src/media/webrtc/browser-admission';
 
 const NOW = Date.UTC(2030, 0, 1);
 const SECRET = 'acme-join-secret-0123456789';
-const DEFAULTS = { globalMax: 20, tenantMax: 5, tenantPerMinute: 10, requireJoinToken: false };
+const DEFAULTS = { globalMax: 20, tenantMax: 5, tenantPerMinute: 10 };
 
-function tenant(webrtc?: Record<string, unknown>): TenantLookup {
+function tenant(webrtc?: Record<string, unknown>): TenantConfig {
   const r = parseTenantConfig(JSON.stringify({ contractVersion: 'v1', tenantId: 'acme', caps: { maxConcurrentCallsTenant: 99 }, ...(webrtc ? { webrtc } : {}) }), 'acme');
   if (!r.ok) throw new Error(r.problems.join('; '));
-  return { kind: 'ok', config: r.config as TenantConfig };
+  return r.config;
 }
 
-const admit = (over: Partial<BrowserAdmissionInput>) => admitBrowserCall({ tenantId: 'acme', lookup: tenant(), joinToken: undefined, origin: undefined, defaults: DEFAULTS, now: NOW, ...over });
-const reason = (over: Partial<BrowserAdmissionInput>) => {
-  const r = admit(over);
+const reason = (over: Partial<BrowserCallerInput>) => {
+  const r = checkBrowserCaller({ tenantId: 'acme', tenant: tenant(), joinToken: undefined, origin: undefined, requireJoinToken: false, now: NOW, ...over });
   return r.ok ? 'ok' : r.reason;
 };
 
 describe('browser-call admission (tenant side)', () => {
   it('uses the browser caps, never the phone caps: tenant config webrtc block, else the WEBRTC_* defaults', () => {
-    const plain = admit({});
-    expect(plain.ok && plain.limits).toEqual({ globalMax: 20, tenantMax: 5, tenantPerMinute: 10 });
-    const own = admit({ lookup: tenant({ maxConcurrentCalls: 2, maxCallsPerMinute: 3 }) });
-    expect(own.ok && own.limits).toEqual({ globalMax: 20, tenantMax: 2, tenantPerMinute: 3 });
+    expect(browserCallLimits(tenant().webrtc, DEFAULTS)).toEqual({ globalMax: 20, tenantMax: 5, tenantPerMinute: 10 });
+    expect(browserCallLimits(tenant({ maxConcurrentCalls: 2, maxCallsPerMinute: 3 }).webrtc, DEFAULTS)).toEqual({ globalMax: 20, tenantMax: 2, tenantPerMinute: 3 });
   });
 
   it('refuses unknown tenants, invalid configs and tenants that turned browser calls off', () => {
-    expect(reason({ lookup: { kind: 'missing' } })).toBe('tenant_unknown');
-    expect(reason({ lookup: { kind: 'invalid', problems: ['x'] } })).toBe('tenant_invalid');
-    expect(reason({ lookup: tenant({ enabled: false }) })).toBe('webrtc_disabled');
+    expect(tenantRefusal({ kind: 'not_configured', tenantId: 'acme' })).toEqual({ reason: 'tenant_unknown' });
+    expect(tenantRefusal({ kind: 'invalid_config', tenantId: 'acme', problems: ['x', 'y'] })).toEqual({ reason: 'tenant_invalid', detail: 'x; y' });
+    expect(reason({ tenant: tenant({ enabled: false }) })).toBe('webrtc_disabled');
   });
 
   it('asks for a join token when the tenant (or WEBRTC_REQUIRE_JOIN_TOKEN) says so', () => {
     const required = tenant({ requireJoinToken: true, joinTokenSecret: SECRET });
     const token = mintJoinToken({ secret: SECRET, tenantId: 'acme', now: NOW });
-    expect(reason({ lookup: required })).toBe('token_missing');
-    expect(reason({ lookup: required, joinToken: token })).toBe('ok');
-    expect(reason({ lookup: required, joinToken: 'v1.garbage' })).toBe('token_invalid');
-    expect(reason({ lookup: required, joinToken: token, now: NOW + 301_000 })).toBe('token_expired');
-    expect(reason({ lookup: required, joinToken: mintJoinToken({ secret: SECRET, tenantId: 'other', now: NOW }) })).toBe('token_invalid');
+    expect(reason({ tenant: required })).toBe('token_missing');
+    expect(reason({ tenant: required, joinToken: token })).toBe('ok');
+    expect(reason({ tenant: required, joinToken: 'v1.garbage' })).toBe('token_invalid');
+    expect(reason({ tenant: required, joinToken: token, now: NOW + 301_000 })).toBe('token_expired');
+    expect(reason({ tenant: required, joinToken: mintJoinToken({ secret: SECRET, tenantId: 'other', now: NOW }) })).toBe('token_invalid');
     // Env default on, tenant silent: required, and without a secret nobody gets in.
-    expect(reason({ defaults: { ...DEFAULTS, requireJoinToken: true }, joinToken: token })).toBe('token_secret_missing');
-    expect(reason({ lookup: tenant({ requireJoinToken: true, joinTokenSecret: 'short' }), joinToken: token })).toBe('token_secret_missing');
+    expect(reason({ requireJoinToken: true, joinToken: token })).toBe('token_secret_missing');
+    expect(reason({ tenant: tenant({ requireJoinToken: true, joinTokenSecret: 'short' }), joinToken: token })).toBe('token_secret_missing');
     // Tenant explicitly off wins over the env default.
-    expect(reason({ lookup: tenant({ requireJoinToken: false }), defaults: { ...DEFAULTS, requireJoinToken: true } })).toBe('ok');
+    expect(reason({ tenant: tenant({ requireJoinToken: false }), requireJoinToken: true })).toBe('ok');
     // Not required: a token is not looked at.
     expect(reason({ joinToken: 'nonsense' })).toBe('ok');
   });

@@ -1,7 +1,7 @@
 import type { Decoder } from '../../src/media/audio/codecs';
 import { OpusEncoder } from '../../src/media/audio/codecs/opus';
 import { createDecoder } from '../../src/media/audio/codecs';
-import type { InboundAudioSink } from '../../src/media/session/call-input';
+import type { InboundAudioSink } from '../../src/media/ports';
 import { RtpAudioInput } from '../../src/media/webrtc/rtp-audio-input';
 
 /** A decoder whose "PCM" is the payload's first byte repeated: shows which packet came out where. */

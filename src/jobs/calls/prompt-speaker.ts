@@ -8,7 +8,7 @@ export interface TtsDefaults {
   sampleRate: number;
 }
 
-/** Resolves the TTS settings for a call: tenant `tts.*` overrides the env defaults (design.md §3). */
+/** Resolves the TTS settings for a call: tenant `tts.*` overrides the env defaults (docs/design.md §Contracts). */
 export function ttsSettingsFor(defaults: TtsDefaults, tenant?: TenantConfig): TtsDefaults & { speed?: number } {
   const t = tenant?.tts;
   return {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { AppError } from '../../lib/errors';
 import type { CallOrder } from '../../lib/ordering/call-order';
-import { HANDLED_EVENTS, type EventJobData, type TelnyxEvent } from './telnyx-event';
+import type { TelnyxEvent } from '../../lib/telnyx/webhook-event';
+import { HANDLED_EVENTS, type EventJobData } from './event-job';
 
 export type IngestOutcome = 'accepted' | 'duplicate' | 'ignored';
 

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { CallOrder } from '../../lib/ordering/call-order';
-import type { EventJobData } from './telnyx-event';
+import type { EventJobData } from './event-job';
 
 /** An event waits at most this long for its call's previous event (a few retries of it). */
 export const EVENT_ORDER_MAX_WAIT_MS = 10_000;

@@ -1,3 +1,5 @@
+import { callJobId } from '../call-job-id';
+
 /** A caller-facing prompt to synthesize and play on a call (tts queue, job name "prompt"). */
 export interface PromptJobData {
   callControlId: string;
@@ -18,3 +20,6 @@ export const PROMPT_ATTEMPTS = 2;
 export const HANGUP_GRACE_MS = 2000;
 /** Rough speaking rate for `speak` fallbacks whose duration we cannot measure: ~14 chars/s. */
 export const SPEAK_MS_PER_CHAR = 70;
+
+/** Job id of a prompt's delayed fallback hangup on the call-control queue (the call flow cancels it). */
+export const hangupFallbackJobId = (callControlId: string) => callJobId('hangup-fallback', callControlId);

@@ -4,9 +4,8 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { audioUrlFor } from '../../lib/audio-url';
 import type { CommandProducer } from '../call-control/command-producer';
-import { callJobId } from '../calls/ids';
-import { HANGUP_GRACE_MS, SPEAK_MS_PER_CHAR, type PromptJobData } from './prompt-job';
-import type { SynthesizedFile, SynthesizeToFileRequest } from './synthesize';
+import { HANGUP_GRACE_MS, hangupFallbackJobId, SPEAK_MS_PER_CHAR, type PromptJobData } from './prompt-job';
+import type { SynthesizedFile, SynthesizeToFileRequest } from '../../lib/tts/synthesize';
 
 export interface PromptProcessorDeps {
   synthesize(req: SynthesizeToFileRequest): Promise<SynthesizedFile>;
@@ -15,8 +14,6 @@ export interface PromptProcessorDeps {
   metrics: Metrics;
   logger: Logger;
 }
-
-export const hangupFallbackJobId = (callControlId: string) => callJobId('hangup-fallback', callControlId);
 
 /**
  * Synthesizes a prompt and plays it with `playback_start`. When synthesis keeps failing the prompt

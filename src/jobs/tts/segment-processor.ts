@@ -3,7 +3,7 @@ import type { CallBus } from '../../lib/call-bus';
 import { errorMessage, isRetryable } from '../../lib/errors';
 import type { Metrics } from '../../lib/metrics';
 import type { SegmentJobData } from './segment-job';
-import type { SynthesizedFile, SynthesizeToFileRequest } from './synthesize';
+import type { SynthesizedFile, SynthesizeToFileRequest } from '../../lib/tts/synthesize';
 
 /**
  * Synthesizes one reply segment and tells the session's instance over the call bus (no polling).

@@ -1,5 +1,5 @@
 /**
- * HTTP client for the brain (design.md §3 Brain, seed README "Streaming (Brain SSE)").
+ * HTTP client for the brain (docs/design.md §Contracts, the brain).
  *
  * Streaming enabled → `POST ${baseUrl}${streamPath}` with `Accept: text/event-stream`, parsed
  * incrementally (sse-parser.ts); every `token` goes to onToken at once; the final text is

@@ -1,6 +1,6 @@
 /**
- * Per-call conversation history sent to the brain (`history:[{role, content, timestamp}]`, design.md
- * §3). Bounded by entry count AND total characters; the oldest entries go first. The assistant side
+ * Per-call conversation history sent to the brain (`history:[{role, content, timestamp}]`, docs/design.md
+ * §Contracts). Bounded by entry count AND total characters; the oldest entries go first. The assistant side
  * records what the caller actually HEARD (after a barge-in: heardPrefix), not what the brain wrote.
  */
 import type { BrainHistoryEntry } from './types';

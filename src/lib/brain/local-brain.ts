@@ -1,5 +1,5 @@
 /**
- * Built-in brain for deployments without BRAIN_URL (design.md §3), so calls still work. Same
+ * Built-in brain for deployments without BRAIN_URL (docs/design.md §Contracts), so calls still work. Same
  * `reply(req, {signal, onToken})` contract as the HTTP client; the answer is "streamed" to onToken in
  * sentence chunks (concatenated they equal `text`), so the pipeline is identical.
  *

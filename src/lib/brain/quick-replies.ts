@@ -1,5 +1,5 @@
 /**
- * Tenant quick replies (`quickReplies[{match[], reply}]`, design.md §3): a transcript matches an entry
+ * Tenant quick replies (`quickReplies[{match[], reply}]`, docs/design.md §Contracts): a transcript matches an entry
  * when one of its `match` phrases occurs in it as whole words, ignoring case, accents, punctuation and
  * apostrophes ("What're your HOURS?" matches "what're your hours" and "hours", not "hour").
  * Entries are tried in order; the first match wins.

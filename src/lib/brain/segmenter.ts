@@ -1,6 +1,8 @@
+import { type CancelTimer, realTimers, type Timers } from '../timers';
+
 /**
- * Cuts streamed brain tokens into speakable segments for TTS (design.md §4; seed README
- * BRAIN_STREAM_* vars).
+ * Cuts streamed brain tokens into speakable segments for TTS (docs/design.md §Call behaviour; the
+ * BRAIN_STREAM_* variables of docs/configuration.md).
  *
  * - Sentence end: `. ! ? …` (runs like "?!" or "..." included, closing quotes/brackets kept) and
  *   `; :` — each only when followed by whitespace, so "3.5", "10:30" and "a.m.x" never cut, and a
@@ -16,11 +18,6 @@
  *   trimmed; ones without a letter or digit are never emitted (merged into the next one).
  */
 
-export interface SegmenterTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface SegmenterOptions {
   /** BRAIN_STREAM_SEGMENT_MIN_CHARS: longest first segment without a sentence end. */
   firstMinChars: number;
@@ -29,7 +26,7 @@ export interface SegmenterOptions {
   /** BRAIN_STREAM_FIRST_AUDIO_MAX_MS: flush the first segment this long after the first token. */
   firstAudioMaxMs: number;
   onSegment(text: string, index: number): void;
-  timers?: SegmenterTimers;
+  timers?: Timers;
 }
 
 /** Lowercase, without the final dot. */
@@ -89,12 +86,12 @@ export class Segmenter {
   private started = false;
   private closed = false;
   private flushAtBoundary = false;
-  private timer: unknown;
-  private readonly timers: SegmenterTimers;
+  private cancelFirstAudioTimer: CancelTimer | undefined;
+  private readonly timers: Timers;
 
   constructor(private readonly opts: SegmenterOptions) {
     if (!(opts.firstMinChars > 0) || !(opts.nextMaxChars > 0)) throw new Error('segment limits must be > 0');
-    this.timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.timers = opts.timers ?? realTimers;
   }
 
   /** Segments emitted so far. */
@@ -107,7 +104,7 @@ export class Segmenter {
     this.buf += token;
     if (!this.started) {
       this.started = true;
-      if (this.opts.firstAudioMaxMs > 0) this.timer = this.timers.setTimeout(() => this.onFirstAudioTimer(), this.opts.firstAudioMaxMs);
+      if (this.opts.firstAudioMaxMs > 0) this.cancelFirstAudioTimer = this.timers.after(this.opts.firstAudioMaxMs, () => this.onFirstAudioTimer());
     }
     this.drain();
   }
@@ -132,12 +129,12 @@ export class Segmenter {
   }
 
   private stopTimer(): void {
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFirstAudioTimer?.();
+    this.cancelFirstAudioTimer = undefined;
   }
 
   private onFirstAudioTimer(): void {
-    this.timer = undefined;
+    this.cancelFirstAudioTimer = undefined;
     if (this.closed || this.index > 0) return;
     this.flushAtBoundary = true;
     this.drain();

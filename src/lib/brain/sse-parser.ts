@@ -1,6 +1,6 @@
 /**
  * Incremental Server-Sent Events parser (WHATWG "event stream interpretation") plus the decoding of
- * the brain's events (design.md §3: `token` {"t"}, `done` {text?, transfer?}, `error` {message},
+ * the brain's events (docs/design.md §Contracts: `token` {"t"}, `done` {text?, transfer?}, `error` {message},
  * `ping`/`meta` ignored).
  *
  * Chunks may split anywhere, including inside a UTF-8 character or between the CR and LF of a CRLF.

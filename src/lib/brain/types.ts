@@ -1,5 +1,5 @@
 /**
- * Brain contract (design.md §3 Brain). The wire body of both `POST /reply` and the SSE stream endpoint
+ * Brain contract (docs/design.md §Contracts, the brain). The wire body of both `POST /reply` and the SSE stream endpoint
  * is exactly `{tenantId, callControlId, transcript, history, assistantContext?, transferProfiles?}`;
  * `quickReplies` is runtime-only (the local brain reads it) and is never sent to a remote brain.
  *

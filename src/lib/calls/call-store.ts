@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import type { StateKeys } from '../state-keys';
 
 /**
- * Lifecycle of a call as every instance sees it (a Redis hash). Changed only by the event
- * processor, which runs one event of a call at a time (see CallOrder), so read-modify-write is safe.
+ * A call as every instance sees it (a Redis hash). Its lifecycle fields are changed only by the
+ * event processor through call-lifecycle.ts, one event of a call at a time (see CallOrder), so
+ * read-modify-write is safe:
  *   answering → active → ending → ended        (accepted call)
  *   rejecting → ending → ended                 (refused call: message played, then hangup)
  */
@@ -22,6 +23,8 @@ export interface CallRecord {
   reason?: string;
   /** Whether this call holds a capacity lease that must be released. */
   capHeld?: boolean;
+  /** Ending: the hangup after the last prompt was sent (absent in records of earlier versions). */
+  hangupRequested?: boolean;
   startedAt: number;
   /** Instance that set the call up (owner of its capacity lease refresh). */
   owner?: string;
@@ -49,6 +52,7 @@ export class CallStore {
       prompt: h.prompt || undefined,
       reason: h.reason || undefined,
       capHeld: h.capHeld === '1',
+      hangupRequested: h.hangupRequested === '1',
       startedAt: Number(h.startedAt ?? 0),
       owner: h.owner || undefined,
       mediaInstance: h.mediaInstance || undefined,

@@ -60,3 +60,22 @@ export async function resolveTenantLimits(input: ResolveTenantLimitsInput): Prom
     tenantPerMinute: pickLimit([rpm, tenantCaps?.maxCallsPerMinuteTenant], defaults.tenantPerMinute),
   };
 }
+
+/** A tenant config's `webrtc` block, as far as caps go. */
+export interface BrowserCallCaps {
+  maxConcurrentCalls?: number;
+  maxCallsPerMinute?: number;
+}
+
+/**
+ * Caps of a browser call: the tenant's `webrtc` block, else the WEBRTC_* env defaults. Never the
+ * phone line's caps or override keys (browser calls count in their own key space), and the global
+ * cap is always the browser one (a tenant cannot raise it for strangers on its page).
+ */
+export function browserCallLimits(webrtc: BrowserCallCaps | undefined, defaults: CapacityLimits): CapacityLimits {
+  return {
+    globalMax: defaults.globalMax,
+    tenantMax: pickLimit([webrtc?.maxConcurrentCalls], defaults.tenantMax),
+    tenantPerMinute: pickLimit([webrtc?.maxCallsPerMinute], defaults.tenantPerMinute),
+  };
+}

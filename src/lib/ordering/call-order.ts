@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { sleep } from '../clock';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { numberOfKeys, readLua } from '../lua';
 import type { OrderScope, StateKeys } from '../state-keys';
 

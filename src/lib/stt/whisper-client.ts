@@ -1,5 +1,5 @@
 /**
- * HTTP client for Whisper-compatible STT servers (design.md §3 STT). The protocol follows the URL
+ * HTTP client for Whisper-compatible STT servers (docs/design.md §Contracts, STT). The protocol follows the URL
  * path, so users of either server keep their WHISPER_URL unchanged:
  * - `…/v1/audio/transcriptions` or `…/inference` (OpenAI, faster-whisper-server, whisper.cpp) →
  *   multipart/form-data: `file` (audio.wav, audio/wav), `model`, `language` when set,
@@ -22,7 +22,7 @@ import https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { buildWav } from '../../media/audio/wav';
+import { buildWav } from '../audio/wav';
 import { buildMultipart } from './multipart';
 import { abortedError as limiterAborted, createLimiter } from '../limiter';
 import type { GuardedLookup } from '../net/guarded-lookup';

@@ -1,5 +1,5 @@
 /**
- * Telnyx Call Control REST client (design.md §2): one POST per command, classified into
+ * Telnyx Call Control REST client (docs/design.md §Telnyx): one POST per command, classified into
  * ok / call_ended / TelnyxCommandError. It never retries by itself: retries belong to the call-control
  * queue, which reuses the same `command_id` on every attempt (Telnyx ignores repeats) and uses
  * `retryable` / `retryAfterMs` / computeBackoffMs from here.

@@ -1,3 +1,4 @@
+import { mediaPathFor } from './media-route';
 import { mediaTokenFor } from './media-token';
 
 export interface StreamSettings {
@@ -10,11 +11,11 @@ export interface StreamSettings {
 /** `stream_url` for a call: PUBLIC_BASE_URL with http→ws / https→wss and the per-call token. */
 export function streamUrlFor(s: StreamSettings, callControlId: string): string {
   const base = s.publicBaseUrl.replace(/^http(s?):\/\//i, (_m, tls: string) => `ws${tls}://`);
-  return `${base}/v1/telnyx/media/${encodeURIComponent(callControlId)}?token=${mediaTokenFor(s.mediaStreamToken, callControlId)}`;
+  return `${base}${mediaPathFor(callControlId)}?token=${mediaTokenFor(s.mediaStreamToken, callControlId)}`;
 }
 
 /**
- * Body of the `answer` command for an accepted call (design.md §2: `answer` accepts the stream
+ * Body of the `answer` command for an accepted call (docs/design.md §Telnyx: `answer` accepts the stream
  * fields but NOT stream_auth_token nor stream_bidirectional_sampling_rate). `inbound_track` keeps
  * our own audio out of our VAD; bidirectional RTP only when we stream replies back.
  */

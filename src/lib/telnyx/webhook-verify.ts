@@ -1,5 +1,5 @@
 /**
- * Telnyx webhook signature verification (design.md §2). Pure: no I/O, no logging, time injected.
+ * Telnyx webhook signature verification (docs/design.md §Telnyx). Pure: no I/O, no logging, time injected.
  *
  * - Ed25519 (real Telnyx): `telnyx-signature-ed25519` = base64 of a 64-byte signature over the bytes of
  *   `${telnyx-timestamp}|${rawBody}`. A PIPE, and the raw body bytes exactly as received: the original

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkUrl, STRICT_URL_POLICY, type UrlPolicy } from '../net/url-policy';
 
 /**
- * The v1 tenant config contract (design.md §3), stored as JSON at `tenantcfg:<tenantId>`.
+ * The v1 tenant config contract (docs/design.md §Contracts), stored as JSON at `tenantcfg:<tenantId>`.
  * Documents written by the original product must parse unchanged, so every object is passthrough
  * (unknown keys kept) and only the fields the runtime relies on are checked.
  */

@@ -1,5 +1,5 @@
 /**
- * HTTP client for Kokoro-compatible TTS servers (design.md §3 TTS). Two request shapes, chosen by
+ * HTTP client for Kokoro-compatible TTS servers (docs/design.md §Contracts, TTS). Two request shapes, chosen by
  * the URL path so users of either server keep their KOKORO_URL unchanged:
  * - `…/v1/audio/speech` → OpenAI / Kokoro-FastAPI JSON `{model, input, voice, response_format, speed}`;
  * - anything else → the original product's `{text, voice, format, sampleRate}`.
@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
-import { isWav, parseWav, pcm16leToSamples } from '../../media/audio/wav';
+import { isWav, parseWav, pcm16leToSamples } from '../audio/wav';
 import type { GuardedLookup } from '../net/guarded-lookup';
 
 export type TtsFormat = 'wav' | 'pcm';

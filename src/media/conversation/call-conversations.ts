@@ -1,16 +1,12 @@
-import type { Brain } from '../../lib/brain/types';
-import { CallHistory } from '../../lib/brain/history';
 import type { BusMessage } from '../../lib/call-bus';
 import type { CallRecord } from '../../lib/calls/call-store';
 import type { Logger } from '../../lib/logger';
-import type { Metrics } from '../../lib/metrics';
-import type { UrlPolicy } from '../../lib/net/url-policy';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { nativeRate, normalizeEncoding } from '../audio/codecs';
 import { StreamPlayout } from '../playout/playout';
-import type { CallInputListener } from '../session/call-input';
+import type { CallInputListener } from '../ports';
 import type { AgentVoice, VoiceEvents } from './agent-voice';
-import { Conversation, type ConversationSettings, type SegmentSynth } from './conversation';
+import type { Conversation, SpeechControl } from './conversation';
 import { StreamVoice } from './stream-voice';
 import { UrlVoice, type CallCommands } from './url-voice';
 
@@ -23,13 +19,9 @@ export interface CallConversationsDeps {
   bidirectionalCodec: string;
   audioPublicBaseUrl: string;
   audioStorageDir: string;
-  brain: Brain;
   commands: CallCommands;
-  synthFor(call: CallRecord, tenant: TenantConfig | undefined): SegmentSynth;
-  settings: ConversationSettings;
-  /** What a brain transfer's audioUrl may name (TENANT_URL_ALLOWED_HOSTS). */
-  urlPolicy: UrlPolicy;
-  metrics: Metrics;
+  /** Builds a call's conversation (the composition root's one factory for phone and browser calls). */
+  conversationFor(c: { call: CallRecord; tenant: TenantConfig | undefined; voice: AgentVoice; commands: CallCommands; speech: SpeechControl }): Conversation;
   logger: Logger;
 }
 
@@ -106,21 +98,12 @@ export class CallConversations {
     } else {
       voice = new UrlVoice(call.callControlId, this.d.commands, this.d.audioPublicBaseUrl, events);
     }
-    entry.conversation = new Conversation({
-      callControlId: call.callControlId,
-      tenantId: call.tenantId ?? 'unknown',
+    entry.conversation = this.d.conversationFor({
+      call,
       tenant,
-      urlPolicy: this.d.urlPolicy,
       voice,
-      brain: this.d.brain,
-      synth: this.d.synthFor(call, tenant),
       commands: this.d.commands,
       speech: { inSpeech: () => entry.speech.inSpeech(), playbackEnded: () => entry.speech.playbackEnded?.() },
-      history: new CallHistory(),
-      settings: this.d.settings,
-      metrics: this.d.metrics,
-      logger: this.d.logger,
-      now: Date.now,
     });
     return entry;
   }
@@ -140,14 +123,6 @@ export class CallConversations {
       case 'command_failed':
         return c.onCommandFailed(msg.action);
     }
-  }
-
-  /** A segment synthesized in this process (stream mode): no queue, no bus, no file round trip. */
-  deliverSegment(callId: string, turnId: number, index: number, seg: { fileName: string; durationMs: number; sampleRate: number; samples: Int16Array } | { error: string }): void {
-    const c = this.calls.get(callId)?.conversation;
-    if (!c) return;
-    if ('error' in seg) c.onTtsFailed(turnId, index, seg.error);
-    else c.onTtsReady(turnId, index, seg);
   }
 
   end(callId: string): void {

@@ -1,79 +1,26 @@
-import type { Brain, BrainHistoryEntry } from '../../lib/brain/types';
 import { matchQuickReply } from '../../lib/brain/quick-replies';
 import { Segmenter } from '../../lib/brain/segmenter';
 import { errorMessage } from '../../lib/errors';
-import type { Logger } from '../../lib/logger';
-import type { Metrics } from '../../lib/metrics';
-import { STRICT_URL_POLICY, type UrlPolicy } from '../../lib/net/url-policy';
-import type { TenantConfig } from '../../lib/tenants/tenant-config';
-import type { CallInputListener, FinalTimings } from '../session/call-input';
-import type { AgentVoice, PlayableSegment } from './agent-voice';
+import { realTimers, type Timers } from '../../lib/timers';
+import type { CallInputListener, FinalTimings } from '../ports';
+import type { PlayableSegment } from './agent-voice';
+import { askBrain } from './brain-turn';
+import type { ConversationDeps } from './conversation-deps';
+import { type ConversationPhase, type ConversationPhaseKind, endPhase, isOver, turnOf } from './conversation-phase';
 import { DtmfCollector } from './dtmf-collector';
+import { cancelSynthJobs, issueCommand } from './fire-and-forget';
 import { isBackchannel, PHRASES } from './phrases';
-import { gateTransfer, transferRefusedNote } from './transfer-gate';
+import { transferCommandBody, transferRefusedNote } from './transfer-gate';
 import { Turn } from './turn';
-import type { CallCommands } from './url-voice';
+import { TurnReport } from './turn-report';
 
-/** Asks for one segment's synthesis; the result comes back through `onTtsReady/onTtsFailed`. */
-export interface SegmentSynth {
-  request(turnId: number, index: number, text: string): Promise<string | undefined>;
-  cancel(jobIds: string[]): Promise<void>;
-}
+export type { ConversationDeps, ConversationSettings, HistoryStore, SegmentSynth, SpeechControl } from './conversation-deps';
 
-export interface SpeechControl {
-  /** The caller is talking right now (VAD). */
-  inSpeech(): boolean;
-  /** Our playback ended (ingest health then expects caller audio to keep flowing). */
-  playbackEnded?(): void;
-}
-
-export interface HistoryStore {
-  addUser(text: string): void;
-  addAssistant(text: string): void;
-  addSystem(text: string): void;
-  entries(): BrainHistoryEntry[];
-}
-
-export interface ConversationSettings {
-  greeting: string;
-  deadAirMs: number;
-  /** Unanswered "Are you still there?" prompts before saying goodbye. */
-  maxDeadAirPrompts: number;
-  segment: { firstMinChars: number; nextMaxChars: number; firstAudioMaxMs: number };
-  /** After a barge-in, speech still going on this long confirms the interruption (else: backchannel). */
-  backchannelMaxMs: number;
-  /**
-   * After a short barge-in, how long to wait for its transcript before resuming the reply anyway
-   * (a filler-only or empty transcript is dropped by the speech pipeline: no verdict ever comes).
-   * Default 3000.
-   */
-  interruptionVerdictMs?: number;
-}
-
-export interface ConversationDeps {
-  callControlId: string;
-  tenantId: string;
-  tenant?: TenantConfig;
-  /** What a brain transfer's audioUrl may name (TENANT_URL_ALLOWED_HOSTS); default: no host allowlisted. */
-  urlPolicy?: UrlPolicy;
-  voice: AgentVoice;
-  brain: Brain;
-  synth: SegmentSynth;
-  commands: CallCommands;
-  speech: SpeechControl;
-  history: HistoryStore;
-  settings: ConversationSettings;
-  metrics: Metrics;
-  logger: Logger;
-  now(): number;
-}
-
-type Phase = 'idle' | 'listening' | 'responding' | 'interrupted' | 'ending' | 'ended';
-
+/** ConversationSettings.interruptionVerdictMs when unset. */
 const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
 
 /**
- * The conversation of one call (design.md §4): greeting → listen → caller turn → quick reply or
+ * The conversation of one call (docs/design.md §Call behaviour): greeting → listen → caller turn → quick reply or
  * brain (streamed, cut into segments) → TTS per segment (pipelined) → playback in order.
  * Barge-in at the caller's speech onset stops playback at once; if the caller only said a
  * backchannel ("mm-hm", "yeah") or a blip, the reply resumes from the interrupted segment,
@@ -81,46 +28,67 @@ const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
  * was heard. Dead air → "Are you still there?", then goodbye and hangup.
  */
 export class Conversation implements CallInputListener {
-  private phase: Phase = 'idle';
-  private turn: Turn | undefined;
+  private phase: ConversationPhase = { kind: 'idle' };
   private turnSeq = 0;
-  private deadAirTimer: NodeJS.Timeout | undefined;
   private deadAirPrompts = 0;
-  private interruption: { heard: Map<string, number>; remaining: PlayableSegment[]; timer: NodeJS.Timeout } | undefined;
   private readonly dtmfDigits: DtmfCollector;
+  private readonly timers: Timers;
+  private readonly report: TurnReport;
 
   constructor(private readonly d: ConversationDeps) {
-    this.dtmfDigits = new DtmfCollector((text) => this.startTurn(text, undefined, 'dtmf'), undefined, undefined, () => this.d.now());
+    this.timers = d.timers ?? realTimers;
+    this.report = new TurnReport(d.callControlId, d.metrics, d.logger);
+    this.dtmfDigits = new DtmfCollector((text) => this.startTurn(text, undefined, 'dtmf'), undefined, undefined, () => this.d.now(), this.timers);
+  }
+
+  /** Where the conversation is (for tests and diagnostics). */
+  get phaseKind(): ConversationPhaseKind {
+    return this.phase.kind;
+  }
+
+  /** The one place the phase changes: what the old phase owned (its timers) ends with it. */
+  private setPhase(next: ConversationPhase): void {
+    endPhase(this.phase);
+    this.phase = next;
+  }
+
+  /** The agent reply in progress (responding or interrupted). */
+  private get turn(): Turn | undefined {
+    return turnOf(this.phase);
+  }
+
+  /** Waiting for the caller, with a fresh dead-air count. */
+  private listening(): ConversationPhase {
+    return { kind: 'listening', deadAirTimer: this.timers.after(this.d.settings.deadAirMs, () => this.onDeadAir()) };
   }
 
   /** The media stream is up: greet (tenant greeting, else GREETING_TEXT, else the default; blank counts as unset). */
   start(): void {
-    if (this.phase !== 'idle') return;
+    if (this.phase.kind !== 'idle') return;
     this.say(this.d.tenant?.greeting?.trim() || this.d.settings.greeting.trim() || PHRASES.defaultGreeting, 'greeting');
   }
 
   // --- caller input (CallInputListener) ----------------------------------------------------
   speechStarted(): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
     // An onset is not an answer yet (a cough, or a filler the STT result is dropped for): the
     // dead-air count starts over instead of stopping, and only a real turn resets the prompts.
-    if (this.deadAirTimer) this.armDeadAir();
+    if (this.phase.kind === 'listening') this.setPhase(this.listening());
     // Also between segments (voice idle, reply unfinished): what comes next must not play over the caller.
-    if (this.phase === 'responding' && this.turn) this.bargeIn();
+    else if (this.phase.kind === 'responding') this.bargeIn(this.phase.turn);
   }
 
   partial(): void {}
 
   speechDiscarded(): void {
-    if (this.phase === 'interrupted') this.resume('blip');
+    if (this.phase.kind === 'interrupted') this.resume('blip');
   }
 
   final(text: string, timings: FinalTimings): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
+    if (isOver(this.phase)) return;
     // "Yes" to "Are you still there?" is the answer, not a backchannel.
     if (isBackchannel(text) && this.turn?.source !== 'dead_air') {
-      if (this.phase === 'interrupted') return this.resume('backchannel');
-      if (this.phase === 'responding') return; // "mm-hm" while the agent has the turn: not a turn
+      if (this.phase.kind === 'interrupted') return this.resume('backchannel');
+      if (this.phase.kind === 'responding') return; // "mm-hm" while the agent has the turn: not a turn
     }
     this.d.metrics.turnLatency.observe({ stage: 'stt_final' }, (timings.transcriptAt - timings.speechEndAt) / 1000);
     this.startTurn(text, timings.speechEndAt, 'speech');
@@ -131,8 +99,8 @@ export class Conversation implements CallInputListener {
   }
 
   sttError(err: Error): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
-    if (this.phase === 'interrupted') this.confirmInterruption();
+    if (isOver(this.phase)) return;
+    if (this.phase.kind === 'interrupted') this.confirmInterruption();
     this.d.logger.warn({ callControlId: this.d.callControlId, err: err.message }, 'caller speech could not be transcribed; apologizing');
     this.d.metrics.turns.inc({ source: 'error' });
     this.say(PHRASES.apology, 'apology');
@@ -152,10 +120,10 @@ export class Conversation implements CallInputListener {
 
   onTtsReady(turnId: number, index: number, seg: Omit<PlayableSegment, 'id' | 'text'>): void {
     const t = this.turn;
-    if (!t || t.id !== turnId || this.phase === 'ended') return; // an interrupted turn's late result
+    if (!t || t.id !== turnId) return; // an interrupted turn's late result
     if (index === 0) {
       t.firstSegmentReadyAt = this.d.now();
-      this.observe(t, 'first_segment_synthesized', t.firstSegmentReadyAt);
+      this.report.observe(t, 'first_segment_synthesized', t.firstSegmentReadyAt);
     }
     this.release(t, index, { ...seg, id: t.segmentId(index), text: t.texts[index] ?? '' });
   }
@@ -168,7 +136,7 @@ export class Conversation implements CallInputListener {
   }
 
   onCommandFailed(action: string): void {
-    if (action === 'transfer' && this.phase !== 'ending' && this.phase !== 'ended') this.say(PHRASES.transferFailed, 'transfer_failed');
+    if (action === 'transfer' && !isOver(this.phase)) this.say(PHRASES.transferFailed, 'transfer_failed');
   }
 
   // --- voice events ------------------------------------------------------------------------
@@ -177,7 +145,7 @@ export class Conversation implements CallInputListener {
     if (!t || !id.startsWith(`t${t.id}-`)) return;
     if (t.firstAudioAt === undefined) {
       t.firstAudioAt = this.d.now();
-      this.observe(t, 'first_audio', t.firstAudioAt);
+      this.report.observe(t, 'first_audio', t.firstAudioAt);
     }
   }
 
@@ -190,17 +158,15 @@ export class Conversation implements CallInputListener {
   }
 
   idle(): void {
-    const t = this.turn;
-    if (t && t.allReleased && this.phase === 'responding') this.finishTurn(t);
+    if (this.phase.kind === 'responding' && this.phase.turn.allReleased) this.finishTurn(this.phase.turn);
   }
 
   // --- turns -------------------------------------------------------------------------------
   private startTurn(transcript: string, speechEndAt: number | undefined, kind: 'speech' | 'dtmf'): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.dropReply();
-    this.clearDeadAir();
+    if (isOver(this.phase)) return;
+    const t = this.nextTurn(speechEndAt, kind);
+    this.replaceReply({ kind: 'responding', turn: t });
     this.deadAirPrompts = 0;
-    const t = this.newTurn(speechEndAt, kind);
     this.d.history.addUser(transcript);
     const quick = matchQuickReply(transcript, this.d.tenant?.quickReplies);
     if (quick) {
@@ -209,72 +175,34 @@ export class Conversation implements CallInputListener {
       this.brainFinished(t);
       return;
     }
-    const seg = new Segmenter({ ...this.d.settings.segment, onSegment: (text) => this.requestSegment(t, text) });
-    const history = this.d.history.entries().slice(0, -1);
-    this.d.brain
-      .reply(
-        {
-          tenantId: this.d.tenantId,
-          callControlId: this.d.callControlId,
-          transcript,
-          history,
-          assistantContext: this.d.tenant?.assistantContext,
-          transferProfiles: this.d.tenant?.transferProfiles,
-          quickReplies: this.d.tenant?.quickReplies,
-        },
-        {
-          signal: t.abort.signal,
-          onToken: (tok) => {
-            if (t.firstTokenAt === undefined) {
-              t.firstTokenAt = this.d.now();
-              this.observe(t, 'brain_first_token', t.firstTokenAt);
-            }
-            seg.push(tok);
-          },
-        },
-      )
-      .then((r) => {
-        if (this.turn !== t) return;
-        seg.end();
-        if (t.texts.length === 0 && r.text.trim()) this.segment(t, r.text);
-        if (r.transfer) {
-          const gated = gateTransfer(r.transfer, { ...this.d, urlPolicy: this.d.urlPolicy ?? STRICT_URL_POLICY });
-          if ('transfer' in gated) t.transfer = gated.transfer;
-          else t.refusedTransferTo = gated.refusedTo;
-        }
-        if (t.texts.length === 0 && !r.transfer) {
-          // Nothing to say and nothing to do would leave the caller in silence.
-          this.d.logger.warn({ callControlId: this.d.callControlId }, 'brain answered nothing; apologizing');
-          this.d.metrics.turns.inc({ source: 'error' });
-          this.segment(t, PHRASES.apology);
-        } else this.d.metrics.turns.inc({ source: r.source === 'local' ? 'local_brain' : 'brain' });
-        this.brainFinished(t);
-      })
-      .catch((err: unknown) => {
-        seg.cancel();
-        if (this.turn !== t || t.abort.signal.aborted) return;
-        this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'brain failed; apologizing');
-        this.d.metrics.turns.inc({ source: 'error' });
-        // Segments already cut are (being) said and stay; text still in the segmenter is never heard.
-        if (t.texts.length === 0) this.segment(t, PHRASES.apology);
-        this.brainFinished(t);
-      });
+    askBrain(this.d, this.report, t, transcript, {
+      isCurrent: (x) => this.turn === x,
+      requestSegment: (x, text) => this.requestSegment(x, text),
+      say: (x, text) => this.segment(x, text),
+      finished: (x) => this.brainFinished(x),
+    });
   }
 
-  private newTurn(speechEndAt: number | undefined, source: string): Turn {
+  private nextTurn(speechEndAt: number | undefined, source: string): Turn {
     this.turnSeq += 1;
-    const t = new Turn(this.turnSeq, speechEndAt, source);
-    this.turn = t;
-    this.phase = 'responding';
+    return new Turn(this.turnSeq, speechEndAt, source);
+  }
+
+  /** A fixed phrase as its own turn (greeting, prompts, apologies); a reply in progress is dropped. */
+  private say(text: string, source: string, opts: { hangupAfter?: boolean } = {}): void {
+    const t = this.fixedTurn(source, opts);
+    this.replaceReply({ kind: 'responding', turn: t });
+    this.speak(t, text);
+  }
+
+  private fixedTurn(source: string, opts: { hangupAfter?: boolean } = {}): Turn {
+    const t = this.nextTurn(undefined, source);
+    t.recordInHistory = source === 'greeting';
+    if (opts.hangupAfter) t.then = { kind: 'hangup' };
     return t;
   }
 
-  /** A fixed phrase as its own turn (greeting, prompts, apologies). */
-  private say(text: string, source: string, opts: { hangupAfter?: boolean } = {}): void {
-    this.dropReply();
-    const t = this.newTurn(undefined, source);
-    t.recordInHistory = source === 'greeting';
-    t.hangupAfter = opts.hangupAfter ?? false;
+  private speak(t: Turn, text: string): void {
     this.segment(t, text);
     this.brainFinished(t);
   }
@@ -292,7 +220,7 @@ export class Conversation implements CallInputListener {
       (jobId) => {
         if (!jobId) return;
         // Dropped before its job id was known: cancel it now, or it is synthesized for nothing.
-        if (t.abort.signal.aborted) this.cancelJobs([jobId]);
+        if (t.abort.signal.aborted) cancelSynthJobs(this.d, [jobId]);
         else t.jobIds.push(jobId);
       },
       (err: unknown) => this.onTtsFailed(t.id, index, errorMessage(err)),
@@ -301,10 +229,10 @@ export class Conversation implements CallInputListener {
 
   private release(t: Turn, index: number, seg: PlayableSegment | null): void {
     for (const s of t.resolve(index, seg)) {
-      if (this.phase === 'interrupted' && this.interruption) this.interruption.remaining.push(s);
+      if (this.phase.kind === 'interrupted') this.phase.remaining.push(s);
       else this.playSegment(t, s);
     }
-    if (t.allReleased && !this.d.voice.busy && this.phase === 'responding') this.finishTurn(t);
+    if (t.allReleased && !this.d.voice.busy && this.phase.kind === 'responding') this.finishTurn(t);
   }
 
   private playSegment(t: Turn, s: PlayableSegment): void {
@@ -314,82 +242,63 @@ export class Conversation implements CallInputListener {
 
   private brainFinished(t: Turn): void {
     t.brainDone = true;
-    if (t.allReleased && !this.d.voice.busy && this.phase === 'responding') this.finishTurn(t);
+    if (t.allReleased && !this.d.voice.busy && this.phase.kind === 'responding') this.finishTurn(t);
   }
 
+  /** The whole reply was played: act on it (transfer, hangup), then listen. */
   private finishTurn(t: Turn): void {
     if (this.turn !== t) return;
-    this.turn = undefined;
     this.d.speech.playbackEnded?.();
     if (t.recordInHistory) this.remember(t, new Map());
-    this.logTurn(t, 'completed');
+    this.report.log(t, 'completed');
     // Not one segment could be synthesized (TTS down): the caller must still hear something.
     if (t.texts.length > 0 && t.failedSegments === t.texts.length) {
-      this.command('speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
+      issueCommand(this.d, 'speak', { payload: PHRASES.apology, voice: 'female', language: 'en-US' });
     }
-    if (t.refusedTransferTo !== undefined) return this.say(PHRASES.transferRefused, 'transfer_refused');
-    if (t.transfer) {
+    const then = t.then;
+    if (then.kind === 'transfer_refused') {
+      const refused = this.fixedTurn('transfer_refused');
+      this.setPhase({ kind: 'responding', turn: refused });
+      return this.speak(refused, PHRASES.transferRefused);
+    }
+    if (then.kind === 'transfer') {
       this.d.metrics.transfers.inc({ outcome: 'sent' });
-      this.phase = 'listening';
-      const body = {
-        to: t.transfer.to,
-        ...(t.transfer.audioUrl ? { audio_url: t.transfer.audioUrl } : {}),
-        ...(t.transfer.timeoutSecs ? { timeout_secs: t.transfer.timeoutSecs } : {}),
-      };
-      this.command('transfer', body, () => this.onCommandFailed('transfer'));
+      this.setPhase({ kind: 'transferring' });
+      issueCommand(this.d, 'transfer', transferCommandBody(then.transfer), () => this.onCommandFailed('transfer'));
       return;
     }
-    if (t.hangupAfter) {
-      this.phase = 'ending';
-      this.command('hangup', {});
+    if (then.kind === 'hangup') {
+      this.setPhase({ kind: 'ending' });
+      issueCommand(this.d, 'hangup', {});
       return;
     }
-    this.phase = 'listening';
-    this.armDeadAir();
+    this.setPhase(this.listening());
   }
 
-  private cancelTurn(): void {
-    const t = this.turn;
-    if (!t) return;
+  /** Stops the turn for good: brain request aborted, TTS jobs removed, playback stopped. */
+  private cancelTurn(t: Turn): void {
     t.abort.abort();
-    if (t.jobIds.length) this.cancelJobs(t.jobIds);
+    if (t.jobIds.length) cancelSynthJobs(this.d, t.jobIds);
     if (this.d.voice.busy) this.d.voice.stop();
-    this.turn = undefined;
-  }
-
-  private cancelJobs(jobIds: string[]): void {
-    this.d.synth.cancel(jobIds).catch((err: unknown) => {
-      this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'could not cancel TTS jobs');
-    });
-  }
-
-  /** Fire and forget, but never an unhandled rejection (it would take the whole process down). */
-  private command(action: string, body: Record<string, unknown>, onFailed?: () => void): void {
-    this.d.commands.issue(this.d.callControlId, action, body).catch((err: unknown) => {
-      this.d.logger.error({ callControlId: this.d.callControlId, action, err: errorMessage(err) }, 'call command could not be issued');
-      onFailed?.();
-    });
   }
 
   private remember(t: Turn, heard: Map<string, number>): void {
     const text = t.heardText(heard);
     if (text) this.d.history.addAssistant(text);
     // After what the caller heard: the brain learns in its next request that its transfer did not happen.
-    if (t.refusedTransferTo !== undefined) this.d.history.addSystem(transferRefusedNote(t.refusedTransferTo));
+    if (t.then.kind === 'transfer_refused') this.d.history.addSystem(transferRefusedNote(t.then.to));
   }
 
   // --- barge-in ----------------------------------------------------------------------------
-  private bargeIn(): void {
+  private bargeIn(t: Turn): void {
     const speaking = this.d.voice.busy;
     const heard = speaking ? this.d.voice.stop() : new Map<string, number>();
     if (speaking) this.d.metrics.bargeIns.inc();
-    this.phase = 'interrupted';
-    const timer = setTimeout(() => this.checkInterruption(false), this.d.settings.backchannelMaxMs);
-    timer.unref();
     // Keep what was cut off (the interrupted segment from its start, and those queued after it) in
     // case this turns out to be only a backchannel.
-    const remaining = this.turn ? this.turn.inVoice.splice(0) : [];
-    this.interruption = { heard, remaining, timer };
+    const remaining = t.inVoice.splice(0);
+    const verdictTimer = this.timers.after(this.d.settings.backchannelMaxMs, () => this.checkInterruption(false));
+    this.setPhase({ kind: 'interrupted', turn: t, heard, remaining, verdictTimer });
     this.d.logger.info({ callControlId: this.d.callControlId, speaking }, 'barge-in: agent playback stopped');
   }
 
@@ -399,65 +308,51 @@ export class Conversation implements CallInputListener {
    * interruptionVerdictMs more, resume.
    */
   private checkInterruption(last: boolean): void {
-    const i = this.interruption;
-    if (this.phase !== 'interrupted' || !i) return;
+    const p = this.phase;
+    if (p.kind !== 'interrupted') return;
     if (this.d.speech.inSpeech()) return this.confirmInterruption();
     if (last) return this.resume('no transcript');
-    i.timer = setTimeout(() => this.checkInterruption(true), this.d.settings.interruptionVerdictMs ?? DEFAULT_INTERRUPTION_VERDICT_MS);
-    i.timer.unref();
+    const verdictMs = this.d.settings.interruptionVerdictMs ?? DEFAULT_INTERRUPTION_VERDICT_MS;
+    this.setPhase({ ...p, verdictTimer: this.timers.after(verdictMs, () => this.checkInterruption(true)) });
   }
 
-  /** The caller took the turn: keep what they heard of the reply in progress, drop the rest. */
-  private dropReply(): void {
-    const i = this.interruption;
-    this.interruption = undefined;
-    if (i) clearTimeout(i.timer);
-    const t = this.turn;
-    if (!t) return;
+  /**
+   * Moves to `next`, dropping the reply in progress (the caller took the turn): what they heard of
+   * it stays in history, the rest is cancelled.
+   */
+  private replaceReply(next: ConversationPhase): void {
+    const old = this.phase;
+    const t = turnOf(old);
     // Not interrupted at the onset (it came before this reply began): what plays now was heard up to here.
-    const heard = i ? i.heard : this.d.voice.busy ? this.d.voice.stop() : new Map<string, number>();
+    const heard = old.kind === 'interrupted' ? old.heard : t && this.d.voice.busy ? this.d.voice.stop() : new Map<string, number>();
+    this.setPhase(next);
+    if (!t) return;
     if (t.recordInHistory) this.remember(t, heard);
-    this.logTurn(t, 'interrupted');
-    this.cancelTurn();
+    this.report.log(t, 'interrupted');
+    this.cancelTurn(t);
   }
 
   /** The caller really took the turn (speech too long for a backchannel, or STT failed): listen. */
   private confirmInterruption(): void {
-    this.dropReply();
-    this.phase = 'listening';
     // The transcript that should follow may never come (dropped as filler): dead air still applies.
-    this.armDeadAir();
+    this.replaceReply(this.listening());
   }
 
   /** Only a backchannel or a blip: replay the interrupted segment and continue the reply. */
   private resume(why: string): void {
-    const i = this.interruption;
-    const t = this.turn;
-    this.interruption = undefined;
-    if (i) clearTimeout(i.timer);
-    this.phase = 'responding';
-    if (!t || !i) return;
+    const p = this.phase;
+    if (p.kind !== 'interrupted') return;
+    const t = p.turn;
+    this.setPhase({ kind: 'responding', turn: t });
     this.d.logger.info({ callControlId: this.d.callControlId, why }, 'not a real interruption: resuming the reply');
-    for (const s of i.remaining) this.playSegment(t, s);
+    for (const s of p.remaining) this.playSegment(t, s);
     if (t.allReleased && !this.d.voice.busy) this.finishTurn(t);
   }
 
   // --- dead air ----------------------------------------------------------------------------
-  private armDeadAir(): void {
-    this.clearDeadAir();
-    this.deadAirTimer = setTimeout(() => this.onDeadAir(), this.d.settings.deadAirMs);
-    this.deadAirTimer.unref();
-  }
-
-  private clearDeadAir(): void {
-    if (this.deadAirTimer) clearTimeout(this.deadAirTimer);
-    this.deadAirTimer = undefined;
-  }
-
   private onDeadAir(): void {
-    this.deadAirTimer = undefined;
-    if (this.phase !== 'listening') return;
-    if (this.d.speech.inSpeech()) return this.armDeadAir(); // still talking: wait for the silence
+    if (this.phase.kind !== 'listening') return;
+    if (this.d.speech.inSpeech()) return this.setPhase(this.listening()); // still talking: wait for the silence
     this.deadAirPrompts += 1;
     this.d.metrics.deadAirPrompts.inc();
     if (this.deadAirPrompts > this.d.settings.maxDeadAirPrompts) this.say(PHRASES.deadAirGoodbye, 'dead_air_goodbye', { hangupAfter: true });
@@ -467,46 +362,18 @@ export class Conversation implements CallInputListener {
   // --- teardown ----------------------------------------------------------------------------
   /** Max call duration: the call flow plays the goodbye by URL; this session goes quiet. */
   private endQuietly(): void {
-    this.cancelTurn();
-    this.clearDeadAir();
-    this.clearInterruption();
+    const t = this.turn;
+    this.setPhase({ kind: 'ending' });
+    if (t) this.cancelTurn(t);
     this.dtmfDigits.close();
-    this.phase = 'ending';
-  }
-
-  private clearInterruption(): void {
-    if (this.interruption) clearTimeout(this.interruption.timer);
-    this.interruption = undefined;
   }
 
   close(): void {
-    if (this.phase === 'ended') return;
-    this.cancelTurn();
-    this.clearDeadAir();
-    this.clearInterruption();
+    if (this.phase.kind === 'ended') return;
+    const t = this.turn;
+    this.setPhase({ kind: 'ended' });
+    if (t) this.cancelTurn(t);
     this.dtmfDigits.close();
     this.d.voice.close();
-    this.phase = 'ended';
-  }
-
-  private observe(t: Turn, stage: string, at: number): void {
-    if (t.speechEndAt !== undefined) this.d.metrics.turnLatency.observe({ stage }, (at - t.speechEndAt) / 1000);
-  }
-
-  private logTurn(t: Turn, outcome: string): void {
-    const rel = (at?: number) => (at !== undefined && t.speechEndAt !== undefined ? at - t.speechEndAt : undefined);
-    this.d.logger.info(
-      {
-        callControlId: this.d.callControlId,
-        turn: t.id,
-        source: t.source,
-        outcome,
-        segments: t.texts.length,
-        brainFirstTokenMs: rel(t.firstTokenAt),
-        firstSegmentMs: rel(t.firstSegmentReadyAt),
-        firstAudioMs: rel(t.firstAudioAt),
-      },
-      'turn',
-    );
   }
 }

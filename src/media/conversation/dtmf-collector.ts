@@ -1,11 +1,18 @@
+import { type CancelTimer, realTimers, type Timers } from '../../lib/timers';
+
 /**
  * Collects DTMF digits into one caller input: digits typed in a burst become "[DTMF 123#]" after
  * `idleMs` without a new digit (or at once on '#'). The same digit reported by both the media
- * stream and the `call.dtmf.received` webhook within `dupWindowMs` counts once.
+ * stream and the `call.dtmf.received` webhook within `dupWindowMs` counts once. A burst is cut at
+ * MAX_DTMF_DIGITS, so a peer sending digits without a pause cannot grow one input without end.
  */
+
+/** Longest single DTMF input: a card number, expiry and code typed in one go stay well under it. */
+export const MAX_DTMF_DIGITS = 32;
+
 export class DtmfCollector {
   private digits = '';
-  private timer: NodeJS.Timeout | undefined;
+  private cancelFlush: CancelTimer | undefined;
   private last: { digit: string; source: string; at: number } | undefined;
 
   constructor(
@@ -13,6 +20,7 @@ export class DtmfCollector {
     private readonly idleMs = 1000,
     private readonly dupWindowMs = 300,
     private readonly now: () => number = Date.now,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   push(digit: string, source: 'media' | 'webhook'): void {
@@ -22,15 +30,14 @@ export class DtmfCollector {
     if (l && l.digit === digit && l.source !== source && t - l.at <= this.dupWindowMs) return;
     this.last = { digit, source, at: t };
     this.digits += digit.toUpperCase();
-    if (this.timer) clearTimeout(this.timer);
-    if (digit === '#') return this.flush();
-    this.timer = setTimeout(() => this.flush(), this.idleMs);
-    this.timer.unref();
+    this.cancelFlush?.();
+    if (digit === '#' || this.digits.length >= MAX_DTMF_DIGITS) return this.flush();
+    this.cancelFlush = this.timers.after(this.idleMs, () => this.flush());
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     if (!this.digits) return;
     const text = `[DTMF ${this.digits}]`;
     this.digits = '';
@@ -38,7 +45,8 @@ export class DtmfCollector {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     this.digits = '';
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { parseWav } from '../audio/wav';
+import { parseWav } from '../../lib/audio/wav';
 import type { StreamPlayout } from '../playout/playout';
 import type { PlayoutEvents } from '../playout/types';
 import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';

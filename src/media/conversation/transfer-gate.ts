@@ -34,3 +34,12 @@ export function gateTransfer(requested: BrainTransfer, c: TransferGateContext): 
   }
   return { transfer: check.transfer };
 }
+
+/** The Telnyx `transfer` command body for an allowed transfer. */
+export function transferCommandBody(t: BrainTransfer): Record<string, unknown> {
+  return {
+    to: t.to,
+    ...(t.audioUrl ? { audio_url: t.audioUrl } : {}),
+    ...(t.timeoutSecs ? { timeout_secs: t.timeoutSecs } : {}),
+  };
+}

@@ -1,6 +1,16 @@
 import type { BrainTransfer } from '../../lib/brain/types';
 import type { PlayableSegment } from './agent-voice';
 
+/** What follows once the whole reply has been played. */
+export type TurnEnding =
+  | { kind: 'listen' }
+  /** A goodbye: hang up. */
+  | { kind: 'hangup' }
+  /** The brain's transfer, allowed by the tenant. */
+  | { kind: 'transfer'; transfer: BrainTransfer }
+  /** The brain asked for a transfer the tenant does not allow (`to`: the destination, shortened). */
+  | { kind: 'transfer_refused'; to: string };
+
 /**
  * One agent reply: its segments in order, what has been synthesized, queued and played. Segments
  * are synthesized in parallel (pipelined) but released to the voice strictly by index.
@@ -16,10 +26,7 @@ export class Turn {
   brainDone = false;
   /** Segments whose synthesis failed (all of them failing means the caller heard nothing). */
   failedSegments = 0;
-  transfer: BrainTransfer | undefined;
-  /** The brain asked for a transfer the tenant does not allow (the destination, shortened). */
-  refusedTransferTo: string | undefined;
-  hangupAfter = false;
+  then: TurnEnding = { kind: 'listen' };
   /** Recorded in history when the turn ends (false for fixed prompts like "Are you still there?"). */
   recordInHistory = true;
   readonly abort = new AbortController();

@@ -1,4 +1,5 @@
 import { audioUrlFor } from '../../lib/audio-url';
+import { type CancelTimer, realTimers, type Timers } from '../../lib/timers';
 import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';
 
 export interface CallCommands {
@@ -14,7 +15,7 @@ const PLAYBACK_END_GRACE_MS = 3000;
  */
 export class UrlVoice implements AgentVoice {
   private readonly queue: PlayableSegment[] = [];
-  private current: { seg: PlayableSegment; startedAt?: number; timer: NodeJS.Timeout } | undefined;
+  private current: { seg: PlayableSegment; startedAt?: number; cancelEndTimer: CancelTimer } | undefined;
   /** playback.ended events still expected for playbacks we stopped: ignored when they come. */
   private staleEnds = 0;
 
@@ -24,6 +25,7 @@ export class UrlVoice implements AgentVoice {
     private readonly audioPublicBaseUrl: string,
     private readonly events: VoiceEvents,
     private readonly now: () => number = Date.now,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   get busy(): boolean {
@@ -42,16 +44,15 @@ export class UrlVoice implements AgentVoice {
       this.events.idle();
       return;
     }
-    const timer = setTimeout(() => this.ended(), seg.durationMs + PLAYBACK_END_GRACE_MS);
-    timer.unref();
-    this.current = { seg, timer };
+    const cancelEndTimer = this.timers.after(seg.durationMs + PLAYBACK_END_GRACE_MS, () => this.ended());
+    this.current = { seg, cancelEndTimer };
     this.send('playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) });
   }
 
   private ended(): void {
     const cur = this.current;
     if (!cur) return;
-    clearTimeout(cur.timer);
+    cur.cancelEndTimer();
     this.events.segmentDone(cur.seg.id);
     this.next();
   }
@@ -73,7 +74,7 @@ export class UrlVoice implements AgentVoice {
     const cur = this.current;
     this.queue.length = 0;
     if (cur) {
-      clearTimeout(cur.timer);
+      cur.cancelEndTimer();
       const played = cur.startedAt === undefined ? 0 : Math.min(1, (this.now() - cur.startedAt) / Math.max(1, cur.seg.durationMs));
       heard.set(cur.seg.id, played);
       this.current = undefined;
@@ -92,7 +93,7 @@ export class UrlVoice implements AgentVoice {
   }
 
   close(): void {
-    if (this.current) clearTimeout(this.current.timer);
+    this.current?.cancelEndTimer();
     this.current = undefined;
     this.queue.length = 0;
   }

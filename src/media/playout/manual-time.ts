@@ -2,6 +2,7 @@
  * A fake TimeSource for tests (shipped beside the interface, like agents-js's fakes): time moves
  * only when the test says so, and timers fire at exactly their due time, or late on purpose.
  */
+import type { CancelTimer, Timers } from '../../lib/timers';
 import type { TimeSource } from './pacer';
 
 interface Timer {
@@ -10,7 +11,7 @@ interface Timer {
   fn: () => void;
 }
 
-export class ManualTime implements TimeSource {
+export class ManualTime implements TimeSource, Timers {
   private t: number;
   private timers: Timer[] = [];
   private nextId = 1;
@@ -27,6 +28,11 @@ export class ManualTime implements TimeSource {
     const id = this.nextId++;
     this.timers.push({ id, at: this.t + Math.max(0, ms), fn });
     return id;
+  }
+
+  after(ms: number, fn: () => void): CancelTimer {
+    const handle = this.setTimer(fn, ms);
+    return () => this.clearTimer(handle);
   }
 
   clearTimer(handle: unknown): void {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../../lib/logger';
 
-/** RTP packetization: Telnyx plays and sends 20 ms frames (design.md §2). */
+/** RTP packetization: Telnyx plays and sends 20 ms frames (docs/design.md §Telnyx). */
 export const PLAYOUT_PERIOD_MS = 20;
 
 /** Where the ticker reads time and arms its one timer (real: performance.now + setTimeout). */

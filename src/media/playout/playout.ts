@@ -1,5 +1,5 @@
 /**
- * Stream-mode playout for one call (Telnyx bidirectional `rtp`, design.md §2): TTS segments →
+ * Stream-mode playout for one call (Telnyx bidirectional `rtp`, docs/design.md §Telnyx): TTS segments →
  * resampled, framed, encoded, paced media messages, a mark after each segment, `clear` on barge-in.
  * The LiveKit audio-output contract, adapted: enqueue (captureFrame + flush per segment), clear
  * (clearBuffer, reporting what was heard), waitForPlayout, segmentStarted/segmentDone/idle events.
@@ -26,7 +26,7 @@
  */
 import { createEncoder, type Encoder } from '../audio/codecs';
 import { StreamingResampler } from '../audio/resampler';
-import { buildClear, buildMark, buildMedia } from '../protocol/telnyx-media-protocol';
+import { telnyxMediaOutput } from '../../lib/telnyx/media-output';
 import { PlayoutClosedError, PlayoutQueueFullError, PlayoutUsageError } from './errors';
 import { sharedPlayoutScheduler, type PlayoutClock, type TickListener } from './pacer';
 import { prepareSegment, type QueuedSegment } from './segment';
@@ -97,7 +97,7 @@ export class StreamPlayout implements TickListener {
     }
     this.clock = opts.clock ?? sharedPlayoutScheduler();
     this.events = opts.events ?? {};
-    this.out = opts.output ?? telnyxOutput(opts.send!);
+    this.out = opts.output ?? telnyxMediaOutput(opts.send!);
   }
 
   get state(): PlayoutState {
@@ -302,9 +302,4 @@ export class StreamPlayout implements TickListener {
     }
     return r;
   }
-}
-
-/** The Telnyx bidirectional media stream: JSON text messages over the call's socket. */
-function telnyxOutput(send: (text: string) => void): PlayoutOutput {
-  return { media: (bytes) => send(buildMedia(bytes)), mark: (name) => send(buildMark(name)), clear: () => send(buildClear()) };
 }

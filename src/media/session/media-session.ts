@@ -1,10 +1,10 @@
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
-import { parseInbound, type InboundFrame } from '../protocol/telnyx-media-protocol';
-import type { CallInputListener, InboundAudioSink } from './call-input';
+import { parseInbound, type InboundFrame } from '../../lib/telnyx/media-protocol';
+import type { CallInputListener, InboundAudioSink } from '../ports';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
-import { ReorderBuffer, type ReorderEvent } from './reorder-buffer';
+import { ReorderBuffer, type ReorderEvent } from '../jitter/reorder-buffer';
 
 /** The socket as the session sees it: text out, close. */
 export interface MediaSocket {
@@ -57,6 +57,8 @@ const MAX_GAP_FRAME_SAMPLES = (48_000 * MAX_GAP_FRAME_MS) / 1000;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** WebSocket close code 1003 "unsupported data" (RFC 6455 §7.4.1): a stream format we do not run. */
 const CLOSE_UNSUPPORTED_DATA = 1003;
+/** Telnyx `error` frames logged per stream: enough to diagnose, not a log flood a peer can drive at frame rate. */
+const MAX_ERROR_LOGS = 5;
 
 type Phase = 'awaiting_start' | 'streaming' | 'restarting' | 'closed';
 
@@ -75,6 +77,8 @@ export class MediaSession {
   private readonly silence = new Int16Array(MAX_GAP_FRAME_SAMPLES);
   private scratch = Buffer.alloc(4096);
   private handlerErrorLogged = false;
+  /** Telnyx `error` frames logged on this stream; past MAX_ERROR_LOGS they are only counted. */
+  private errorFramesLogged = 0;
   private readonly reorder: ReorderBuffer<string>;
   private readonly monitor: IngestHealthMonitor;
   readonly sink: InboundAudioSink;
@@ -106,6 +110,7 @@ export class MediaSession {
       notStreaming: c.labels('not_streaming'),
       startRejected: c.labels('start_rejected'),
       handlerError: c.labels('handler_error'),
+      errorEvent: c.labels('error_event'),
     };
     this.reorderEvents = { late: c.labels('late'), duplicate: c.labels('duplicate'), resync: c.labels('resync'), invalid: this.frames.invalid };
   }
@@ -159,7 +164,12 @@ export class MediaSession {
         if (f.digit) this.d.listener.dtmf(f.digit);
         return;
       case 'error':
-        this.d.logger.warn({ callControlId: this.callControlId, code: f.code, title: f.title, detail: f.detail }, 'media stream error from Telnyx');
+        this.frames.errorEvent.inc();
+        if (this.errorFramesLogged < MAX_ERROR_LOGS) {
+          this.errorFramesLogged += 1;
+          const last = this.errorFramesLogged === MAX_ERROR_LOGS ? ' (further ones on this stream are only counted)' : '';
+          this.d.logger.warn({ callControlId: this.callControlId, code: f.code, title: f.title, detail: f.detail }, `media stream error from Telnyx${last}`);
+        }
         return;
       case 'mark':
         this.d.hooks?.onMark?.(f.name);

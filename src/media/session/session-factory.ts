@@ -7,8 +7,8 @@ import { FinalDeduper } from '../../lib/stt/transcript-filter';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { Endpointer } from '../audio/endpointer';
 import { HighPassFilter } from '../audio/highpass';
-import type { VadFactory } from '../audio/vad-factory';
-import type { CallInputListener } from './call-input';
+import type { VadFactory } from '../vad/vad-factory';
+import type { CallInputListener } from '../ports';
 import { MediaSession, type MediaSocket, type StreamControl } from './media-session';
 import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
 

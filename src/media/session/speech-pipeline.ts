@@ -1,14 +1,14 @@
-import { buildWav } from '../audio/wav';
+import { buildWav } from '../../lib/audio/wav';
 import { StreamingResampler } from '../audio/resampler';
 import type { HighPassFilter } from '../audio/highpass';
-import type { Vad } from '../audio/vad';
+import type { Vad } from '../vad/vad';
 import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
 import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
 import type { SttDebugDumper } from '../../lib/stt/debug-dump';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import type { CallInputListener, InboundAudioSink } from './call-input';
+import type { CallInputListener, InboundAudioSink } from '../ports';
 
 export const STT_RATE = 16000;
 

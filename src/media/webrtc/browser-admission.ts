@@ -1,49 +1,47 @@
 /**
  * Who may place a browser call, decided before anything costs a slot: the tenant must exist with
- * a valid config, allow browser calls, and (when it asks for one) the offer must carry a valid
- * join token. Every refusal looks the same to the caller (`callRefused`), so the endpoint does not
- * tell which tenant ids exist; the reason goes to the log and the metrics only. Pure: the tenant
- * lookup and the clock are inputs.
+ * a valid config (the tenant stage of lib/calls/admission.ts), allow browser calls, and (when it
+ * asks for one) the offer must carry a valid join token. Every refusal looks the same to the
+ * caller (`callRefused`), so the endpoint does not tell which tenant ids exist; the reason goes to
+ * the log and the metrics only. Pure: the tenant and the clock are inputs.
  */
-import { pickLimit } from '../../lib/capacity/tenant-limits';
-import type { CapacityLimits } from '../../lib/capacity/types';
+import type { TenantRefusal } from '../../lib/calls/admission';
 import { AppError } from '../../lib/errors';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { JOIN_TOKEN_MIN_SECRET_CHARS, verifyJoinToken } from '../../lib/webrtc/join-token';
 
-export type TenantLookup = { kind: 'ok'; config: TenantConfig } | { kind: 'missing' } | { kind: 'invalid'; problems: string[] };
+export type BrowserCallRefusal = 'tenant_unknown' | 'tenant_invalid' | 'webrtc_disabled' | 'token_secret_missing' | 'token_missing' | 'token_invalid' | 'token_expired';
 
-export type TenantRefusal = 'tenant_unknown' | 'tenant_invalid' | 'webrtc_disabled' | 'token_secret_missing' | 'token_missing' | 'token_invalid' | 'token_expired';
-
-/** Browser-call caps and token policy for tenants whose config does not say (WEBRTC_* env). */
-export interface BrowserCallDefaults {
-  globalMax: number;
-  tenantMax: number;
-  tenantPerMinute: number;
-  requireJoinToken: boolean;
+/** Why a browser call was refused: for the log and metrics only. */
+export interface BrowserCallRefused {
+  reason: BrowserCallRefusal;
+  detail?: string;
 }
 
-export interface BrowserAdmissionInput {
+export type BrowserCallCheck = { ok: true } | ({ ok: false } & BrowserCallRefused);
+
+export interface BrowserCallerInput {
   tenantId: string;
-  lookup: TenantLookup;
+  tenant: TenantConfig;
   joinToken: string | undefined;
   /** The request's Origin header. */
   origin: string | undefined;
-  defaults: BrowserCallDefaults;
+  /** WEBRTC_REQUIRE_JOIN_TOKEN: for tenants whose config does not say. */
+  requireJoinToken: boolean;
   /** Unix ms. */
   now: number;
 }
 
-export type BrowserAdmission = { ok: true; tenant: TenantConfig; limits: CapacityLimits } | { ok: false; reason: TenantRefusal; detail?: string };
+/** The refusal reason of a tenant the admission could not resolve. */
+export function tenantRefusal(r: TenantRefusal): BrowserCallRefused {
+  return r.kind === 'not_configured' ? { reason: 'tenant_unknown' } : { reason: 'tenant_invalid', detail: r.problems.join('; ') };
+}
 
-export function admitBrowserCall(input: BrowserAdmissionInput): BrowserAdmission {
-  const { lookup, defaults } = input;
-  if (lookup.kind === 'missing') return { ok: false, reason: 'tenant_unknown' };
-  if (lookup.kind === 'invalid') return { ok: false, reason: 'tenant_invalid', detail: lookup.problems.join('; ') };
-  const tenant = lookup.config;
-  const w = tenant.webrtc ?? {};
+/** The tenant's own rules for browser calls: enabled, and a join token when it asks for one. */
+export function checkBrowserCaller(input: BrowserCallerInput): BrowserCallCheck {
+  const w = input.tenant.webrtc ?? {};
   if (w.enabled === false) return { ok: false, reason: 'webrtc_disabled' };
-  if (w.requireJoinToken ?? defaults.requireJoinToken) {
+  if (w.requireJoinToken ?? input.requireJoinToken) {
     const secret = w.joinTokenSecret;
     if (!secret || secret.length < JOIN_TOKEN_MIN_SECRET_CHARS) {
       return { ok: false, reason: 'token_secret_missing', detail: `join tokens are required but webrtc.joinTokenSecret is not set (>= ${JOIN_TOKEN_MIN_SECRET_CHARS} chars)` };
@@ -53,15 +51,7 @@ export function admitBrowserCall(input: BrowserAdmissionInput): BrowserAdmission
     if (check === 'expired') return { ok: false, reason: 'token_expired' };
     if (check !== 'ok') return { ok: false, reason: 'token_invalid', detail: check };
   }
-  return {
-    ok: true,
-    tenant,
-    limits: {
-      globalMax: defaults.globalMax,
-      tenantMax: pickLimit([w.maxConcurrentCalls], defaults.tenantMax),
-      tenantPerMinute: pickLimit([w.maxCallsPerMinute], defaults.tenantPerMinute),
-    },
-  };
+  return { ok: true };
 }
 
 /** The one answer for every refusal above: same status, code and message whatever the reason. */

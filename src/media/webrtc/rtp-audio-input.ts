@@ -7,8 +7,8 @@
  * at most MAX_FILL_FRAMES of silence, a larger jump (new source, long DTX pause) restarts in order.
  */
 import type { Decoder } from '../audio/codecs';
-import { ReorderBuffer } from '../session/reorder-buffer';
-import type { InboundAudioSink } from '../session/call-input';
+import { ReorderBuffer } from '../jitter/reorder-buffer';
+import type { InboundAudioSink } from '../ports';
 import type { RtpIn } from './peer';
 import { OPUS_RTP_RATE } from './rtp-audio-output';
 

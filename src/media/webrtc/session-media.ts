@@ -15,7 +15,7 @@ import { StreamVoice } from '../conversation/stream-voice';
 import type { CallCommands } from '../conversation/url-voice';
 import { sharedPlayoutScheduler, type PlayoutClock } from '../playout/pacer';
 import { StreamPlayout } from '../playout/playout';
-import type { CallInputListener, InboundAudioSink } from '../session/call-input';
+import type { CallInputListener, InboundAudioSink } from '../ports';
 import type { AgentStatus } from './hd-call-messages';
 import { ObservedVoice } from './observed-voice';
 import type { Peer, RtpIn } from './peer';

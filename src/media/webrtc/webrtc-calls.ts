@@ -1,45 +1,34 @@
 /**
  * The browser calls of this instance. An offer is admitted in an order that lets nothing a
- * stranger sends cost a slot: the tenant and its join token (browser-admission.ts, one uniform
- * refusal), then the werift peer (which parses the SDP; a bad offer is refused here), and only
- * then the browser-call caps (the capacity scripts in their own key space, never the phone
- * line's). The slot is released when the call ends, however it ends; an offer that fails after
- * admission gives back its slot and its place in the calls-per-minute window. Errors are
- * AppErrors; the HTTP layer maps them (api/error-handler.ts).
+ * stranger sends cost a slot: the tenant (the admission's tenant stage: lib/calls/admission.ts)
+ * and its join token (browser-admission.ts, one uniform refusal), then the werift peer (which
+ * parses the SDP; a bad offer is refused here), and only then the browser-call slot (the
+ * admission's capacity stage, in the browser line's own key space, never the phone line's). The
+ * slot is released when the call ends, however it ends; an offer that fails after admission gives
+ * back its slot and its place in the calls-per-minute window. Errors are AppErrors; the HTTP
+ * layer maps them (api/error-handler.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { CapacityLimits, AcquireResult } from '../../lib/capacity/types';
-import { AppError, errorMessage } from '../../lib/errors';
+import type { AdmittedCall, CallAdmission, ResolvedTenant } from '../../lib/calls/admission';
+import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import type { TenantConfig } from '../../lib/tenants/tenant-config';
-import { admitBrowserCall, callRefused, type BrowserCallDefaults, type TenantLookup } from './browser-admission';
+import { callRefused, checkBrowserCaller, tenantRefusal, type BrowserCallRefused } from './browser-admission';
 import type { Peer, PeerFactory } from './peer';
 import { SessionMedia, type SessionMediaParts } from './session-media';
 import type { WebrtcLibraryLoader, Werift } from './werift-loader';
 import { WebrtcSession } from './webrtc-session';
 
-export type { TenantLookup } from './browser-admission';
-
 export interface WebrtcCallsDeps {
   loadLibrary: WebrtcLibraryLoader;
   peerFactory(lib: Werift): PeerFactory;
-  /** `tenantcfg:<id>`; throws when Redis cannot answer. */
-  tenantConfig(tenantId: string): Promise<TenantLookup>;
-  /** Browser-call caps and token policy where the tenant config does not set them. */
-  defaults: BrowserCallDefaults;
-  /** The browser-call key space (never the phone line's). */
-  capacity: {
-    acquire(callId: string, tenantId: string, limits: CapacityLimits, leaseMs: number): Promise<AcquireResult>;
-    release(callId: string, tenantId: string): Promise<boolean>;
-    cancel(callId: string, tenantId: string): Promise<boolean>;
-  };
-  /** Keeps the browser-call leases alive while the calls last. */
-  leases: { add(callId: string, tenantId: string): void; remove(callId: string): boolean; readonly size: number };
-  leaseMs: number;
+  /** The browser line's admission: tenant by id, browser caps and key space, its own lease keeper. */
+  admission: Pick<CallAdmission, 'resolveTenant' | 'acquire'>;
+  /** WEBRTC_REQUIRE_JOIN_TOKEN: for tenants whose config does not say. */
+  requireJoinToken: boolean;
   maxDurationMs: number;
   media: SessionMediaParts;
-  metrics: Pick<Metrics, 'webrtcActiveCalls' | 'calls' | 'webrtcRefusals'>;
+  metrics: Pick<Metrics, 'calls' | 'webrtcRefusals'>;
   logger: Logger;
   /** Unix ms (join-token expiry). */
   now?: () => number;
@@ -81,8 +70,7 @@ export class WebrtcCalls {
     if (this.closing) throw shuttingDown();
     // A server-wide state: answered the same for every tenant, so it comes before the tenant.
     const lib = await this.d.loadLibrary();
-    const { tenantId } = req;
-    const { tenant, limits } = await this.admitTenant(req);
+    const tenant = await this.admitTenant(req);
     let peer: Peer;
     try {
       peer = await this.d.peerFactory(lib)(req.offerSdp);
@@ -91,23 +79,24 @@ export class WebrtcCalls {
       throw e;
     }
     const sessionId = `webrtc-${randomUUID()}`;
+    let call: AdmittedCall;
     try {
       if (this.closing) throw shuttingDown();
-      await this.acquire(sessionId, tenantId, limits);
+      call = await this.acquire(sessionId, tenant);
     } catch (e) {
       peer.close();
       throw e;
     }
     try {
       if (this.closing) throw shuttingDown();
-      this.start(sessionId, tenantId, tenant, peer);
+      this.start(call, peer);
     } catch (e) {
       peer.close();
-      this.cancel(sessionId, tenantId);
+      this.settle(call.cancel());
       throw e;
     }
     this.d.metrics.calls.inc({ outcome: 'accepted' });
-    this.d.logger.info({ callControlId: sessionId, tenantId, transport: 'webrtc' }, 'webrtc call accepted');
+    this.d.logger.info({ callControlId: sessionId, tenantId: call.tenantId, transport: 'webrtc' }, 'webrtc call accepted');
     return { sessionId, answerSdp: peer.answerSdp };
   }
 
@@ -126,45 +115,39 @@ export class WebrtcCalls {
     await Promise.all([...this.releases]);
   }
 
-  private async admitTenant(req: OfferRequest): Promise<{ tenant: TenantConfig; limits: CapacityLimits }> {
-    let lookup: TenantLookup;
-    try {
-      lookup = await this.d.tenantConfig(req.tenantId);
-    } catch (e) {
-      // As for phone calls: a Redis outage is "try again later", never "not configured".
-      this.d.logger.error({ tenantId: req.tenantId, err: errorMessage(e) }, 'webrtc: tenant lookup failed');
+  private async admitTenant(req: OfferRequest): Promise<ResolvedTenant> {
+    const t = await this.d.admission.resolveTenant({ tenantId: req.tenantId });
+    if (t.kind === 'store_error') {
+      // As for phone calls: a Redis outage is "try again later", never "not configured" (the admission logged it).
       this.refused('capacity_error');
-      throw cannotAdmit(e);
+      throw cannotAdmit(t.error);
     }
-    const r = admitBrowserCall({ tenantId: req.tenantId, lookup, joinToken: req.joinToken, origin: req.origin, defaults: this.d.defaults, now: (this.d.now ?? Date.now)() });
-    if (r.ok) return r;
+    if (t.kind !== 'resolved') return this.refuse(req.tenantId, tenantRefusal(t));
+    const check = checkBrowserCaller({ tenantId: req.tenantId, tenant: t.tenant.config, joinToken: req.joinToken, origin: req.origin, requireJoinToken: this.d.requireJoinToken, now: (this.d.now ?? Date.now)() });
+    return check.ok ? t.tenant : this.refuse(req.tenantId, check);
+  }
+
+  private refuse(tenantId: string, r: BrowserCallRefused): never {
     this.refused(r.reason);
     // Only the log tells why: the caller gets the same answer for every tenant-side reason.
-    this.d.logger.info({ tenantId: req.tenantId, reason: r.reason, detail: r.detail, transport: 'webrtc' }, 'webrtc call refused');
+    this.d.logger.info({ tenantId, reason: r.reason, detail: r.detail, transport: 'webrtc' }, 'webrtc call refused');
     throw callRefused();
   }
 
-  private async acquire(sessionId: string, tenantId: string, limits: CapacityLimits): Promise<void> {
-    let result: AcquireResult;
-    try {
-      result = await this.d.capacity.acquire(sessionId, tenantId, limits, this.d.leaseMs);
-    } catch (e) {
-      this.refused('capacity_error');
-      this.d.logger.error({ tenantId, err: errorMessage(e) }, 'webrtc: capacity check failed');
-      throw cannotAdmit(e);
-    }
-    if (!result.ok) {
-      this.refused(result.reason);
-      this.d.logger.info({ tenantId, reason: result.reason, limits, transport: 'webrtc' }, 'webrtc call refused: capacity');
-      throw new AppError('at_capacity', 'We are currently at capacity. Please try again later.', { status: 503, retryable: true, details: { reason: result.reason } });
-    }
+  /** The browser-call slot; refusals and store failures are counted and logged by the admission. */
+  private async acquire(sessionId: string, tenant: ResolvedTenant): Promise<AdmittedCall> {
+    const r = await this.d.admission.acquire(sessionId, tenant);
+    if (r.kind === 'admitted') return r.call;
+    if (r.kind === 'store_error') throw cannotAdmit(r.error);
+    throw new AppError('at_capacity', 'We are currently at capacity. Please try again later.', { status: 503, retryable: true, details: { reason: r.reason } });
   }
 
   private refused(reason: string): void {
     this.d.metrics.webrtcRefusals.inc({ reason });
   }
 
-  private start(sessionId: string, tenantId: string, tenant: TenantConfig, peer: Peer): void {
+  private start(call: AdmittedCall, peer: Peer): void {
+    const { callId: sessionId, tenantId, config: tenant } = call;
     let session: WebrtcSession | undefined;
     const media = new SessionMedia(this.d.media, { sessionId, tenantId, tenant }, peer, {
       line: (role, text) => session?.notify({ type: 'transcript', role, text }),
@@ -181,7 +164,8 @@ export class WebrtcCalls {
         logger: this.d.logger,
         onEnded: () => {
           this.sessions.delete(sessionId);
-          this.release(sessionId, tenantId);
+          // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
+          this.settle(call.release());
         },
       });
     } catch (e) {
@@ -189,27 +173,11 @@ export class WebrtcCalls {
       throw e;
     }
     this.sessions.set(sessionId, session);
-    this.d.leases.add(sessionId, tenantId);
-    this.d.metrics.webrtcActiveCalls.set(this.d.leases.size);
   }
 
-  /** Frees the slot of a call that ran (idempotent in Redis); failures are logged, and the lease then simply expires. */
-  private release(sessionId: string, tenantId: string): void {
-    this.settle(sessionId, tenantId, 'release');
-  }
-
-  /** Undoes the admission of a call that never started: slot and per-minute budget back. */
-  private cancel(sessionId: string, tenantId: string): void {
-    this.settle(sessionId, tenantId, 'cancel');
-  }
-
-  private settle(sessionId: string, tenantId: string, op: 'release' | 'cancel'): void {
-    this.d.leases.remove(sessionId);
-    this.d.metrics.webrtcActiveCalls.set(this.d.leases.size);
-    const p = this.d.capacity[op](sessionId, tenantId)
-      .then(() => undefined)
-      .catch((e: unknown) => this.d.logger.error({ callControlId: sessionId, tenantId, op, err: errorMessage(e) }, 'webrtc: capacity release failed; the lease will expire'))
-      .finally(() => this.releases.delete(p));
-    this.releases.add(p);
+  /** closeAll waits for slots being given back. */
+  private settle(p: Promise<void>): void {
+    const tracked = p.finally(() => this.releases.delete(tracked));
+    this.releases.add(tracked);
   }
 }
