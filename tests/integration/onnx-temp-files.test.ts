@@ -15,10 +15,10 @@ jest.setTimeout(60_000);
 const src = (p: string) => JSON.stringify(path.join(REPO_ROOT, 'src', p));
 const PROGRAMS = {
   'on the calling thread': `
-    import { SileroModel } from ${src('media/audio/silero-model')};
+    import { SileroModel } from ${src('media/vad/silero-model')};
     void SileroModel.load().then((m) => m.release());`,
   'on the VAD worker thread': `
-    import { SileroWorkerClient } from ${src('media/audio/silero-remote')};
+    import { SileroWorkerClient } from ${src('media/vad/silero-remote')};
     void SileroWorkerClient.start({ model: {}, vad: {} }).then((c) => c.close());`,
 };
 
