@@ -9,7 +9,13 @@ const common = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/tests/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/unit-global-setup.ts',
+      globalTeardown: '<rootDir>/tests/support/unit-global-teardown.ts',
+    },
     {
       ...common,
       displayName: 'integration',

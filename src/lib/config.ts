@@ -1,6 +1,7 @@
 /**
- * The one place that reads the environment. Parsed once with zod into a frozen object;
- * every problem is reported at once so an operator fixes a bad deployment in one pass.
+ * The one place that reads the environment (and the one that sets a process-wide switch in it, see
+ * disableOnnxTelemetry). Parsed once with zod into a frozen object; every problem is reported at once
+ * so an operator fixes a bad deployment in one pass.
  */
 import { z } from 'zod';
 import { parseTrustProxy, TRUST_PROXY_DEFAULT } from './trust-proxy';
@@ -281,4 +282,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const data = result.data;
   const publicBase = data.PUBLIC_BASE_URL ?? new URL(data.AUDIO_PUBLIC_BASE_URL).origin;
   return Object.freeze({ ...data, PUBLIC_BASE_URL: publicBase.replace(/\/+$/, '') });
+}
+
+/**
+ * onnxruntime-node (the Silero VAD) ships usage telemetry, on by default: every process that loads it
+ * writes `.ses` and `mat-debug-<pid>.log` into the temp dir (never removed) and uploads usage data.
+ * The runtime does neither. The library reads this switch natively from the process environment when
+ * it first starts, so it is set on the main thread (a worker thread's process.env is a copy native
+ * code never sees) before any inference session exists: by SileroModel.load and SileroWorkerClient.start.
+ */
+export function disableOnnxTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
 }

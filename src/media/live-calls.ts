@@ -17,6 +17,14 @@ import type { MediaSession, MediaSessionEvents, MediaSocket } from './session/me
 export const ORPHAN_GRACE_MS = 5000;
 /** Health checks every 100 ms: fine enough for grace periods of ~1 s, one timer for all calls. */
 const TICK_MS = 100;
+/**
+ * A tick this long after the previous one (≥ 100 ms late) means the event loop was blocked — a
+ * CPU-starved process. Timers run before the loop polls sockets, so frames that arrived during the
+ * block are still unread: a health check now would blame the peer for our own stall and restart a
+ * healthy stream. Such a tick skips the checks; the next one, after the sockets were read, judges
+ * (whatever its own lateness, so a loop that is late all the time still checks every other tick).
+ */
+const LATE_TICK_MS = 2 * TICK_MS;
 
 export interface LiveCallsDeps {
   playbackMode: 'url' | 'stream';
@@ -46,6 +54,8 @@ export class LiveCalls {
   private readonly calls = new Map<string, LiveCall>();
   private readonly ticker: NodeJS.Timeout;
   private readonly now: () => number;
+  private lastTickAt: number | undefined;
+  private skippedLastTick = false;
 
   constructor(private readonly d: LiveCallsDeps) {
     this.now = d.now ?? Date.now;
@@ -125,6 +135,13 @@ export class LiveCalls {
 
   private tick(): void {
     const now = this.now();
+    const late = this.lastTickAt !== undefined && now - this.lastTickAt >= LATE_TICK_MS;
+    this.lastTickAt = now;
+    if (late && !this.skippedLastTick) {
+      this.skippedLastTick = true;
+      return;
+    }
+    this.skippedLastTick = false;
     for (const c of this.calls.values()) {
       try {
         c.tick(now);

@@ -1,4 +1,4 @@
-import { mkdtempSync, utimesSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
@@ -179,6 +179,7 @@ describe('scheduled audio cleanup', () => {
       expect(existsSync(nestedOld)).toBe(true);
     } finally {
       await rt.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -81,12 +81,13 @@ describe('media stream robustness (real server, real Redis)', () => {
     const before = whisper.requests.length;
     const invalidBefore = await metric(/media_frames_total\{outcome="invalid"\} (\d+)/);
     const callId = newCallControlId();
+    const speech = encodedSpeech('PCMU', 8000); // before the call: see media-ingest
     const client = await placeCall(h, rt, callId, did, { encoding: 'PCMU', sampleRate: 8000 });
     for (const junk of ['not json', '{"event":"media","media":{"payload":"!!!not base64!!!"}}', '[1,2,3]', '{"no":"event"}', '{"event":"media"}', '{"event":"weird_new_event"}']) {
       client.sendRaw(junk);
     }
     client.ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binary: true });
-    await client.stream(encodedSpeech('PCMU', 8000), { batch: 1 });
+    await client.stream(speech, { batch: 1 });
     await waitUntil(() => whisper.requests.length >= before + 2 && listeners.of(callId, 'final').length === 2, 15_000);
     expect(client.closeCode).toBeUndefined(); // still open
     expect(await metric(/media_frames_total\{outcome="invalid"\} (\d+)/)).toBeGreaterThanOrEqual(invalidBefore + 5);
@@ -98,12 +99,13 @@ describe('media stream robustness (real server, real Redis)', () => {
   it('a dropped socket ends only that session; other calls keep streaming', async () => {
     const a = newCallControlId();
     const b = newCallControlId();
+    const speech = encodedSpeech('PCMU', 8000);
     const ca = await placeCall(h, rt, a, did, { encoding: 'PCMU', sampleRate: 8000 });
     const cb = await placeCall(h, rt, b, did, { encoding: 'PCMU', sampleRate: 8000 });
     await waitUntil(() => rt.liveCalls!.get(a)?.stream !== undefined && rt.liveCalls!.get(b)?.stream !== undefined);
     ca.ws.terminate(); // no close frame: the TCP connection just dies
     await waitUntil(() => rt.liveCalls!.get(a)?.state.kind === 'orphaned');
-    await cb.stream(encodedSpeech('PCMU', 8000), { batch: 1 });
+    await cb.stream(speech, { batch: 1 });
     await waitUntil(() => listeners.of(b, 'final').length === 2, 15_000);
     await cb.close();
   });
@@ -122,8 +124,8 @@ describe('media stream robustness (real server, real Redis)', () => {
 
   it('a Whisper outage mid-call is reported (sttError) and the call recovers when Whisper returns', async () => {
     const callId = newCallControlId();
-    const client = await placeCall(h, rt, callId, did, { encoding: 'PCMU', sampleRate: 8000 });
     const speech = encodedSpeech('PCMU', 8000);
+    const client = await placeCall(h, rt, callId, did, { encoding: 'PCMU', sampleRate: 8000 });
     whisper.down();
     await client.stream(speech, { batch: 1 });
     await waitUntil(() => listeners.of(callId, 'sttError').length === 2, 20_000);

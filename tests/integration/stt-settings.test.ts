@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CallRecord } from '../../src/lib/calls/call-store';
@@ -104,13 +104,17 @@ describe('STT settings change what Whisper receives', () => {
 
   it('STT_DEBUG_DUMP_WHISPER_WAVS / STT_DEBUG_DUMP_PCM16 write the sent WAVs / decoded PCM to STT_DEBUG_DIR', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
-    await run({ ...base, STT_DEBUG_DUMP_WHISPER_WAVS: 'true', STT_DEBUG_DUMP_PCM16: 'true', STT_DEBUG_DIR: dir }, { dumpDir: dir });
-    await new Promise((r) => setTimeout(r, 200));
-    const files = readdirSync(dir, { recursive: true }).map(String);
-    expect(files.filter((f) => f.endsWith('.wav'))).toHaveLength(2);
-    expect(files.some((f) => /pcm|s16|raw/.test(f))).toBe(true);
     const none = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
-    await run(base, { dumpDir: none });
-    expect(readdirSync(none)).toEqual([]);
+    try {
+      await run({ ...base, STT_DEBUG_DUMP_WHISPER_WAVS: 'true', STT_DEBUG_DUMP_PCM16: 'true', STT_DEBUG_DIR: dir }, { dumpDir: dir });
+      await new Promise((r) => setTimeout(r, 200));
+      const files = readdirSync(dir, { recursive: true }).map(String);
+      expect(files.filter((f) => f.endsWith('.wav'))).toHaveLength(2);
+      expect(files.some((f) => /pcm|s16|raw/.test(f))).toBe(true);
+      await run(base, { dumpDir: none });
+      expect(readdirSync(none)).toEqual([]);
+    } finally {
+      for (const d of [dir, none]) rmSync(d, { recursive: true, force: true });
+    }
   });
 });

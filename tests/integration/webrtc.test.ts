@@ -72,8 +72,24 @@ describe('WebRTC HD calls through the real server', () => {
     await Promise.all([whisper.close(), brain.close(), kokoro.close()]);
   });
 
+  // Each test starts with no browser call up: a test that fails mid-call must not leave its call
+  // (and its capacity slot) to the next one. Hung up over HTTP, then wait for the server's release.
+  const callers: WebrtcCaller[] = [];
+  const dial = async (tenant = TENANT) => {
+    const c = await WebrtcCaller.call(rt.url!, tenant, hdr);
+    callers.push(c);
+    return c;
+  };
+  afterEach(async () => {
+    for (const c of callers.splice(0)) {
+      await http.post(`${rt.url}/v1/webrtc/hangup`, { session_id: c.sessionId }, { headers: hdr });
+      await c.close();
+    }
+    await waitUntil(async () => (await browserCapacity.usage(TENANT)).global === 0, 10_000);
+  });
+
   it('holds a whole call: greeting, caller speech → Whisper → brain → wideband Opus back, transcript, hangup releases the slot', async () => {
-    const caller = await WebrtcCaller.call(rt.url!, TENANT, hdr);
+    const caller = await dial();
     try {
       expect(caller.sessionId).toMatch(/^webrtc-[0-9a-f-]{36}$/);
       expect((await usage()).tenant).toBe(1);
@@ -126,8 +142,8 @@ describe('WebRTC HD calls through the real server', () => {
   });
 
   it('ends the call on a data-channel hangup and when the browser stops sending audio', async () => {
-    const a = await WebrtcCaller.call(rt.url!, TENANT, hdr);
-    const b = await WebrtcCaller.call(rt.url!, TENANT, hdr);
+    const a = await dial();
+    const b = await dial();
     try {
       await waitUntil(() => a.connection === 'connected' && b.connection === 'connected', 10_000);
       expect((await usage()).tenant).toBe(2);
@@ -147,7 +163,7 @@ describe('WebRTC HD calls through the real server', () => {
   it('refuses a call over the tenant browser-call cap with at_capacity, and admits again once a call ends', async () => {
     const tenant = 'hd-capped';
     await h.seedTenant(tenant, '+15557770001', tenantDoc(tenant, '+15557770001', { webrtc: { maxConcurrentCalls: 1 } }));
-    const first = await WebrtcCaller.call(rt.url!, tenant, hdr);
+    const first = await dial(tenant);
     try {
       await waitUntil(() => first.connection === 'connected', 10_000);
       const { pc, sdp } = await makeOffer();
@@ -158,7 +174,7 @@ describe('WebRTC HD calls through the real server', () => {
       expect((await usage(tenant)).tenant).toBe(1);
       expect((await http.post(`${rt.url}/v1/webrtc/hangup`, { session_id: first.sessionId }, { headers: hdr })).status).toBe(200);
       await waitUntil(async () => (await usage(tenant)).tenant === 0, 5000);
-      const next = await WebrtcCaller.call(rt.url!, tenant, hdr);
+      const next = await dial(tenant);
       await waitUntil(() => next.connection === 'connected', 10_000);
       await http.post(`${rt.url}/v1/webrtc/hangup`, { session_id: next.sessionId }, { headers: hdr });
       await next.close();

@@ -2,6 +2,7 @@
  * Boots runtimes against a private Redis, the fake Telnyx API and the fake Kokoro, and sends
  * properly signed webhooks. Shared by the call-lifecycle integration tests and bench:setup.
  */
+import { rmSync } from 'node:fs';
 import axios from 'axios';
 import type { Redis } from 'ioredis';
 import { createRedis, closeRedis } from '../../src/lib/redis';
@@ -80,6 +81,8 @@ export async function createHarness(baseOverrides: Record<string, string | undef
       await closeRedis(redis);
       await telnyx.close();
       await kokoro.close();
+      // testEnv only names the audio dir and the runtimes made it: ours to remove (a dir the test passed is the test's).
+      if (baseOverrides.AUDIO_STORAGE_DIR === undefined) rmSync(env.AUDIO_STORAGE_DIR!, { recursive: true, force: true });
     },
   };
   return h;

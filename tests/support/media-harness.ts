@@ -1,7 +1,7 @@
 import { createEncoder, type Encoding } from '../../src/media/audio/codecs';
 import type { Runtime } from '../../src/runtime';
 import { FakeMediaClient } from '../fakes/fake-media-client';
-import type { Harness } from './call-harness';
+import { waitUntil, type Harness } from './call-harness';
 import { encodeAmrWbOctetAligned } from './amrwb-encoder';
 import { frames, speechFixture } from './speech-fixture';
 
@@ -18,7 +18,12 @@ export function encodedSpeech(encoding: Encoding, rate: number): Uint8Array[] {
   }
 }
 
-/** Places a call (call.initiated → answer) and connects a media client to the answer's stream_url. */
+/**
+ * Places a call (call.initiated → answer), connects a media client to the answer's stream_url and
+ * waits until the runtime has set up the call's media session. Until then the runtime holds at most
+ * ~1 s of frames (media-ws PENDING_LIMIT, sized for Telnyx's real-time pace); tests stream faster
+ * than real time, so under CPU load they would overrun it and lose audio.
+ */
 export async function placeCall(
   h: Harness,
   rt: Runtime,
@@ -29,7 +34,9 @@ export async function placeCall(
   await h.send(rt, 'call.initiated', callId, { to: did });
   const answer = await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'answer');
   await h.send(rt, 'call.answered', callId, { to: did });
-  return connectStream(rt, String(answer.body.stream_url), callId, media);
+  const client = await connectStream(rt, String(answer.body.stream_url), callId, media);
+  await waitUntil(() => rt.liveCalls!.get(callId)?.stream !== undefined);
+  return client;
 }
 
 /** The runtime listens on 127.0.0.1: keep the stream_url's path and token, swap the host. */

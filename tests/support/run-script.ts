@@ -1,10 +1,12 @@
 /**
  * Runs a repository script as a child process (as an operator would) and collects its output.
- * Children get a minimal environment (PATH, HOME + what the test passes) and run in a temp directory by
- * default, so neither the developer's exported variables nor a `.env` in the repository leak in.
+ * Children get a minimal environment (PATH, HOME, TMPDIR + what the test passes) and run in a temp
+ * directory by default (removed when they exit), so neither the developer's exported variables nor
+ * a `.env` in the repository leak in. TMPDIR is passed on so what a script puts in the temp dir
+ * stays in the test run's scratch dir (run-scratch.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -25,20 +27,22 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** A directory with no .env: the default cwd of scripts under test. */
+/** A directory with no .env: the default cwd of scripts under test. The caller removes it (or the run's scratch does). */
 export function emptyDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'veralux-script-'));
 }
 
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), LANG: 'C.UTF-8' };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TMPDIR: os.tmpdir(), LANG: 'C.UTF-8' };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }
 
 export function runScript(command: string, args: string[], opts: RunOptions = {}): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd ?? emptyDir(), env: baseEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const ownCwd = opts.cwd === undefined ? emptyDir() : undefined;
+    const removeCwd = () => ownCwd && rmSync(ownCwd, { recursive: true, force: true });
+    const child = spawn(command, args, { cwd: opts.cwd ?? ownCwd, env: baseEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -46,10 +50,12 @@ export function runScript(command: string, args: string[], opts: RunOptions = {}
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);
+      removeCwd();
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      removeCwd();
       resolve({ code, signal, stdout, stderr });
     });
   });

@@ -1,10 +1,10 @@
 /**
  * Caller speech for media tests: two espeak-ng utterances separated by silence, made with the
- * Debian packages espeak-ng and sox (installed by .ci/run) and cached per process in a temp dir.
- * Returns 16 kHz and 8 kHz mono PCM plus where each utterance lies.
+ * Debian packages espeak-ng and sox (installed by .ci/run) in a temp dir removed right after, and
+ * cached in memory per test file. Returns 16 kHz and 8 kHz mono PCM plus where each utterance lies.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,6 +30,15 @@ function readS16(file: string): Int16Array {
 export function speechFixture(): SpeechFixture {
   if (cached) return cached;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'veralux-speech-'));
+  try {
+    cached = synthesize(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return cached;
+}
+
+function synthesize(dir: string): SpeechFixture {
   const parts: Int16Array[] = [];
   const utterances: SpeechFixture['utterances'] = [];
   const silence = (ms: number) => new Int16Array((ms * 16000) / 1000);
@@ -60,10 +69,9 @@ export function speechFixture(): SpeechFixture {
   }
   const full = path.join(dir, 'full.s16');
   const eight = path.join(dir, 'full8k.s16');
-  require('node:fs').writeFileSync(full, Buffer.from(pcm16k.buffer));
+  writeFileSync(full, Buffer.from(pcm16k.buffer));
   execFileSync('sox', ['-D', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', full, '-t', 'raw', eight, 'rate', '-v', '8000']);
-  cached = { pcm16k, pcm8k: readS16(eight), utterances };
-  return cached;
+  return { pcm16k, pcm8k: readS16(eight), utterances };
 }
 
 /** Cuts PCM into frames of `frameSamples` (the last partial frame is zero-padded). */

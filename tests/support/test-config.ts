@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,10 +14,15 @@ export function testRedisUrl(): string {
   return url;
 }
 
-/** A minimal valid environment; every test gets unique Redis key prefixes so tests never collide. */
+/**
+ * A minimal valid environment; every test gets unique Redis key prefixes so tests never collide.
+ * AUDIO_STORAGE_DIR is a fresh path, not created here: a runtime creates it when it starts, and
+ * whoever started that runtime removes it (createHarness does; otherwise the run's scratch temp dir
+ * goes with it, see run-scratch.ts).
+ */
 export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const id = randomBytes(4).toString('hex');
-  const audioDir = mkdtempSync(path.join(os.tmpdir(), 'veralux-audio-'));
+  const audioDir = path.join(os.tmpdir(), `veralux-audio-${id}`);
   return {
     NODE_ENV: 'test',
     PORT: '0',

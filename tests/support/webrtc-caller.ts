@@ -39,6 +39,7 @@ export class WebrtcCaller {
   private seq = 1000;
   private ts = 123456;
   private sending: NodeJS.Timeout | undefined;
+  private closed = false;
   connection = 'new';
 
   private constructor(
@@ -122,7 +123,10 @@ export class WebrtcCaller {
     void this.transceiver.sender.sendRtp(new RtpPacket(header, payload));
   }
 
+  /** Idempotent (a test's finally and its afterEach may both close the same caller). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.sending) clearInterval(this.sending);
     this.decoder.close();
     await this.pc.close();

@@ -1,12 +1,16 @@
-import { mkdtempSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cleanupAudioDir } from '../../src/jobs/maintenance/audio-cleanup';
 
 describe('cleanupAudioDir', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
   it('deletes files older than the limit and keeps newer ones, symlinks and directories', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cleanup-unit-'));
     const outside = mkdtempSync(path.join(os.tmpdir(), 'cleanup-outside-'));
+    dirs.push(dir, outside);
     const target = path.join(outside, 'precious.wav');
     writeFileSync(target, 'x');
     const now = Date.now();

@@ -126,10 +126,12 @@ export class StreamPlayout implements TickListener {
       throw new PlayoutQueueFullError({ segmentId: id, queuedMs: this.unsentMs, segmentMs, maxQueuedMs: this.maxQueuedMs });
     }
     const seg = prepareSegment(id, samples, this.resamplerFor(sampleRate), this.opts.codecRate, this.frameSamples);
+    const now = this.clock.now();
+    seg.enqueuedAt = now;
     this.queue.push(seg);
     this.unsentMs += seg.frames * this.frameMs;
     if (this.current === 'idle') this.setState('playing');
-    this.pump(this.clock.now());
+    this.pump(now);
   }
 
   /** Telnyx echoed a mark. Returns false when it is not one of ours (or was cleared). */
@@ -222,7 +224,11 @@ export class StreamPlayout implements TickListener {
           if (this.inTurn && this.playEnd < now) this.stats.underruns += 1;
           const first = seg.sentFrames === 0;
           if (first) seg.startAt = from;
-          this.sendAudio(seg, frames);
+          // Silence only when the segment came after everything before it had played. Queued audio
+          // sent late (a stalled loop) continues the stream: the RTP output keeps its timestamps
+          // consecutive, so the browser's jitter buffer absorbs the lateness instead of playing a gap.
+          const silenceMs = first && this.playEnd !== -Infinity ? Math.max(0, seg.enqueuedAt - this.playEnd) : 0;
+          this.sendAudio(seg, frames, silenceMs);
           this.playEnd = from + ms;
           this.inTurn = true;
           if (first) this.events.segmentStarted?.(seg.id);
@@ -241,12 +247,12 @@ export class StreamPlayout implements TickListener {
     }
   }
 
-  private sendAudio(seg: QueuedSegment, frames: number): void {
+  private sendAudio(seg: QueuedSegment, frames: number, silenceMs: number): void {
     const n = frames * this.frameSamples;
     const off = seg.sentFrames * this.frameSamples;
     // The encoder's output is a view into its own reused buffer; the output uses it at once.
     const bytes = this.encoder.encode(seg.pcm.subarray(off, off + n));
-    this.out.media(bytes);
+    this.out.media(bytes, silenceMs);
     seg.sentFrames += frames;
     this.unsentMs -= frames * this.frameMs;
     const s = this.stats;

@@ -19,6 +19,8 @@ export interface QueuedSegment {
   sentFrames: number;
   /** Estimated time Telnyx starts playing it (set when its first frame is sent). */
   startAt: number;
+  /** When the playout got it (set by enqueue): audio before this moment was silence, not lateness. */
+  enqueuedAt: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export function prepareSegment(
     contentMs: (count * 1000) / codecRate,
     sentFrames: 0,
     startAt: 0,
+    enqueuedAt: 0,
   };
 }
 

@@ -25,8 +25,13 @@ export interface PlayoutEvents {
  * sends RTP). The default output wraps `send` with the Telnyx protocol builders.
  */
 export interface PlayoutOutput {
-  /** One message of encoded audio: a view into the encoder's reused buffer, valid during the call only. */
-  media(bytes: Uint8Array): void;
+  /**
+   * One message of encoded audio: a view into the encoder's reused buffer, valid during the call only.
+   * `silenceMs`: how long the agent's audio was silent right before it (the segment arrived after
+   * everything before it had played). 0 within continuous audio — also when the message goes out
+   * late because the event loop stalled: that audio was delayed, not preceded by silence.
+   */
+  media(bytes: Uint8Array, silenceMs: number): void;
   /** Everything before it is sent; the output reports it played through StreamPlayout.onMark(name). */
   mark(name: string): void;
   /** Barge-in: stop at once and drop whatever is still queued downstream. */

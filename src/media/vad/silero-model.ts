@@ -29,6 +29,7 @@
  * job in it.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { disableOnnxTelemetry } from '../../lib/config';
 import { AppError, errorMessage } from '../../lib/errors';
 
 /** v5 at 16 kHz: 64 samples of context from the previous frame + 512 new samples. */
@@ -129,6 +130,7 @@ export class SileroModel implements SileroInference {
     let path = opts.modelPath;
     try {
       path ??= defaultSileroModelPath();
+      disableOnnxTelemetry(); // effective on the main thread; a worker relies on SileroWorkerClient.start
       const ort = require('onnxruntime-node') as Ort;
       const session = await ort.InferenceSession.create(path, {
         intraOpNumThreads: 1,

@@ -23,6 +23,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { disableOnnxTelemetry } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { EnergyVad } from './energy-vad';
@@ -77,6 +78,7 @@ export class SileroWorkerClient {
 
   /** Starts the worker and waits for its model; rejects (worker stopped) when the model cannot load. */
   static start(opts: SileroWorkerOptions): Promise<SileroWorkerClient> {
+    disableOnnxTelemetry(); // here, on the main thread: the worker's own process.env never reaches onnxruntime
     const worker = new Worker(path.join(__dirname, 'silero-worker-boot.js'), {
       workerData: { entry: workerEntry(), model: opts.model, vad: opts.vad },
     });

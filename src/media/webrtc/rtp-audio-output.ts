@@ -3,11 +3,17 @@
  * and encodes 20 ms Opus frames at 48 kHz on the shared drift-corrected clock; this output stamps
  * them with RTP sequence numbers and timestamps and reports segment marks once they have played.
  *
- * Timing model, the same one the playout uses for Telnyx: `playEnd` is when the browser will have
- * played everything sent. A packet starts at max(playEnd, now); when that leaves a gap (the agent
- * was silent, or a segment came late) the RTP timestamp jumps by the gap and the packet carries
- * the marker bit, so the browser's jitter buffer places the new talkspurt correctly instead of
- * treating it as late audio. A mark "plays" at playEnd: its echo is a timer, not a round trip.
+ * Timestamps are media time: within continuous audio they advance by exactly the samples sent
+ * (960 per packet), also when packets go out late because the event loop stalled or the process
+ * was starved of CPU — the browser's jitter buffer absorbs lateness; a timestamp gap would make it
+ * play silence in the middle of a sentence. When the agent really was silent (the playout reports
+ * the silence before a segment that came after everything before it had played) the timestamp
+ * jumps by that silence and the packet carries the marker bit, so the browser places the new
+ * talkspurt correctly instead of treating it as late audio (RFC 3551 §4.1).
+ *
+ * Mark timing, the model the playout uses for Telnyx: `playEnd` is when the browser will have
+ * played everything sent; a packet starts at max(playEnd, now). A mark "plays" at playEnd: its echo
+ * is a timer, not a round trip.
  *
  * Bounded: one timer per segment mark in flight (the playout holds at most maxAheadMs of audio).
  */
@@ -58,13 +64,12 @@ export class RtpAudioOutput implements PlayoutOutput {
     this.timers = d.timers ?? realTimers;
   }
 
-  media(bytes: Uint8Array): void {
-    const now = this.d.now();
-    const from = Math.max(this.playEnd, now);
-    if (from > this.playEnd && this.playEnd !== -Infinity) {
-      this.timestamp = (this.timestamp + Math.round((from - this.playEnd) * TICKS_PER_MS)) >>> 0;
+  media(bytes: Uint8Array, silenceMs: number): void {
+    if (silenceMs > 0 && this.packetsSent > 0) {
+      this.timestamp = (this.timestamp + Math.round(silenceMs * TICKS_PER_MS)) >>> 0;
       this.talkspurtStart = true;
     }
+    const from = Math.max(this.playEnd, this.d.now());
     // Copied: the encoder reuses its buffer, and the stack keeps the packet for retransmission.
     this.d.send({ seq: this.seq, timestamp: this.timestamp, marker: this.talkspurtStart, payload: Buffer.from(bytes) });
     this.packetsSent += 1;
@@ -85,7 +90,8 @@ export class RtpAudioOutput implements PlayoutOutput {
   /**
    * Barge-in: marks of cleared audio are never reported (the playout ignores them anyway). What the
    * browser already buffered (≤ the playout's maxAheadMs) still plays; the next packet starts a new
-   * talkspurt, its timestamp continuing after the last one sent so it never looks like a repeat.
+   * talkspurt, its timestamp continuing after the last one sent (plus the silence the playout
+   * reports) so it never looks like a repeat.
    */
   clear(): void {
     this.cancelMarks();

@@ -1,0 +1,5 @@
+import { closeScratch } from './run-scratch';
+
+export default function unitGlobalTeardown(): void {
+  closeScratch();
+}
