@@ -1,20 +1,31 @@
 /**
- * One-shot timers, injected so tests run them on a fake clock (src/media/playout/manual-time.ts
- * implements this too). Every timer is unref'd: a pending timer never keeps the process alive.
+ * The one timer abstraction of the runtime: monotonic time, one-shot and repeating timers, injected
+ * so tests run them on a fake clock (ManualTime, src/media/playout/manual-time.ts, implements it).
+ * Every real timer is unref'd: a pending timer never keeps the process alive.
  */
 
-/** Cancels the timer; calling it again, or after the timer fired, does nothing. */
+/** Cancels the timer; calling it again, or after a one-shot timer fired, does nothing. */
 export type CancelTimer = () => void;
 
 export interface Timers {
+  /** Monotonic milliseconds (performance.now): a wall-clock step (NTP) never moves it. */
+  now(): number;
   /** Runs `fn` once, `ms` from now. */
   after(ms: number, fn: () => void): CancelTimer;
+  /** Runs `fn` every `ms` until cancelled. */
+  every(ms: number, fn: () => void): CancelTimer;
 }
 
 export const realTimers: Timers = {
+  now: () => performance.now(),
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
     handle.unref();
     return () => clearTimeout(handle);
+  },
+  every(ms, fn) {
+    const handle = setInterval(fn, ms);
+    handle.unref();
+    return () => clearInterval(handle);
   },
 };

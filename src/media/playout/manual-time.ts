@@ -35,6 +35,19 @@ export class ManualTime implements TimeSource, Timers {
     return () => this.clearTimer(handle);
   }
 
+  every(ms: number, fn: () => void): CancelTimer {
+    const period = Math.max(1, ms);
+    let handle: unknown;
+    const arm = (): void => {
+      handle = this.setTimer(() => {
+        arm();
+        fn();
+      }, period);
+    };
+    arm();
+    return () => this.clearTimer(handle);
+  }
+
   clearTimer(handle: unknown): void {
     this.timers = this.timers.filter((x) => x.id !== handle);
   }
