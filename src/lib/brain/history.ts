@@ -68,6 +68,20 @@ export class CallHistory {
     this.chars = 0;
   }
 
+  /** Replaces the history with `entries` (a call moved from another instance), within the same bounds. */
+  restore(entries: readonly BrainHistoryEntry[]): void {
+    this.clear();
+    for (const e of entries) {
+      const content = shorten(e.content.trim(), this.maxChars);
+      if (content === '') continue;
+      this.items.push({ role: e.role, content, timestamp: e.timestamp });
+      this.chars += content.length;
+    }
+    while (this.items.length > this.maxTurns || this.chars > this.maxChars) {
+      this.chars -= this.items.shift()!.content.length;
+    }
+  }
+
   private add(role: BrainHistoryEntry['role'], text: string): void {
     const content = shorten(text.trim(), this.maxChars);
     if (content === '') return;

@@ -1,4 +1,5 @@
 import type { Brain, BrainHistoryEntry } from '../../lib/brain/types';
+import type { CallSnapshot } from '../../lib/calls/call-snapshot';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { UrlPolicy } from '../../lib/net/url-policy';
@@ -25,6 +26,8 @@ export interface HistoryStore {
   addAssistant(text: string): void;
   addSystem(text: string): void;
   entries(): BrainHistoryEntry[];
+  /** Replaces the history (a call restored from its snapshot on another instance). */
+  restore(entries: readonly BrainHistoryEntry[]): void;
 }
 
 export interface ConversationSettings {
@@ -61,4 +64,11 @@ export interface ConversationDeps {
   now(): number;
   /** Dead air, barge-in verdict and DTMF timers; default: real (unref'd) timers. */
   timers?: Timers;
+  /**
+   * The call moved here from another instance: start() picks the conversation up from this snapshot
+   * instead of greeting.
+   */
+  resumeFrom?: CallSnapshot;
+  /** Told the conversation's state at every turn boundary (stored so another instance can go on). */
+  checkpoint?(snapshot: CallSnapshot): void;
 }

@@ -2,11 +2,13 @@ import { matchQuickReply } from '../../lib/brain/quick-replies';
 import { Segmenter } from '../../lib/brain/segmenter';
 import { errorMessage } from '../../lib/errors';
 import { realTimers, type Timers } from '../../lib/timers';
+import type { CallSnapshot } from '../../lib/calls/call-snapshot';
 import type { CallInputListener, FinalTimings } from '../ports';
 import type { PlayableSegment } from './agent-voice';
 import { askBrain } from './brain-turn';
 import type { ConversationDeps } from './conversation-deps';
 import { type ConversationPhase, type ConversationPhaseKind, endPhase, isOver, turnOf } from './conversation-phase';
+import { conversationSnapshot } from './conversation-snapshot';
 import { DtmfCollector } from './dtmf-collector';
 import { cancelSynthJobs, issueCommand } from './fire-and-forget';
 import { isBackchannel, PHRASES } from './phrases';
@@ -20,8 +22,8 @@ export type { ConversationDeps, ConversationSettings, HistoryStore, SegmentSynth
 const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
 
 /**
- * The conversation of one call (docs/design.md §Call behaviour): greeting → listen → caller turn → quick reply or
- * brain (streamed, cut into segments) → TTS per segment (pipelined) → playback in order.
+ * The conversation of one call: greeting → listen → caller turn → quick reply or brain (streamed,
+ * cut into segments) → TTS per segment (pipelined) → playback in order.
  * Barge-in at the caller's speech onset stops playback at once; if the caller only said a
  * backchannel ("mm-hm", "yeah") or a blip, the reply resumes from the interrupted segment,
  * otherwise the reply is dropped (brain cancelled, TTS jobs removed) and history keeps only what
@@ -62,10 +64,29 @@ export class Conversation implements CallInputListener {
     return { kind: 'listening', deadAirTimer: this.timers.after(this.d.settings.deadAirMs, () => this.onDeadAir()) };
   }
 
-  /** The media stream is up: greet (tenant greeting, else GREETING_TEXT, else the default; blank counts as unset). */
+  /** Stream up: greet (tenant greeting, else GREETING_TEXT, else the default; blank = unset), or for a
+   *  call that moved here go on from its snapshot: say again the reply that was cut off, else listen. */
   start(): void {
     if (this.phase.kind !== 'idle') return;
-    this.say(this.d.tenant?.greeting?.trim() || this.d.settings.greeting.trim() || PHRASES.defaultGreeting, 'greeting');
+    const from = this.d.resumeFrom;
+    if (!from) return this.say(this.d.tenant?.greeting?.trim() || this.d.settings.greeting.trim() || PHRASES.defaultGreeting, 'greeting');
+    this.d.history.restore(from.history);
+    this.deadAirPrompts = from.deadAirPrompts;
+    this.dtmfDigits.restore(from.dtmf);
+    this.d.metrics.turns.inc({ source: 'resumed' });
+    if (from.pendingReply && !from.transferring) return this.speak(this.fixedTurn('resumed', { inHistory: true }), from.pendingReply);
+    this.setPhase(from.transferring ? { kind: 'transferring' } : this.listening());
+    this.checkpoint();
+  }
+
+  /** What another instance needs to go on with this call (deps.checkpoint gets it at turn boundaries). */
+  snapshot(): CallSnapshot {
+    const { phase, deadAirPrompts } = this;
+    return conversationSnapshot({ phase, history: this.d.history, deadAirPrompts, dtmf: this.dtmfDigits.pending, now: this.d.now() });
+  }
+
+  private checkpoint(): void {
+    if (this.d.checkpoint && !isOver(this.phase)) this.d.checkpoint(this.snapshot());
   }
 
   // --- caller input (CallInputListener) ----------------------------------------------------
@@ -139,7 +160,6 @@ export class Conversation implements CallInputListener {
     if (action === 'transfer' && !isOver(this.phase)) this.say(PHRASES.transferFailed, 'transfer_failed');
   }
 
-  // --- voice events ------------------------------------------------------------------------
   segmentStarted(id: string): void {
     const t = this.turn;
     if (!t || !id.startsWith(`t${t.id}-`)) return;
@@ -168,6 +188,7 @@ export class Conversation implements CallInputListener {
     this.replaceReply({ kind: 'responding', turn: t });
     this.deadAirPrompts = 0;
     this.d.history.addUser(transcript);
+    this.checkpoint();
     const quick = matchQuickReply(transcript, this.d.tenant?.quickReplies);
     if (quick) {
       this.d.metrics.turns.inc({ source: 'quick_reply' });
@@ -195,9 +216,9 @@ export class Conversation implements CallInputListener {
     this.speak(t, text);
   }
 
-  private fixedTurn(source: string, opts: { hangupAfter?: boolean } = {}): Turn {
+  private fixedTurn(source: string, opts: { hangupAfter?: boolean; inHistory?: boolean } = {}): Turn {
     const t = this.nextTurn(undefined, source);
-    t.recordInHistory = source === 'greeting';
+    t.recordInHistory = opts.inHistory ?? source === 'greeting';
     if (opts.hangupAfter) t.then = { kind: 'hangup' };
     return t;
   }
@@ -265,7 +286,7 @@ export class Conversation implements CallInputListener {
       this.d.metrics.transfers.inc({ outcome: 'sent' });
       this.setPhase({ kind: 'transferring' });
       issueCommand(this.d, 'transfer', transferCommandBody(then.transfer), () => this.onCommandFailed('transfer'));
-      return;
+      return this.checkpoint();
     }
     if (then.kind === 'hangup') {
       this.setPhase({ kind: 'ending' });
@@ -273,6 +294,7 @@ export class Conversation implements CallInputListener {
       return;
     }
     this.setPhase(this.listening());
+    this.checkpoint();
   }
 
   /** Stops the turn for good: brain request aborted, TTS jobs removed, playback stopped. */
@@ -289,7 +311,6 @@ export class Conversation implements CallInputListener {
     if (t.then.kind === 'transfer_refused') this.d.history.addSystem(transferRefusedNote(t.then.to));
   }
 
-  // --- barge-in ----------------------------------------------------------------------------
   private bargeIn(t: Turn): void {
     const speaking = this.d.voice.busy;
     const heard = speaking ? this.d.voice.stop() : new Map<string, number>();
@@ -349,7 +370,6 @@ export class Conversation implements CallInputListener {
     if (t.allReleased && !this.d.voice.busy) this.finishTurn(t);
   }
 
-  // --- dead air ----------------------------------------------------------------------------
   private onDeadAir(): void {
     if (this.phase.kind !== 'listening') return;
     if (this.d.speech.inSpeech()) return this.setPhase(this.listening()); // still talking: wait for the silence
@@ -359,7 +379,6 @@ export class Conversation implements CallInputListener {
     else this.say(PHRASES.stillThere, 'dead_air');
   }
 
-  // --- teardown ----------------------------------------------------------------------------
   /** Max call duration: the call flow plays the goodbye by URL; this session goes quiet. */
   private endQuietly(): void {
     const t = this.turn;

@@ -35,6 +35,16 @@ export class DtmfCollector {
     this.cancelFlush = this.timers.after(this.idleMs, () => this.flush());
   }
 
+  /** Digits typed and not yet sent as an input. */
+  get pending(): string {
+    return this.digits;
+  }
+
+  /** Digits typed before the call moved here: they wait for the rest of the input as if typed now. */
+  restore(digits: string): void {
+    for (const d of digits) this.push(d, 'media');
+  }
+
   private flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
