@@ -38,13 +38,18 @@ async function main(): Promise<void> {
       logger.warn({ signal }, 'second signal: forcing exit');
       process.exit(1);
     }
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out: forcing exit');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    runtime.close().then(
+    logger.info({ signal }, 'shutting down: draining live calls');
+    const shutdown = async () => {
+      // SIGINT (Ctrl-C at a terminal) skips the drain: whoever presses it wants the process gone.
+      if (signal === 'SIGTERM') await runtime.drain(config.DRAIN_TIMEOUT_MS);
+      const force = setTimeout(() => {
+        logger.error('shutdown timed out: forcing exit');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      force.unref();
+      await runtime.close();
+    };
+    shutdown().then(
       () => {
         logger.info('shutdown complete');
         process.exit(0);

@@ -21,6 +21,7 @@ import { AUDIO_CLEANUP_EVERY_MS, scheduleAudioCleanup } from './jobs/schedulers'
 import { closeWorkers } from './jobs/workers';
 import type { CallInputListener } from './media/ports';
 import type { LiveCalls } from './media/live-calls';
+import type { DrainResult } from './composition/call-handoff';
 import { buildIngress, type Ingress } from './composition/ingress';
 import { buildShared } from './composition/shared';
 import { startWorkerSide, type WorkerSide } from './composition/workers';
@@ -50,6 +51,11 @@ export interface Runtime {
   readonly server?: http.Server;
   /** Base URL of the HTTP server (when this process runs the API role). */
   readonly url?: string;
+  /**
+   * SIGTERM, before close(): /health/ready turns 503 at once, live phone calls are handed to another
+   * instance (or served here while none is alive) for at most `timeoutMs`.
+   */
+  drain(timeoutMs: number): Promise<DrainResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -122,6 +128,13 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     liveCalls: ingress?.liveCalls,
     server: ingress?.server,
     url,
+    async drain(timeoutMs) {
+      shuttingDown = true;
+      if (!ingress) return undefined;
+      const r = await ingress.handoff.drain(timeoutMs);
+      logger.info(r, r.left === 0 ? 'drained: no live call left' : 'drain timed out with live calls left');
+      return r;
+    },
     close,
   };
 }

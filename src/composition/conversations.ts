@@ -7,6 +7,7 @@
  */
 import { CallHistory } from '../lib/brain/history';
 import type { Brain } from '../lib/brain/types';
+import type { CallSnapshot } from '../lib/calls/call-snapshot';
 import type { Limiter } from '../lib/limiter';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
@@ -41,6 +42,10 @@ export interface ConversationRequest {
   speech: SpeechControl;
   /** Reply segments synthesized elsewhere (url playback: the tts queue); default: in this process. */
   queuedSynth?: (tts: SegmentVoiceSettings) => SegmentSynth;
+  /** The call moved here from another instance: go on from its snapshot. */
+  resumeFrom?: CallSnapshot;
+  /** Where the conversation's state goes at every turn boundary (phone calls: Redis, for a handoff). */
+  checkpoint?(snapshot: CallSnapshot): void;
 }
 
 export type ConversationFactory = (req: ConversationRequest) => Conversation;
@@ -74,6 +79,8 @@ export function conversationFactory(p: ConversationParts): ConversationFactory {
       metrics: p.metrics,
       logger: p.logger,
       now: Date.now,
+      resumeFrom: req.resumeFrom,
+      checkpoint: req.checkpoint,
     });
     return conversation;
   };

@@ -24,6 +24,7 @@ import { createKokoroClient } from '../lib/tts/kokoro-client';
 import { createLimiter } from '../lib/limiter';
 import { LoopLoad } from '../lib/loop-load';
 import { conversationFactory } from './conversations';
+import { CallHandoff } from './call-handoff';
 import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
@@ -44,6 +45,7 @@ export interface IngressOptions {
 export interface Ingress {
   server: http.Server;
   liveCalls: LiveCalls;
+  handoff: CallHandoff;
   close(): Promise<void>;
 }
 
@@ -166,7 +168,8 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     conversationFor: ({ call, tenant, voice, commands, speech }) => {
       const replaced = opts.listenerFor?.(call, tenant);
       if (replaced) return listenerOnly(replaced, voice);
-      return makeConversation({
+      const conversation = makeConversation({
+        ...handoff.conversationHooks(call.callControlId),
         callControlId: call.callControlId,
         tenantId: call.tenantId ?? 'unknown',
         tenant,
@@ -176,12 +179,16 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
         // url playback: Telnyx fetches files anyway, so segments go through the tts queue (stream mode synthesizes here).
         queuedSynth: config.PLAYBACK_MODE === 'stream' ? undefined : (tts) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, tts),
       });
+      handoff.track(call.callControlId, conversation, speech);
+      return conversation;
     },
     pipelineFor: (call, tenant, listener) => createSpeechPipeline(mediaDeps, tenant, call.callControlId, listener),
     sessionFor: createSessionFactory({ ...mediaDeps, streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) } }),
     metrics,
     logger,
   });
+  const handoff = new CallHandoff(s, liveCalls, restarter);
+  handoff.start();
   const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
   s.bus.onMessage((m) => liveCalls.onBus(m));
   // Not awaited: with Redis down the subscription completes when it comes back (ioredis
@@ -195,8 +202,10 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     calls: s.calls,
     liveCalls,
     prepareCall: async (call) => {
-      // Webhooks for this call are forwarded to this instance from now on.
+      // Webhooks for this call are forwarded to this instance from now on; it owns the call (and, for a
+      // call that moved here, resumes its conversation).
       await s.calls.update(call.callControlId, { mediaInstance: s.instanceId });
+      await handoff.adopt(call);
       const r = call.did ? await s.tenants.resolve(call.did).catch(() => undefined) : undefined;
       return r?.kind === 'ok' ? r.config : undefined;
     },
@@ -207,7 +216,9 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   return {
     server,
     liveCalls,
+    handoff,
     async close() {
+      handoff.stop();
       await webrtc.close();
       media.close();
       liveCalls.closeAll(1001, 'server shutting down');

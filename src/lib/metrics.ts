@@ -159,6 +159,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['source'],
       registers: r,
     }),
+    callHandoffs: new Counter({
+      name: 'call_handoffs_total',
+      help: 'Live calls moved between instances: sent (handed off at shutdown), received (arrived from a draining instance), claimed (owner lease lapsed: stream re-pointed), taken_over (arrived after a claim), failed',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
     transfers: new Counter({
       name: 'transfers_total',
       help: 'Brain transfer requests by outcome (sent: queued to Telnyx; refused: destination not allowed by the tenant config)',

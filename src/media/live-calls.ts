@@ -67,6 +67,11 @@ export class LiveCalls {
     return this.calls.size;
   }
 
+  /** The ids of the live calls (a snapshot: safe to end calls while iterating). */
+  ids(): string[] {
+    return [...this.calls.keys()];
+  }
+
   get(callControlId: string): LiveCall | undefined {
     return this.calls.get(callControlId);
   }
