@@ -44,7 +44,9 @@ export function runtimeEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!keys.includes(k) && k !== 'NODE_OPTIONS') out[k] = v;
   for (const k of keys) out[k] = '';
-  return { ...out, ...env };
+  // A tool's runtime is the only instance: on stop() its calls have nowhere to go, so it waits for them
+  // briefly rather than the production default (env wins when a caller sets it).
+  return { ...out, DRAIN_TIMEOUT_MS: '3000', ...env };
 }
 
 export function spawnRuntime(opts: RuntimeProcessOptions): RuntimeProcess {

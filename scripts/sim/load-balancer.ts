@@ -23,32 +23,36 @@ export interface LoadBalancer {
 export async function startLoadBalancer(backends: string[], opts: { checkEveryMs?: number } = {}): Promise<LoadBalancer> {
   let all = [...backends];
   let ready: string[] = [];
-  let next = 0;
+  // Separate turns for requests and upgrades, so media streams spread evenly whatever the webhook traffic.
+  const turn = { http: 0, upgrade: 0 };
   const upgrades: LoadBalancer['upgrades'] = [];
   const sockets = new Set<net.Socket>();
 
   const check = async (): Promise<void> => {
     const results = await Promise.all(
       all.map(async (b) => {
-        try {
-          const res = await fetch(`${b}/health/ready`, { signal: AbortSignal.timeout(1000) });
-          await res.arrayBuffer();
-          return res.status === 200 ? b : undefined;
-        } catch {
-          return undefined;
-        }
+        const status = await new Promise<number>((resolve) => {
+          // No keep-alive: a check never holds a connection open (or the test process) past its answer.
+          const req = http.get(`${b}/health/ready`, { agent: false, timeout: 1000 }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => resolve(0));
+        });
+        return status === 200 ? b : undefined;
       }),
     );
     ready = results.filter((b): b is string => b !== undefined);
   };
-  const pick = (): URL | undefined => {
+  const pick = (kind: keyof typeof turn): URL | undefined => {
     if (ready.length === 0) return undefined;
-    const b = ready[next++ % ready.length]!;
+    const b = ready[turn[kind]++ % ready.length]!;
     return new URL(b);
   };
 
   const server = http.createServer((req, res) => {
-    const target = pick();
+    const target = pick('http');
     if (!target) {
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"no_backend","message":"no ready backend"}');
       return;
@@ -69,7 +73,7 @@ export async function startLoadBalancer(backends: string[], opts: { checkEveryMs
 
   server.on('upgrade', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     client.on('error', () => undefined);
-    const target = pick();
+    const target = pick('upgrade');
     if (!target) {
       client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -1,0 +1,141 @@
+/**
+ * Deploy and crash scenarios on a two-instance fleet (fleet.ts): callers in the middle of a
+ * conversation, then one instance gets SIGTERM (deploy) or SIGKILL (crash). Each call must move to
+ * the surviving instance and its next turn must be answered with the history from before.
+ *
+ * Every caller: waits for the greeting, asks to book a cleaning (a brain turn), waits for the reply,
+ * then stays silent until the scenario says the move is over, says "Two in the afternoon works for
+ * me" (a second brain turn) and hangs up after the answer.
+ */
+import { CALLER_LINES } from '../sim/script';
+import type { CallerStep, SimCall, SimEvent } from '../sim/simulator';
+import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
+import type { Fleet, FleetInstance } from './fleet';
+
+export type HandoffKind = 'deploy' | 'crash';
+
+export interface CallOutcome {
+  callControlId: string;
+  from: string;
+  moved: boolean;
+  /** Deploy: streaming_stop on the old stream → new stream connected. Crash: kill → new stream connected. ms */
+  gapMs?: number;
+  nextTurnAnswered: boolean;
+  /** The brain request of the turn after the move carried the turn before it. */
+  historyKept: boolean;
+  endedBy?: 'caller' | 'runtime';
+}
+
+export interface HandoffResult {
+  kind: HandoffKind;
+  calls: CallOutcome[];
+  /** Calls on the stopped instance. */
+  onStopped: number;
+  /** Exit code of the stopped instance (0 for a clean drain; 137 for SIGKILL). */
+  exitCode: number;
+  /** SIGTERM/SIGKILL → the process exited (deploy), ms. */
+  exitMs: number;
+  /** Capacity slots held after every call ended. */
+  slotsAfter: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4): Promise<HandoffResult> {
+  const speech = loadBundledSpeech();
+  const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
+  const gate = { open: false };
+  const firstReplyHeard = new Set<string>();
+  function* script(id: () => string): Iterable<CallerStep> {
+    yield { waitForAgent: { quietMs: 400, timeoutMs: 15_000 } };
+    yield say(0);
+    yield { waitForAgent: { quietMs: 500, timeoutMs: 15_000 } };
+    firstReplyHeard.add(id());
+    while (!gate.open) yield { silenceMs: 100 };
+    yield say(2);
+    yield { waitForAgent: { quietMs: 600, timeoutMs: 15_000 } };
+    yield { hangup: true };
+  }
+
+  // Per call: when its old stream stopped and when a new one connected.
+  const stoppedAt = new Map<string, number>();
+  const reconnectedAt = new Map<string, number>();
+  const off = fleet.sim.onEvent((e: SimEvent) => {
+    if (e.type === 'command' && e.action === 'streaming_stop' && !stoppedAt.has(e.call.id)) stoppedAt.set(e.call.id, performance.now());
+    if (e.type === 'media_connected' && e.restart && !reconnectedAt.has(e.call.id)) reconnectedAt.set(e.call.id, performance.now());
+  });
+
+  const calls: SimCall[] = [];
+  try {
+    for (let i = 0; i < callCount; i += 1) {
+      let sc: SimCall | undefined;
+      const placed = await fleet.sim.placeCall({ to: '+15551230000', codec: 'PCMU', callerAudio: { script: script(() => sc!.id) } });
+      sc = placed;
+      calls.push(placed);
+    }
+    await waitFor(() => calls.every((c) => firstReplyHeard.has(c.id)), 60_000, 'every caller to hear its first reply');
+
+    // The instance holding the most calls is the one that goes away.
+    const holders = new Map<FleetInstance, string[]>();
+    for (const c of calls) {
+      const inst = fleet.instanceOf(c.id);
+      if (inst) holders.set(inst, [...(holders.get(inst) ?? []), c.id]);
+    }
+    const [victim, victimCalls] = [...holders.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+    const brainBefore = fleet.stand.brain.requests.length;
+    const t0 = performance.now();
+    if (kind === 'crash') process.kill(victim.process.pid, 'SIGKILL');
+    else process.kill(victim.process.pid, 'SIGTERM');
+    const exitCode = await victim.process.exited;
+    const exitMs = performance.now() - t0;
+    if (kind === 'crash') for (const id of victimCalls) stoppedAt.set(id, t0);
+
+    await waitFor(() => victimCalls.every((id) => reconnectedAt.has(id)), 30_000, 'the moved calls to reconnect').catch(() => undefined);
+    gate.open = true;
+    await Promise.race([Promise.all(calls.map((c) => c.ended)), sleep(60_000)]);
+
+    const afterMove = fleet.stand.brain.requests.slice(brainBefore);
+    const outcomes: CallOutcome[] = calls.map((c) => {
+      const moved = victimCalls.includes(c.id);
+      const req = afterMove.find((r) => r.body.callControlId === c.id);
+      const history = Array.isArray(req?.body.history) ? (req!.body.history as { role: string; content: string }[]) : [];
+      const s = stoppedAt.get(c.id);
+      const r = reconnectedAt.get(c.id);
+      return {
+        callControlId: c.id,
+        from: moved ? victim.name : (fleet.instanceOf(c.id)?.name ?? '?'),
+        moved,
+        gapMs: moved && s !== undefined && r !== undefined ? r - s : undefined,
+        nextTurnAnswered: fleet.stand.brainReplies.some((b) => b.callControlId === c.id && b.transcript === CALLER_LINES[2]) && agentSpokeAfter(c, 2),
+        historyKept: history.some((h) => h.role === 'user' && h.content === CALLER_LINES[0]) && history.some((h) => h.role === 'assistant'),
+        endedBy: c.endedBy,
+      };
+    });
+    // Slots are released when the hangup webhooks are processed.
+    await waitFor(async () => (await fleet.slotsHeld()) === 0, 15_000, 'capacity slots to be released').catch(() => undefined);
+    return { kind, calls: outcomes, onStopped: victimCalls.length, exitCode, exitMs, slotsAfter: await fleet.slotsHeld() };
+  } finally {
+    off();
+    gate.open = true;
+  }
+}
+
+/** The agent became audible after the caller finished utterance `index`. */
+function agentSpokeAfter(c: SimCall, index: number): boolean {
+  const u = c.utterances.find((x) => x.index === index);
+  return u?.endAt !== undefined && c.agentSpurts.some((t) => t > u.endAt!);
+}
+
+export function percentile(values: number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}

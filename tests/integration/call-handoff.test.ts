@@ -1,0 +1,48 @@
+/**
+ * Calls survive a deploy and a crash: two real runtime processes on one Redis behind a loopback load
+ * balancer, callers in mid-conversation (scripts/failover/handoff.ts). SIGTERM on the instance holding
+ * calls hands each one to the other instance; SIGKILL lets the other instance take them over when
+ * their owner leases lapse. Either way the next caller turn is answered with the history from before,
+ * and no capacity slot is left held.
+ */
+import { startFleet, type Fleet } from '../../scripts/failover/fleet';
+import { percentile, runHandoff } from '../../scripts/failover/handoff';
+import { testRedisUrl } from '../support/test-config';
+
+jest.setTimeout(240_000);
+
+describe.each(['deploy', 'crash'] as const)('live calls across a %s', (kind) => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet({ redisUrl: testRedisUrl(), instances: 2 });
+  });
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('moves every call of the stopped instance, answers its next turn with the old history, and leaks no slot', async () => {
+    const r = await runHandoff(fleet, kind, 4);
+    const moved = r.calls.filter((c) => c.moved);
+    const gaps = moved.map((c) => c.gapMs).filter((g): g is number => g !== undefined);
+    process.stdout.write(`${kind}: ${JSON.stringify({ onStopped: r.onStopped, exitCode: r.exitCode, exitMs: Math.round(r.exitMs), gaps: gaps.map(Math.round) })}\n`);
+    expect(r.onStopped).toBeGreaterThan(0);
+    // Every call: not dropped (the caller hung up at the end of its script), answered after the move, with its history.
+    for (const c of r.calls) {
+      expect({ id: c.callControlId, endedBy: c.endedBy, answered: c.nextTurnAnswered, history: c.historyKept }).toEqual({
+        id: c.callControlId,
+        endedBy: 'caller',
+        answered: true,
+        history: true,
+      });
+    }
+    expect(gaps).toHaveLength(moved.length);
+    if (kind === 'deploy') {
+      expect(r.exitCode).toBe(0);
+      expect(percentile(gaps, 95)).toBeLessThanOrEqual(1500);
+    } else {
+      // Re-homed within 8 s of the crash.
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(8000);
+    }
+    expect(r.slotsAfter).toBe(0);
+  });
+});
