@@ -7,7 +7,7 @@
  * then stays silent until the scenario says the move is over, says "Two in the afternoon works for
  * me" (a second brain turn) and hangs up after the answer.
  */
-import { CALLER_LINES } from '../sim/script';
+import { CALLER_LINES, DEMO_DID } from '../sim/script';
 import type { CallerStep, SimCall, SimEvent } from '../sim/simulator';
 import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
 import type { Fleet, FleetInstance } from './fleet';
@@ -76,10 +76,10 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
   const calls: SimCall[] = [];
   try {
     for (let i = 0; i < callCount; i += 1) {
-      let sc: SimCall | undefined;
-      const placed = await fleet.sim.placeCall({ to: '+15551230000', codec: 'PCMU', callerAudio: { script: script(() => sc!.id) } });
-      sc = placed;
-      calls.push(placed);
+      // The script asks for its call's id only after the first reply, long after placeCall resolved.
+      const ref: { call?: SimCall } = {};
+      ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: script(() => ref.call!.id) } });
+      calls.push(ref.call);
     }
     await waitFor(() => calls.every((c) => firstReplyHeard.has(c.id)), 60_000, 'every caller to hear its first reply');
 
@@ -100,7 +100,9 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
 
     await waitFor(() => victimCalls.every((id) => reconnectedAt.has(id)), 30_000, 'the moved calls to reconnect').catch(() => undefined);
     gate.open = true;
-    await Promise.race([Promise.all(calls.map((c) => c.ended)), sleep(60_000)]);
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(calls.map((c) => c.ended)), new Promise((r) => (bound = setTimeout(r, 60_000)))]);
+    clearTimeout(bound);
 
     const afterMove = fleet.stand.brain.requests.slice(brainBefore);
     const outcomes: CallOutcome[] = calls.map((c) => {
