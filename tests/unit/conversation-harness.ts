@@ -5,6 +5,7 @@
  */
 import { CallHistory } from '../../src/lib/brain/history';
 import type { Brain } from '../../src/lib/brain/types';
+import type { CallSnapshot } from '../../src/lib/calls/call-snapshot';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import type { UrlPolicy } from '../../src/lib/net/url-policy';
@@ -33,6 +34,10 @@ export interface SetupOptions {
   urlPolicy?: UrlPolicy;
   /** The conversation's timers (default: real timers, i.e. jest's fake clock). */
   timers?: Timers;
+  /** The call moved here: start() resumes from this snapshot. */
+  resumeFrom?: CallSnapshot;
+  /** Receives the conversation's checkpoints. */
+  checkpoint?: (snap: CallSnapshot) => void;
 }
 
 /** Lets promise callbacks (brain results, synth job ids) run. */
@@ -65,6 +70,8 @@ export function setup(opts: SetupOptions = {}) {
     logger: opts.logger ?? createLogger({ level: 'silent' }),
     now: () => Date.now(),
     timers: opts.timers,
+    resumeFrom: opts.resumeFrom,
+    checkpoint: opts.checkpoint,
   });
   voice.events = conv;
 

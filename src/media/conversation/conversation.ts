@@ -74,7 +74,7 @@ export class Conversation implements CallInputListener {
     this.deadAirPrompts = from.deadAirPrompts;
     this.dtmfDigits.restore(from.dtmf);
     this.d.metrics.turns.inc({ source: 'resumed' });
-    if (from.pendingReply && !from.transferring) return this.speak(this.fixedTurn('resumed', { inHistory: true }), from.pendingReply);
+    if (from.pendingReply && !from.transferring) return this.say(from.pendingReply, 'resumed', { inHistory: true });
     this.setPhase(from.transferring ? { kind: 'transferring' } : this.listening());
     this.checkpoint();
   }
@@ -210,7 +210,7 @@ export class Conversation implements CallInputListener {
   }
 
   /** A fixed phrase as its own turn (greeting, prompts, apologies); a reply in progress is dropped. */
-  private say(text: string, source: string, opts: { hangupAfter?: boolean } = {}): void {
+  private say(text: string, source: string, opts: { hangupAfter?: boolean; inHistory?: boolean } = {}): void {
     const t = this.fixedTurn(source, opts);
     this.replaceReply({ kind: 'responding', turn: t });
     this.speak(t, text);
