@@ -39,9 +39,26 @@ export interface HandoffResult {
   slotsAfter: number;
 }
 
+/**
+ * The caller of every scenario: greeting, a brain turn, then silence until `gate.open`, a second
+ * brain turn, hang up after its answer. `firstReply` runs once the first answer has been heard.
+ */
+export function* conversationScript(gate: { open: boolean }, firstReply: () => void): Iterable<CallerStep> {
+  const speech = loadBundledSpeech();
+  const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
+  yield { waitForAgent: { quietMs: 400, timeoutMs: 15_000 } };
+  yield say(0);
+  yield { waitForAgent: { quietMs: 500, timeoutMs: 15_000 } };
+  firstReply();
+  while (!gate.open) yield { silenceMs: 100 };
+  yield say(2);
+  yield { waitForAgent: { quietMs: 600, timeoutMs: 15_000 } };
+  yield { hangup: true };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -50,20 +67,9 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number
 }
 
 export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4): Promise<HandoffResult> {
-  const speech = loadBundledSpeech();
-  const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
   const gate = { open: false };
   const firstReplyHeard = new Set<string>();
-  function* script(id: () => string): Iterable<CallerStep> {
-    yield { waitForAgent: { quietMs: 400, timeoutMs: 15_000 } };
-    yield say(0);
-    yield { waitForAgent: { quietMs: 500, timeoutMs: 15_000 } };
-    firstReplyHeard.add(id());
-    while (!gate.open) yield { silenceMs: 100 };
-    yield say(2);
-    yield { waitForAgent: { quietMs: 600, timeoutMs: 15_000 } };
-    yield { hangup: true };
-  }
+  const script = (id: () => string) => conversationScript(gate, () => firstReplyHeard.add(id()));
 
   // Per call: when its old stream stopped and when a new one connected.
   const stoppedAt = new Map<string, number>();
@@ -131,7 +137,7 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
 }
 
 /** The agent became audible after the caller finished utterance `index`. */
-function agentSpokeAfter(c: SimCall, index: number): boolean {
+export function agentSpokeAfter(c: SimCall, index: number): boolean {
   const u = c.utterances.find((x) => x.index === index);
   return u?.endAt !== undefined && c.agentSpurts.some((t) => t > u.endAt!);
 }

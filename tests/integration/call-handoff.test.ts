@@ -6,7 +6,9 @@
  * and no capacity slot is left held.
  */
 import { startFleet, type Fleet } from '../../scripts/failover/fleet';
-import { percentile, runHandoff } from '../../scripts/failover/handoff';
+import { agentSpokeAfter, conversationScript, percentile, runHandoff, waitFor } from '../../scripts/failover/handoff';
+import { DEMO_DID } from '../../scripts/sim/script';
+import type { SimCall } from '../../scripts/sim/simulator';
 import { testRedisUrl } from '../support/test-config';
 
 jest.setTimeout(240_000);
@@ -44,5 +46,34 @@ describe.each(['deploy', 'crash'] as const)('live calls across a %s', (kind) => 
       expect(Math.max(...gaps)).toBeLessThanOrEqual(8000);
     }
     expect(r.slotsAfter).toBe(0);
+  });
+});
+
+describe('a deploy with no other instance alive', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet({ redisUrl: testRedisUrl(), instances: 1 });
+  });
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('says not-ready at once, serves its live call to the end, then exits 0', async () => {
+    const gate = { open: false };
+    let firstReply = false;
+    const ref: { call?: SimCall } = {};
+    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: conversationScript(gate, () => (firstReply = true)) } });
+    const call = ref.call;
+    await waitFor(() => firstReply, 60_000, 'the first reply');
+    const only = fleet.instances[0]!;
+    process.kill(only.process.pid, 'SIGTERM');
+    // Still listening, but the load balancer is told to send nothing new.
+    await waitFor(async () => (await fetch(`${only.url}/health/ready`).then((r) => r.status).catch(() => 0)) === 503, 10_000, 'not-ready');
+    gate.open = true;
+    await call.ended;
+    expect(call.endedBy).toBe('caller');
+    expect(call.unexpectedCloses).toEqual([]);
+    expect(agentSpokeAfter(call, 2)).toBe(true);
+    expect(await only.process.exited).toBe(0);
   });
 });
