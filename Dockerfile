@@ -52,8 +52,9 @@ RUN mkdir -p /var/lib/veralux/audio /app/.tmp \
 USER node
 EXPOSE 3000
 
-# main.ts handles SIGTERM/SIGINT: stops accepting, finishes in-flight jobs, closes Redis,
-# exits 0 within SHUTDOWN_TIMEOUT_MS (default 10 s; compose gives it 15 s before SIGKILL).
+# main.ts handles SIGTERM: /health/ready 503, live calls handed to another instance (or served here up to
+# DRAIN_TIMEOUT_MS), then in-flight jobs finished and Redis closed within SHUTDOWN_TIMEOUT_MS; exit 0.
+# The orchestrator's grace period must cover both (compose: 135 s).
 STOPSIGNAL SIGTERM
 
 # Liveness probe with node (the slim image has no curl). A PROCESS_ROLE=worker container runs no
