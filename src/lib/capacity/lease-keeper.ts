@@ -6,8 +6,8 @@
  */
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
-import type { Capacity } from './capacity';
 import { type CancelTimer, realTimers, type Timers } from '../timers';
+import type { Capacity } from './capacity';
 import type { LeaseEntry } from './types';
 
 export interface LeaseKeeperOptions {
