@@ -127,7 +127,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   const restarter = new StreamRestarter(s.commands, s.stream);
   const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
   const synthDeps = {
-    kokoro: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
+    tts: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
     storageDir: config.AUDIO_STORAGE_DIR,
     redis: s.redis,
     cachePrefix: `${config.STATE_PREFIX}:tts`,
