@@ -6,7 +6,7 @@
 import { FakeBrain } from '../../src/lib/brain/fake-brain';
 import { FakeSpeechToText } from '../../src/lib/stt/fake-stt';
 import { FakeTextToSpeech } from '../../src/lib/tts/fake-tts';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 
 /** Lets promise callbacks run. */
 async function flush(): Promise<void> {
