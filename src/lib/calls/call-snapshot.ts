@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { BrainHistoryEntry } from '../brain/types';
+import type { BrainHistoryEntry } from '../brain/port';
 
 /** Bounds: the history itself keeps ≤ 20 entries / 4000 chars (CallHistory); these are only the outer fence. */
 const MAX_ENTRIES = 64;
