@@ -61,6 +61,7 @@ export function startWorkerSide(s: Shared): WorkerSide {
         metrics,
         logger,
         onPermanentFailure: async (callId, action, err) => {
+          await callFlow.onCommandFailed(callId, action);
           const call = await s.calls.get(callId);
           if (call?.mediaInstance) await s.bus.publish(call.mediaInstance, { type: 'command_failed', callId, action, error: errorMessage(err) });
         },
