@@ -4,6 +4,7 @@
  * answered once it is over, each command keeps one command_id across its attempts, and an answer
  * that fails for good leaves no capacity slot held.
  */
+import { RETRY_BUDGETS } from '../../src/jobs/call-control/command-deadlines';
 import { CommandProducer } from '../../src/jobs/call-control/command-producer';
 import { CallOrder } from '../../src/lib/ordering/call-order';
 import { stateKeys } from '../../src/lib/state-keys';
@@ -105,5 +106,48 @@ describe('Telnyx Call Control API outage', () => {
     expect(h.telnyx.commands('answer', callId)).toHaveLength(1);
     // The call's command order moved on: nothing waits behind the failed answer.
     await waitUntil(async () => (await rt.queues.callControl.getJobCounts('waiting', 'delayed', 'active')).delayed === 0);
+  });
+});
+
+describe('an answer past its deadline (Telnyx down longer than the caller rings)', () => {
+  let h: Harness;
+  let rt: Runtime;
+  // The answer's budget shortened to 1.5 s so the test does not wait the real 120 s.
+  const budgets = { ...RETRY_BUDGETS, answer: { deadlineMs: 1_500, backoffCapMs: 200 } };
+  beforeAll(async () => {
+    h = await createHarness();
+    rt = await h.start({}, { commandBudgets: budgets });
+  });
+  afterAll(() => h.close());
+
+  it('gives up at the deadline, releases the slot and lease, ends the call, and hangs up once Telnyx is back', async () => {
+    const tenantId = 'tenant-deadline';
+    const did = '+15550404040';
+    await h.seedTenant(tenantId, did, tenantDoc(tenantId, did));
+    const callId = newCallControlId();
+    await h.telnyx.down(503);
+    await h.send(rt, 'call.initiated', callId, { to: did });
+    await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'answer');
+    expect((await rt.capacity.usage(tenantId)).tenant).toBe(1); // admitted, ringing
+    await waitUntil(async () => (await rt.calls.get(callId))?.phase === 'ended', 10_000);
+    expect(await rt.calls.get(callId)).toMatchObject({ reason: 'answer_failed', capHeld: false });
+    expect((await rt.capacity.usage(tenantId)).tenant).toBe(0);
+    const metrics = (await http.get(`${rt.url}/metrics`)).data as string;
+    expect(metrics).toMatch(/^active_calls 0$/m);
+    expect(metrics).toMatch(/telnyx_command_failures_total\{action="answer",reason="telnyx_server_error"\} 1/);
+
+    const answers = h.telnyx.commands('answer', callId);
+    expect(answers.length).toBeGreaterThanOrEqual(3);
+    expect(answers.every((a) => a.status === 503)).toBe(true);
+    // The last attempt starts by the deadline (plus the processing of one attempt), none after it.
+    expect(answers.at(-1)!.at - answers[0]!.at).toBeLessThan(budgets.answer.deadlineMs + 500);
+
+    // The hangup keeps trying (minutes) and goes through when Telnyx is back, under one command_id.
+    await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'hangup', 10_000);
+    await h.telnyx.up();
+    await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'hangup' && c.status === 200, 15_000);
+    const hangups = h.telnyx.commands('hangup', callId);
+    expect(new Set(hangups.map((c) => c.body.command_id)).size).toBe(1);
+    expect(h.telnyx.commands('answer', callId)).toHaveLength(answers.length);
   });
 });
