@@ -6,11 +6,11 @@
  * give up on an answer after a few seconds of Telnyx trouble while the caller is still hearing it
  * ring. The deadline is what the command is for:
  *
- * - answer: as long as the caller may still be ringing. Telnyx rings a leg it dials for at most
- *   120 s (the upper bound of `timeout_secs` on dial and transfer); an inbound caller hangs up
- *   long before that, and their `call.hangup` webhook ends the retries at once (the call is
- *   ended, so the next attempt is skipped). The backoff cap is short: every second of delay
- *   after Telnyx recovers is a second more of ringing.
+ * - answer: as long as the caller may still be ringing. Telnyx documents no limit for an unanswered
+ *   inbound call; the longest it lets a leg ring elsewhere is 120 s (`timeout_secs` of transfer,
+ *   5..120). A caller hangs up long before that, and their `call.hangup` webhook ends the retries
+ *   at once (the call is ended, so the next attempt is skipped). The backoff cap is short: every
+ *   second of delay after Telnyx recovers is a second more of ringing.
  * - hangup: minutes. A call we meant to end keeps running (and billing) until Telnyx hears it.
  * - playback, speak, DTMF, gather: a few seconds. Past that the turn they belong to is over
  *   (the voice moved on after the segment's length plus a grace, the caller spoke again), and
@@ -30,7 +30,7 @@ export interface RetryBudget {
 /** First retry's backoff cap; doubles per attempt up to the action's cap. */
 export const COMMAND_BACKOFF_BASE_MS = 200;
 
-/** The longest ring Telnyx gives a leg (dial/transfer `timeout_secs` maximum). */
+/** The longest Telnyx lets a leg ring (transfer `timeout_secs` maximum); the caller's hangup ends it sooner. */
 export const ANSWER_DEADLINE_MS = 120_000;
 
 export type Budgets = Readonly<Record<Action, RetryBudget>>;
