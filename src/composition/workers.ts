@@ -62,6 +62,7 @@ export function startWorkerSide(s: Shared, opts: { commandBudgets?: Budgets } = 
         metrics,
         logger,
         budgets: opts.commandBudgets,
+        jobState: (jobId) => s.queues.callControl.getJobState(jobId),
         onPermanentFailure: async (callId, action, err) => {
           await callFlow.onCommandFailed(callId, action);
           const call = await s.calls.get(callId);

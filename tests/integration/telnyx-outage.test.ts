@@ -24,6 +24,8 @@ describe('Telnyx Call Control API outage', () => {
   afterAll(() => h.close());
   afterEach(() => h.telnyx.up());
 
+  const order = () => new CallOrder(h.redis, stateKeys(rt.config.STATE_PREFIX), { dedupeTtlSec: 3600, counterTtlSec: 3600 });
+  const producer = () => new CommandProducer(rt.queues.callControl, order());
   const answered = (callId: string) => (c: RecordedCommand) => c.callControlId === callId && c.action === 'answer' && c.status === 200;
   const activeLeases = async () => Number(/^active_calls (\d+)/m.exec((await http.get(`${rt.url}/metrics`)).data as string)?.[1]);
 
@@ -78,8 +80,7 @@ describe('Telnyx Call Control API outage', () => {
     await h.send(rt, 'call.initiated', callId, { to: did });
     await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'answer');
     // A hangup in the call's command order, behind the answer that is still being retried.
-    const order = new CallOrder(h.redis, stateKeys(rt.config.STATE_PREFIX), { dedupeTtlSec: 3600, counterTtlSec: 3600 });
-    await new CommandProducer(rt.queues.callControl, order).issue(callId, 'hangup');
+    await producer().issue(callId, 'hangup');
     const hangup = await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'hangup', 20_000);
     const answer = h.telnyx.commands('answer', callId).find((c) => c.status === 200);
     expect(answer).toBeDefined();
@@ -90,6 +91,17 @@ describe('Telnyx Call Control API outage', () => {
     await h.send(rt, 'call.hangup', callId, { to: did });
     await waitUntil(async () => (await rt.capacity.usage(tenantId)).tenant === 0);
   }, 40_000);
+
+  it('does not wait for a predecessor that was never enqueued (a crash between taking its place and enqueueing)', async () => {
+    const callId = newCallControlId();
+    await order().next('cmd', callId); // place 1 taken, its job never added
+    const t0 = performance.now();
+    await producer().issue(callId, 'hangup'); // place 2
+    const hangup = await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'hangup', 10_000);
+    // One in-process wait (1 s), then the missing job is noticed: not the 5 minutes a live predecessor may take.
+    expect(hangup.at - t0).toBeGreaterThanOrEqual(900);
+    expect(hangup.at - t0).toBeLessThan(5_000);
+  });
 
   it('an answer that fails for good ends the call: slot and lease released, hangup attempted', async () => {
     const tenantId = 'tenant-failed-answer';

@@ -1,3 +1,4 @@
+import { callJobId } from '../call-job-id';
 import { LONGEST_DEADLINE_MS } from './command-deadlines';
 
 /** A Call Control command as persisted on the `call-control` queue. */
@@ -21,13 +22,25 @@ export interface CommandJobData {
 export const COMMAND_MAX_ATTEMPTS = 1000;
 export const COMMAND_BACKOFF_TYPE = 'telnyx';
 /**
- * A command waits for its predecessor while that one may still be retrying: up to the longest
- * deadline of any action, plus the last attempt's request time and queue latency, counted from
- * its own issue (a predecessor was issued earlier, so its deadline has passed by then). Waits
- * longer than a moment are spent as a delayed job, not in a worker slot.
+ * A command waits for its predecessor while that one may still be retrying (its job is still
+ * pending): up to the longest deadline of any action, plus the last attempt's request time and
+ * queue latency, counted from its own issue (a predecessor was issued earlier, so its deadline
+ * has passed by then). Waits longer than a moment are spent as a delayed job, not in a worker slot.
  */
 export const COMMAND_ORDER_MAX_WAIT_MS = LONGEST_DEADLINE_MS + 30_000;
 /** In-process wait for the predecessor before the job steps aside (the usual case: a few ms). */
 export const COMMAND_ORDER_POLL_MS = 1_000;
 /** How often a command that stepped aside looks again. */
 export const COMMAND_ORDER_RECHECK_MS = 500;
+
+/**
+ * Job id of the command at place `seq` of a call's order, so its successor can tell a predecessor
+ * still queued or retrying from one that was never enqueued (a crash between taking the place and
+ * enqueueing) and need not wait for the latter.
+ */
+export function orderedCommandJobId(callControlId: string, seq: number): string {
+  return callJobId(`cmd${seq}`, callControlId);
+}
+
+/** BullMQ job states in which a command may still run. */
+export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);

@@ -6,7 +6,14 @@ import type { Metrics } from '../../lib/metrics';
 import type { CallOrder } from '../../lib/ordering/call-order';
 import { isAction, TelnyxCommandError, type Action, type CallControlClient } from '../../lib/telnyx/call-control-client';
 import { deadlineAt, nextRetry, RETRY_BUDGETS, type Budgets } from './command-deadlines';
-import { COMMAND_ORDER_MAX_WAIT_MS, COMMAND_ORDER_POLL_MS, COMMAND_ORDER_RECHECK_MS, type CommandJobData } from './command-job';
+import {
+  COMMAND_ORDER_MAX_WAIT_MS,
+  COMMAND_ORDER_POLL_MS,
+  COMMAND_ORDER_RECHECK_MS,
+  orderedCommandJobId,
+  PENDING_JOB_STATES,
+  type CommandJobData,
+} from './command-job';
 
 export interface CommandProcessorDeps {
   client: CallControlClient;
@@ -16,6 +23,8 @@ export interface CommandProcessorDeps {
   logger: Logger;
   /** Told when a command failed for good (an answer: the call is cleaned up; a transfer: the caller hears so). */
   onPermanentFailure?: (callControlId: string, action: string, err: unknown) => Promise<void>;
+  /** State of a job of the queue ('unknown' when there is none): tells a pending predecessor from a lost one. */
+  jobState?: (jobId: string) => Promise<string>;
   /** Retry budgets per action (command-deadlines.ts); tests shorten them. */
   budgets?: Budgets;
   now?: () => number;
@@ -49,12 +58,14 @@ export function createCommandProcessor(deps: CommandProcessorDeps) {
     const { callControlId, action, body, seq, issuedAt } = job.data;
     if (seq > 0 && !(await deps.order.waitTurn('cmd', callControlId, seq, COMMAND_ORDER_POLL_MS))) {
       // The predecessor is still at it (retrying through an outage, say): step aside rather than
-      // hold a worker slot, and look again shortly. It has until its own deadline; past ours it is lost.
-      if (token && now() < issuedAt + COMMAND_ORDER_MAX_WAIT_MS) {
+      // hold a worker slot, and look again shortly. It has until its own deadline; past ours, or
+      // when its job does not exist (never enqueued, or ended without releasing its place), it is lost.
+      const predecessor = deps.jobState ? await deps.jobState(orderedCommandJobId(callControlId, seq - 1)) : 'pending';
+      if ((predecessor === 'pending' || PENDING_JOB_STATES.has(predecessor)) && token && now() < issuedAt + COMMAND_ORDER_MAX_WAIT_MS) {
         await job.moveToDelayed(now() + COMMAND_ORDER_RECHECK_MS, token);
         throw new DelayedError();
       }
-      deps.logger.warn({ callControlId, action, seq }, 'previous command did not finish in time; sending out of order');
+      deps.logger.warn({ callControlId, action, seq, predecessor }, 'previous command did not finish in time; sending out of order');
     }
     const finish = async () => {
       if (seq > 0) await deps.order.complete('cmd', callControlId, seq);

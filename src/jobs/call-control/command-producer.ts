@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { CallOrder } from '../../lib/ordering/call-order';
-import { COMMAND_MAX_ATTEMPTS, COMMAND_BACKOFF_TYPE, type CommandJobData } from './command-job';
+import { COMMAND_MAX_ATTEMPTS, COMMAND_BACKOFF_TYPE, orderedCommandJobId, type CommandJobData } from './command-job';
 
 export interface IssueOptions {
   /** Delay before the command may run (e.g. a fallback hangup after a prompt's length). */
@@ -30,7 +30,7 @@ export class CommandProducer {
     const data: CommandJobData = { callControlId, action, body: { ...body, command_id: commandId }, seq, issuedAt: Date.now() };
     if (opts.budgetMs !== undefined) data.budgetMs = opts.budgetMs;
     await this.queue.add(action, data, {
-      jobId: opts.jobId ?? `cmd-${commandId}`,
+      jobId: opts.jobId ?? (seq > 0 ? orderedCommandJobId(callControlId, seq) : `cmd-${commandId}`),
       delay: opts.delayMs,
       attempts: COMMAND_MAX_ATTEMPTS,
       backoff: { type: COMMAND_BACKOFF_TYPE },
