@@ -124,8 +124,8 @@ describe('Telnyx Call Control API outage', () => {
 describe('an answer past its deadline (Telnyx down longer than the caller rings)', () => {
   let h: Harness;
   let rt: Runtime;
-  // The answer's budget shortened to 1.5 s so the test does not wait the real 120 s.
-  const budgets = { ...RETRY_BUDGETS, answer: { deadlineMs: 1_500, backoffCapMs: 200 } };
+  // The answer's budget shortened to 3 s so the test does not wait the real 120 s.
+  const budgets = { ...RETRY_BUDGETS, answer: { deadlineMs: 3_000, backoffCapMs: 200 } };
   beforeAll(async () => {
     h = await createHarness();
     rt = await h.start({}, { commandBudgets: budgets });
@@ -151,8 +151,12 @@ describe('an answer past its deadline (Telnyx down longer than the caller rings)
     const answers = h.telnyx.commands('answer', callId);
     expect(answers.length).toBeGreaterThanOrEqual(3);
     expect(answers.every((a) => a.status === 503)).toBe(true);
-    // The last attempt starts by the deadline (plus the processing of one attempt), none after it.
-    expect(answers.at(-1)!.at - answers[0]!.at).toBeLessThan(budgets.answer.deadlineMs + 500);
+    // Retried until about the deadline (not a fixed count), then no more: the last attempt is brought
+    // forward to the deadline; queue scheduling on a loaded machine may add a little to it.
+    const span = answers.at(-1)!.at - answers[0]!.at;
+    // (Six attempts at most 200 ms apart, the old fixed count, would span at most 1 s.)
+    expect(span).toBeGreaterThanOrEqual(budgets.answer.deadlineMs / 2);
+    expect(span).toBeLessThan(budgets.answer.deadlineMs + 3_000);
 
     // The hangup keeps trying (minutes) and goes through when Telnyx is back, under one command_id.
     await h.telnyx.waitFor((c) => c.callControlId === callId && c.action === 'hangup', 10_000);
