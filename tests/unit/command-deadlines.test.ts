@@ -61,6 +61,10 @@ describe('command deadlines', () => {
     expect(late).toEqual({ retry: true, delayMs: 2_000 });
   });
 
+  it('treats a damaged (NaN) deadline as passed rather than retrying without end', () => {
+    expect(nextRetry({ action: 'answer', retryable: true, failures: 1, now: T0, deadlineAt: Number.NaN })).toEqual({ retry: false, reason: 'deadline' });
+  });
+
   it('gives up at once on a failure that cannot heal (4xx other than 408/429)', () => {
     expect(nextRetry({ action: 'hangup', retryable: false, failures: 1, now: T0, deadlineAt: T0 + 300_000 })).toEqual({ retry: false, reason: 'not_retryable' });
   });

@@ -84,7 +84,8 @@ export function nextRetry(opts: {
 }): RetryDecision {
   if (!opts.retryable) return { retry: false, reason: 'not_retryable' };
   const left = opts.deadlineAt - opts.now;
-  if (left <= 0) return { retry: false, reason: 'deadline' };
+  // NaN (a damaged deadline) counts as passed: never a retry without an end.
+  if (!(left > 0)) return { retry: false, reason: 'deadline' };
   const cap = (opts.budgets ?? RETRY_BUDGETS)[opts.action].backoffCapMs;
   const delay = computeBackoffMs(opts.failures, COMMAND_BACKOFF_BASE_MS, cap, opts.retryAfterMs, opts.random);
   return { retry: true, delayMs: Math.min(delay, left) };

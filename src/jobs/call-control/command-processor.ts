@@ -82,7 +82,9 @@ export function createCommandProcessor(deps: CommandProcessorDeps) {
       deps.metrics.jobsProcessed.inc({ queue: 'call-control', outcome: 'skipped_call_ended' });
       return 'skipped_call_ended';
     }
-    const deadline = deadlineAt(action, Number(issuedAt) + (job.opts.delay ?? 0), job.data.budgetMs, budgets);
+    // Job data is editable in the admin UI: a damaged issuedAt counts from now.
+    const issued = Number.isFinite(Number(issuedAt)) ? Number(issuedAt) : now();
+    const deadline = deadlineAt(action, issued + (job.opts.delay ?? 0), job.data.budgetMs, budgets);
     const end = deps.metrics.callControlDuration.startTimer({ action });
     try {
       const result = await deps.client.send(callControlId, action, body);
