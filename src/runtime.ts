@@ -24,6 +24,7 @@ import type { LiveCalls } from './media/live-calls';
 import type { DrainResult } from './composition/call-handoff';
 import { buildIngress, type Ingress } from './composition/ingress';
 import { buildShared } from './composition/shared';
+import type { Budgets } from './jobs/call-control/command-deadlines';
 import { startWorkerSide, type WorkerSide } from './composition/workers';
 
 export interface RuntimeOptions {
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   defaultMetrics?: boolean;
   /** Sliding rate window of the calls-per-minute cap (tests shorten it). */
   rateWindowMs?: number;
+  /** Call Control retry budgets per action (jobs/call-control/command-deadlines.ts; tests shorten them). */
+  commandBudgets?: Budgets;
   /** Replaces the conversation as the receiver of caller input (media-layer tests). */
   listenerFor?: (call: CallRecord, tenant: TenantConfig | undefined) => CallInputListener;
 }
@@ -68,7 +71,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
 
   let workerSide: WorkerSide | undefined;
   if (config.PROCESS_ROLE !== 'api') {
-    workerSide = startWorkerSide(s);
+    workerSide = startWorkerSide(s, { commandBudgets: opts.commandBudgets });
     // In the background: the process must come up (and report not-ready) while Redis is down.
     void retryUntil(() => scheduleAudioCleanup(s.queues, opts.audioCleanupEveryMs ?? AUDIO_CLEANUP_EVERY_MS), () => shuttingDown, logger, 'schedule audio cleanup');
   }

@@ -114,9 +114,12 @@ export class FakeSynth implements SegmentSynth {
 
 export class FakeCommands implements CallCommands {
   readonly issued: { action: string; body: Record<string, unknown> }[] = [];
+  /** The retry budget each issued command asked for (undefined: the action's own), by index in `issued`. */
+  readonly budgets: (number | undefined)[] = [];
 
-  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}, opts: { budgetMs?: number } = {}): Promise<unknown> {
     this.issued.push({ action, body });
+    this.budgets.push(opts.budgetMs);
     return {};
   }
 
