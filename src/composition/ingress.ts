@@ -12,7 +12,7 @@ import { AuthThrottle } from '../lib/auth-throttle/auth-throttle';
 import { createBrainClient } from '../lib/brain/brain-client';
 import type { Brain } from '../lib/brain/types';
 import type { CallRecord } from '../lib/calls/call-store';
-import { createRedis } from '../lib/redis';
+import { createRedis, REQUEST_COMMAND_TIMEOUT_MS } from '../lib/redis';
 import { createSttDebugDumper } from '../lib/stt/debug-dump';
 import { createWhisperClient } from '../lib/stt/whisper-client';
 import { createWebhookVerifier } from '../lib/telnyx/webhook-verify';
@@ -74,7 +74,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     trustProxy: config.TRUST_PROXY,
     routers: [
       healthRouter({
-        readiness: redisCheck(s.redis),
+        readiness: redisCheck(s.redis, s.bullConnection),
         dependencies: dependencyChecks,
         timeoutMs: t,
         isShuttingDown: opts.isShuttingDown,
@@ -86,7 +86,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
           // The local HMAC scheme only behind its explicit switch (config refuses it in production).
           hmacSecret: config.TELNYX_WEBHOOK_HMAC_ENABLED ? config.TELNYX_WEBHOOK_SECRET : undefined,
         }),
-        ingest: new EventIngest(s.queues.events, s.order),
+        ingest: new EventIngest(s.queues.events, s.order, { persistTimeoutMs: REQUEST_COMMAND_TIMEOUT_MS }),
         metrics,
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
@@ -182,7 +182,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     metrics,
     logger,
   });
-  const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
+  const sub: Redis = createRedis(s.redisTarget, 'subscriber', logger, 'call-bus');
   s.bus.onMessage((m) => liveCalls.onBus(m));
   // Not awaited: with Redis down the subscription completes when it comes back (ioredis
   // re-subscribes after every reconnect), and the server must come up meanwhile.
