@@ -41,6 +41,8 @@ export interface SentinelGroup {
   nextSwitch(timeoutMs: number): Promise<SwitchMaster>;
   /** Every `+switch-master` seen so far. */
   switches: SwitchMaster[];
+  /** PIDs of every process of the group still running (for an exit handler). */
+  pids(): number[];
   /** Stops every process (by its pid) and removes every temp dir. */
   destroy(): Promise<void>;
 }
@@ -162,6 +164,8 @@ export async function startSentinelGroup(opts: SentinelGroupOptions = {}): Promi
           });
         });
       },
+      pids: () =>
+        [...[primary, replica].map((r) => (r.alive ? r.pid : -1)), ...started.sentinels.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? (s.child.pid ?? -1) : -1))].filter((p) => p > 0),
       destroy: teardown,
     };
   } catch (err) {

@@ -14,6 +14,8 @@ export interface RedisServerHandle {
   url: string;
   port: number;
   pid: number;
+  /** False once the process has exited (its pid may then belong to another process). */
+  readonly alive: boolean;
   /** Stops the process (simulated outage); `restart()` brings it back on the same port. */
   stop(): Promise<void>;
   /** Sends a signal (SIGKILL = a crash) and resolves when the process has exited. */
@@ -102,6 +104,9 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     port,
     get pid() {
       return child.pid ?? -1;
+    },
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
     },
     stop,
     kill,
