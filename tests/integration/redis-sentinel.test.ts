@@ -22,6 +22,7 @@ import { TelnyxSimulator, type CallerStep } from '../../scripts/sim/simulator';
 import { loadBundledSpeech, SPEECH_RATE } from '../../scripts/sim/speech';
 import { startStandIns, type StandIns } from '../../scripts/sim/stand-ins';
 import { http, waitUntil } from '../support/call-harness';
+import { runScript, script as scriptPath, TSX } from '../support/run-script';
 import { memoryLogger, testEnv } from '../support/test-config';
 
 /** What the issue asks for: ready again within 10 s of the promotion. */
@@ -176,6 +177,13 @@ describe('Redis Sentinel failover mid-call', () => {
     expect(await rt.capacity.usage(DEMO_TENANT_ID)).toMatchObject({ global: 0, tenant: 0 });
     await waitUntil(() => rt.liveCalls!.size === 0, 5000);
   }, 120_000);
+
+  it('the tenant tool finds the promoted primary through the sentinels too', async () => {
+    const vars = { REDIS_URL: env.REDIS_URL, REDIS_SENTINELS: env.REDIS_SENTINELS, REDIS_SENTINEL_NAME: env.REDIS_SENTINEL_NAME, TENANTMAP_PREFIX: env.TENANTMAP_PREFIX };
+    const r = await runScript(TSX, [scriptPath('tenant.ts'), 'show', DEMO_DID], { env: vars });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(DEMO_TENANT_ID);
+  }, 60_000);
 
   it('re-sends a Lua script the primary no longer has (NOSCRIPT after SCRIPT FLUSH)', async () => {
     await redis.call('SCRIPT', 'FLUSH');
