@@ -29,7 +29,7 @@ export function startWorkerSide(s: Shared): WorkerSide {
   const { config, logger, metrics } = s;
   const connection = createRedis(s.redisTarget, 'bullmq', logger, 'bullmq-worker');
   const telnyx = createCallControlClient({ baseUrl: config.TELNYX_API_BASE_URL, apiKey: config.TELNYX_API_KEY, timeoutMs: config.TELNYX_API_TIMEOUT_MS, logger });
-  const kokoro = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
+  const tts = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
   const callFlow = new CallFlow({
     calls: s.calls,
     admission: s.admission,
@@ -43,7 +43,7 @@ export function startWorkerSide(s: Shared): WorkerSide {
     metrics,
     logger,
   });
-  const synthDeps = { kokoro, storageDir: config.AUDIO_STORAGE_DIR, redis: s.redis, cachePrefix: `${config.STATE_PREFIX}:tts`, cacheTtlSec: TTS_CACHE_TTL_SEC, logger };
+  const synthDeps = { tts, storageDir: config.AUDIO_STORAGE_DIR, redis: s.redis, cachePrefix: `${config.STATE_PREFIX}:tts`, cacheTtlSec: TTS_CACHE_TTL_SEC, logger };
   const synthesize = (req: Parameters<typeof synthesizeToFile>[1]) => synthesizeToFile(synthDeps, req);
   const workers = startWorkers(
     connection,

@@ -1,5 +1,5 @@
 import type { RtpOut } from '../../src/media/webrtc/peer';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler } from '../../src/media/playout/pacer';
 import { StreamPlayout } from '../../src/media/playout/playout';
 import { RtpAudioOutput, type Timers } from '../../src/media/webrtc/rtp-audio-output';
@@ -132,7 +132,7 @@ describe('RtpAudioOutput behind the stream playout (the browser-call wiring)', (
       },
       now: () => time.now() + skew,
       played: (name) => p.onMark(name),
-      timers: { set: (fn, ms) => time.setTimer(fn, ms), clear: (h) => time.clearTimer(h) },
+      timers: { set: (fn, ms) => time.after(ms, fn), clear: (cancel) => (cancel as () => void)() },
     });
     const p = new StreamPlayout({ output: out, encoding: 'OPUS', codecRate: 48000, maxAheadMs: 60, clock });
     const tone = (id: string, ms: number) => ({ id, samples: new Int16Array(48 * ms).fill(3000), sampleRate: 48000 });
