@@ -3,7 +3,7 @@
  * (docs/design.md §Contracts): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
- * Reads only REDIS_URL, TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
+ * Reads only REDIS_URL (and the REDIS_SENTINEL* variables), TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
  * with the runtime's config schema; no other runtime variable is needed. URL fields are checked with the
  * runtime's URL policy, so a document the runtime would refuse is never stored. Never uses KEYS (SCAN only). Writes are atomic (WATCH/MULTI).
  * Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.

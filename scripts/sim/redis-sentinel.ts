@@ -35,7 +35,7 @@ export interface SentinelGroup {
   primary: RedisServerHandle;
   replica: RedisServerHandle;
   sentinels: { host: string; port: number }[];
-  /** The runtime's variables for this group (REDIS_URL names only the scheme here; the sentinels give the host). */
+  /** The runtime's variables for this group (REDIS_URL: the first primary; with the sentinels set its host is not used). */
   env: { REDIS_URL: string; REDIS_SENTINELS: string; REDIS_SENTINEL_NAME: string };
   /** Resolves on the next `+switch-master` a sentinel publishes (subscribed from the start: none is missed). */
   nextSwitch(timeoutMs: number): Promise<SwitchMaster>;
