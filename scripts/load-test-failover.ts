@@ -6,15 +6,17 @@
  * Usage: npm run load-test:failover -- [--scenario NAME[,NAME...]|all] [scenario options...]
  *   telnyx-outage: [--calls 20] [--outage 10] [--mode mixed|503|refused]
  *   deploy, crash: [--handoff-calls 6] [--handoff-runs 2]
+ *   sentinel: [--sentinel-runs 1]
  */
 import { parseArgs } from 'node:util';
 import type { OptionSpec, OptionValues, Scenario, ScenarioResult } from './failover/scenario';
 import { closeAllStacks } from './failover/stack';
 import { crashTakeover, deployHandoff } from './failover/instance-loss';
+import { sentinelFailover } from './failover/sentinel';
 import { telnyxOutage } from './failover/telnyx-outage';
 
 /** Every scenario, in the order `all` runs them. */
-const SCENARIOS: Scenario[] = [telnyxOutage, deployHandoff, crashTakeover];
+const SCENARIOS: Scenario[] = [telnyxOutage, deployHandoff, crashTakeover, sentinelFailover];
 
 function usage(): string {
   const lines = ['npm run load-test:failover -- [--scenario NAME[,NAME...]|all] [options]', 'scenarios:'];

@@ -2,7 +2,8 @@
 # Installs the system packages the demo and the tests need (Debian/Ubuntu; run as root or with sudo).
 # The one list: .ci/run calls this script too. Packages already present are skipped, so a second run
 # does nothing and needs no network.
-#   redis-server        tests and the demo start a private one (never the system's)
+#   redis-server        tests and the demo start a private one (never the system's); the Sentinel tests run
+#                       its sentinels as `redis-server <conf> --sentinel` (no redis-sentinel package needed)
 #   espeak-ng, sox      speech fixtures for tests; espeak-ng is the demo's TTS stand-in
 #   libopencore-amrwb0  the runtime's AMR-WB decoder; libvo-amrwbenc0 encodes AMR-WB caller audio in tests
 #   chromium            the /hd-call real-browser test (npm run test:browser), driven by playwright-core

@@ -3,7 +3,7 @@
  * (docs/design.md §Contracts): `tenantcfg:<id>` (JSON, validated with the runtime's own schema), `${TENANTMAP_PREFIX}:did:<E.164>`
  * → tenant id, and the cap overrides `${TENANTMAP_PREFIX}:tenant:<id>:cap:concurrency|rpm`.
  *
- * Reads only REDIS_URL, TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
+ * Reads only REDIS_URL (and the REDIS_SENTINEL* variables), TENANTMAP_PREFIX and TENANT_URL_ALLOWED_HOSTS (environment, then `.env`), parsed
  * with the runtime's config schema; no other runtime variable is needed. URL fields are checked with the
  * runtime's URL policy, so a document the runtime would refuse is never stored. Never uses KEYS (SCAN only). Writes are atomic (WATCH/MULTI).
  * Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { Redis } from 'ioredis';
 import { configSchema } from '../src/lib/config';
+import { describeTarget, redisTarget, sentinelOptions, type RedisTarget } from '../src/lib/redis';
 import { createUrlPolicy, type UrlPolicy } from '../src/lib/net/url-policy';
 import { normalizeE164 } from '../src/lib/tenants/e164';
 import { parseTenantConfig } from '../src/lib/tenants/tenant-config';
@@ -46,7 +47,8 @@ Commands:
       "v1\\n<tenantId>\\n<exp>\\n<nonce>\\n<origin or empty>")) — web sites mint their own the same way.
 
 Environment (or .env): REDIS_URL (required), TENANTMAP_PREFIX (default tenantmap), TENANT_URL_ALLOWED_HOSTS
-(hosts that tenant URLs may name although loopback/private, as for the runtime; default none).
+(hosts that tenant URLs may name although loopback/private, as for the runtime; default none); with Redis
+Sentinel also REDIS_SENTINELS, REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD, as for the runtime.
 Exit codes: 0 ok, 1 failed (not found, conflict, Redis error), 2 bad usage or invalid tenant config.`;
 
 /** An operator-facing failure: message printed as-is, with its exit code. */
@@ -503,29 +505,30 @@ async function cmdWebrtcToken(ctx: Ctx, args: string[], v: Values): Promise<void
 
 // ---------------------------------------------------------------------------------------------
 
-function loadEnv(): { redisUrl: string; prefix: string; urlPolicy: UrlPolicy } {
+function loadEnv(): { redis: RedisTarget; prefix: string; urlPolicy: UrlPolicy } {
   dotenv.config({ quiet: true });
   // The runtime's own schema for these variables; nothing else is required.
-  const parsed = configSchema.pick({ REDIS_URL: true, TENANTMAP_PREFIX: true, TENANT_URL_ALLOWED_HOSTS: true }).safeParse(process.env);
+  const parsed = configSchema
+    .pick({ REDIS_URL: true, REDIS_SENTINELS: true, REDIS_SENTINEL_NAME: true, REDIS_SENTINEL_PASSWORD: true, TENANTMAP_PREFIX: true, TENANT_URL_ALLOWED_HOSTS: true })
+    .safeParse(process.env);
   const fail = (problems: string[]) => new CliError(`configuration (environment or .env):\n${problems.map((p) => `  - ${p}`).join('\n')}`, 2);
   if (!parsed.success) throw fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  if ((parsed.data.REDIS_SENTINELS.length > 0) !== (parsed.data.REDIS_SENTINEL_NAME !== undefined)) {
+    throw fail(['REDIS_SENTINELS/REDIS_SENTINEL_NAME: set both or neither']);
+  }
   let urlPolicy: UrlPolicy;
   try {
     urlPolicy = createUrlPolicy(parsed.data.TENANT_URL_ALLOWED_HOSTS);
   } catch (err) {
     throw fail([(err as Error).message]);
   }
-  return { redisUrl: parsed.data.REDIS_URL, prefix: parsed.data.TENANTMAP_PREFIX, urlPolicy };
+  return { redis: redisTarget(parsed.data), prefix: parsed.data.TENANTMAP_PREFIX, urlPolicy };
 }
 
-async function connect(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    commandTimeout: 10_000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (n) => (n > 2 ? null : 200),
-  });
+async function connect(target: RedisTarget): Promise<Redis> {
+  const giveUp = (n: number) => (n > 2 ? null : 200);
+  const options = { lazyConnect: true, connectTimeout: 3000, commandTimeout: 10_000, maxRetriesPerRequest: 1, retryStrategy: giveUp };
+  const redis = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...sentinelOptions(target), ...options, sentinelRetryStrategy: giveUp });
   let lastError: Error | undefined;
   redis.on('error', (err: Error) => {
     lastError = err;
@@ -534,7 +537,7 @@ async function connect(url: string): Promise<Redis> {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new CliError(`cannot connect to Redis at ${maskUrl(url)}: ${(lastError ?? (err as Error)).message}`, 1);
+    throw new CliError(`cannot connect to Redis at ${typeof target === 'string' ? maskUrl(target) : describeTarget(target)}: ${(lastError ?? (err as Error)).message}`, 1);
   }
   return redis;
 }
@@ -588,7 +591,7 @@ export async function main(argv: string[]): Promise<number> {
     const run = commands[cmd];
     if (!run) throw usage(`unknown command "${cmd}": add | show | list | remove | caps | webrtc-token`);
     const env = loadEnv();
-    const redis = await connect(env.redisUrl);
+    const redis = await connect(env.redis);
     try {
       await run({ redis, keys: tenantKeys(env.prefix), prefix: env.prefix, urlPolicy: env.urlPolicy }, args, values);
     } finally {

@@ -14,8 +14,12 @@ export interface RedisServerHandle {
   url: string;
   port: number;
   pid: number;
+  /** False once the process has exited (its pid may then belong to another process). */
+  readonly alive: boolean;
   /** Stops the process (simulated outage); `restart()` brings it back on the same port. */
   stop(): Promise<void>;
+  /** Sends a signal (SIGKILL = a crash) and resolves when the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
   /** Stops the process and removes its data dir. */
   destroy(): Promise<void>;
@@ -58,6 +62,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Show redis-server's own output (stdio inherited). */
   debug?: boolean;
+  /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6390']. */
+  args?: readonly string[];
 }
 
 /** Rejects with a clear message when redis-server is not installed or does not come up. */
@@ -68,7 +74,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   const launch = async () => {
     const c = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction', ...(opts.args ?? [])],
       { stdio: opts.debug ? 'inherit' : 'ignore' },
     );
     child = c;
@@ -85,12 +91,13 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       throw err;
     }
   };
-  const stop = () =>
+  const kill = (signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
+  const stop = () => kill('SIGTERM');
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -98,7 +105,11 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     get pid() {
       return child.pid ?? -1;
     },
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
     stop,
+    kill,
     destroy: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

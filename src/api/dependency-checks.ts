@@ -3,13 +3,18 @@ import https from 'node:https';
 import type { Redis } from 'ioredis';
 import type { DependencyCheck } from './health';
 
-export function redisCheck(redis: Redis): DependencyCheck {
+/**
+ * Redis is "ok" when the request connection (tenant lookups, capacity) answers PING and every other
+ * given connection (the queue connection that persists webhooks) is connected and ready. After a
+ * Sentinel failover all of them must have reached the new primary before the instance is ready again.
+ */
+export function redisCheck(redis: Redis, ...others: Redis[]): DependencyCheck {
   return {
     name: 'redis',
     critical: true,
     async check() {
       // Fail fast while disconnected instead of waiting in the offline queue.
-      if (redis.status !== 'ready') throw new Error(`redis connection ${redis.status}`);
+      for (const c of [redis, ...others]) if (c.status !== 'ready') throw new Error(`redis connection ${c.status}`);
       const pong = await redis.ping();
       if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
     },

@@ -13,7 +13,7 @@ import { createBrainClient } from '../lib/brain/brain-client';
 import { createLocalBrain } from '../lib/brain/local-brain';
 import type { Brain } from '../lib/brain/port';
 import type { CallRecord } from '../lib/calls/call-store';
-import { createRedis } from '../lib/redis';
+import { createRedis, REQUEST_COMMAND_TIMEOUT_MS } from '../lib/redis';
 import { createSttDebugDumper } from '../lib/stt/debug-dump';
 import { createWhisperClient } from '../lib/stt/whisper-client';
 import { createWebhookVerifier } from '../lib/telnyx/webhook-verify';
@@ -77,7 +77,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     trustProxy: config.TRUST_PROXY,
     routers: [
       healthRouter({
-        readiness: redisCheck(s.redis),
+        readiness: redisCheck(s.redis, s.bullConnection),
         dependencies: dependencyChecks,
         timeoutMs: t,
         isShuttingDown: opts.isShuttingDown,
@@ -89,7 +89,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
           // The local HMAC scheme only behind its explicit switch (config refuses it in production).
           hmacSecret: config.TELNYX_WEBHOOK_HMAC_ENABLED ? config.TELNYX_WEBHOOK_SECRET : undefined,
         }),
-        ingest: new EventIngest(s.queues.events, s.order),
+        ingest: new EventIngest(s.queues.events, s.order, { persistTimeoutMs: REQUEST_COMMAND_TIMEOUT_MS }),
         metrics,
       }),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
@@ -193,7 +193,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   });
   const handoff = new CallHandoff(s, liveCalls, restarter);
   handoff.start();
-  const sub: Redis = createRedis(config.REDIS_URL, 'bullmq', logger, 'call-bus');
+  const sub: Redis = createRedis(s.redisTarget, 'subscriber', logger, 'call-bus');
   s.bus.onMessage((m) => liveCalls.onBus(m));
   // Not awaited: with Redis down the subscription completes when it comes back (ioredis
   // re-subscribes after every reconnect), and the server must come up meanwhile.

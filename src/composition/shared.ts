@@ -10,7 +10,7 @@ import type { Metrics } from '../lib/metrics';
 import { CallOrder } from '../lib/ordering/call-order';
 import { guardedLookup, hostsOf, type GuardedLookup } from '../lib/net/guarded-lookup';
 import { createUrlPolicy, type UrlPolicy } from '../lib/net/url-policy';
-import { createRedis } from '../lib/redis';
+import { createRedis, redisTarget, type RedisTarget } from '../lib/redis';
 import { stateKeys } from '../lib/state-keys';
 import type { StreamSettings } from '../lib/telnyx/stream-params';
 import { TenantResolver } from '../lib/tenants/tenant-resolver';
@@ -26,6 +26,8 @@ export interface Shared {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  /** REDIS_URL or the sentinels: every connection of the instance is made to it. */
+  redisTarget: RedisTarget;
   redis: Redis;
   bullConnection: Redis;
   queues: Queues;
@@ -49,8 +51,9 @@ export interface Shared {
 }
 
 export function buildShared(config: Config, logger: Logger, metrics: Metrics, opts: { rateWindowMs?: number }): Shared {
-  const redis = createRedis(config.REDIS_URL, 'request', logger, 'request');
-  const bullConnection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq');
+  const target = redisTarget(config);
+  const redis = createRedis(target, 'request', logger, 'request');
+  const bullConnection = createRedis(target, 'bullmq', logger, 'bullmq');
   const queues = createQueues(bullConnection, config.QUEUE_PREFIX);
   metrics.watchQueues(Object.values(queues));
   const keys = stateKeys(config.STATE_PREFIX);
@@ -79,6 +82,7 @@ export function buildShared(config: Config, logger: Logger, metrics: Metrics, op
     config,
     logger,
     metrics,
+    redisTarget: target,
     redis,
     bullConnection,
     queues,

@@ -28,7 +28,7 @@ export interface WorkerSide {
 /** The queue workers of an instance (PROCESS_ROLE all|worker). */
 export function startWorkerSide(s: Shared, opts: { commandBudgets?: Budgets } = {}): WorkerSide {
   const { config, logger, metrics } = s;
-  const connection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq-worker');
+  const connection = createRedis(s.redisTarget, 'bullmq', logger, 'bullmq-worker');
   const telnyx = createCallControlClient({ baseUrl: config.TELNYX_API_BASE_URL, apiKey: config.TELNYX_API_KEY, timeoutMs: config.TELNYX_API_TIMEOUT_MS, logger });
   const tts = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
   const callFlow = new CallFlow({

@@ -195,7 +195,21 @@ export const configSchema = z.object({
   ),
 
   // Redis, tenants, capacity
+  /** With REDIS_SENTINELS: only its credentials, database and scheme (rediss = TLS) are used (lib/redis.ts). */
   REDIS_URL: url(['redis:', 'rediss:']),
+  /** Redis Sentinel: comma list of sentinel `host:port`; the primary is asked of them, never configured. */
+  REDIS_SENTINELS: list.transform((entries, ctx) => {
+    const out: { host: string; port: number }[] = [];
+    for (const e of entries) {
+      const r = parseHostPort(e);
+      if (r) out.push(r);
+      else ctx.addIssue({ code: 'custom', message: `"${e}" is not host:port (e.g. 10.0.0.5:26379 or [::1]:26379)` });
+    }
+    return out;
+  }),
+  /** The sentinels' name of the monitored primary (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_NAME: optionalString,
+  REDIS_SENTINEL_PASSWORD: optionalString,
   TENANTMAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('tenantmap')),
   CAP_PREFIX: z.preprocess(blankToUndefined, z.string().default('cap')),
   QUEUE_PREFIX: z.preprocess(blankToUndefined, z.string().default('bull')),
@@ -269,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     if (c.TELNYX_WEBHOOK_HMAC_ENABLED && c.TELNYX_WEBHOOK_SECRET === undefined) {
       problems.push('TELNYX_WEBHOOK_HMAC_ENABLED: needs TELNYX_WEBHOOK_SECRET');
     }
+    problems.push(...sentinelProblems(c));
     if (c.BRAIN_STREAM_SEGMENT_NEXT_CHARS < c.BRAIN_STREAM_SEGMENT_MIN_CHARS) {
       problems.push('BRAIN_STREAM_SEGMENT_NEXT_CHARS: must be >= BRAIN_STREAM_SEGMENT_MIN_CHARS');
     }
@@ -286,6 +301,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const data = result.data;
   const publicBase = data.PUBLIC_BASE_URL ?? new URL(data.AUDIO_PUBLIC_BASE_URL).origin;
   return Object.freeze({ ...data, PUBLIC_BASE_URL: publicBase.replace(/\/+$/, '') });
+}
+
+/** `host:port` or `[IPv6]:port`, port 1–65535; undefined for anything else. */
+function parseHostPort(entry: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9_.-]+)):(\d{1,5})$/i.exec(entry);
+  const port = Number(m?.[3]);
+  if (!m || port < 1 || port > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** The Sentinel variables come as a set: a list without a name (or a name without a list) is a mistake. */
+function sentinelProblems(c: { REDIS_SENTINELS: readonly unknown[]; REDIS_SENTINEL_NAME?: string; REDIS_SENTINEL_PASSWORD?: string }): string[] {
+  const problems: string[] = [];
+  const list = c.REDIS_SENTINELS.length > 0;
+  if (list && c.REDIS_SENTINEL_NAME === undefined) problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name of the primary the sentinels monitor)');
+  if (!list && c.REDIS_SENTINEL_NAME !== undefined) problems.push('REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (comma list of sentinel host:port)');
+  if (!list && c.REDIS_SENTINEL_PASSWORD !== undefined) problems.push('REDIS_SENTINEL_PASSWORD: set without REDIS_SENTINELS (it is the password of the sentinels)');
+  return problems;
 }
 
 /**
