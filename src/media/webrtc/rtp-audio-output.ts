@@ -32,8 +32,8 @@ export interface RtpAudioOutputDeps {
   send(pkt: RtpOut): void;
   /** Monotonic ms: the playout's own clock, so both model the same playEnd. */
   now(): number;
-  /** The segment named by a playout mark has played (StreamPlayout.onMark). */
-  played(markName: string): void;
+  /** The segment named by a playout mark has played (StreamPlayout.onMark); or set `played` later. */
+  played?(markName: string): void;
   /** Mark timers only; `now` stays the playout's clock. Default: real timers. */
   timers?: Timers;
   /** RFC 3550 §5.1: random initial sequence number and timestamp. */
@@ -48,12 +48,15 @@ export class RtpAudioOutput implements PlayoutOutput {
   private readonly marks = new Set<CancelTimer>();
   private readonly timers: Timers;
   packetsSent = 0;
+  /** Where playout confirmations go: the playout's onMark, called straight from the mark's timer. */
+  played: (markName: string) => void;
 
   constructor(private readonly d: RtpAudioOutputDeps) {
     const random = d.random ?? Math.random;
     this.seq = Math.floor(random() * 0x10000);
     this.timestamp = Math.floor(random() * 0x100000000) >>> 0;
     this.timers = d.timers ?? realTimers;
+    this.played = d.played ?? (() => undefined);
   }
 
   media(bytes: Uint8Array, silenceMs: number): void {
@@ -74,7 +77,7 @@ export class RtpAudioOutput implements PlayoutOutput {
   mark(name: string): void {
     const cancel = this.timers.after(Math.max(0, this.playEnd - this.d.now()), () => {
       this.marks.delete(cancel);
-      this.d.played(name);
+      this.played(name);
     });
     this.marks.add(cancel);
   }

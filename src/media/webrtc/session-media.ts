@@ -1,26 +1,25 @@
 /**
- * The media and conversation side of one browser call, built from the same parts as a phone call:
- * caller RTP → RtpAudioInput (Opus 48 kHz decode) → the PSTN STT front end (SpeechPipeline:
+ * The media and conversation side of one browser call, built from the same parts as a phone call
+ * and driving its WebRTC transport only through the CallTransport port (src/media/ports.ts):
+ * transport audio in (RtpAudioInput, Opus 48 kHz decode) → the PSTN STT front end (SpeechPipeline:
  * 16 kHz, high-pass, VAD, endpointer, Whisper) → Conversation (turns, barge-in, dead air) →
  * StreamVoice → StreamPlayout (resample to 48 kHz, 20 ms Opus frames on the shared paced clock) →
- * RtpAudioOutput → agent RTP. TTS at 24 or 48 kHz stays wideband: nothing here goes through 8 kHz.
+ * transport audio out (RtpAudioOutput) → agent RTP. TTS at 24 or 48 kHz stays wideband: nothing
+ * here goes through 8 kHz. The page hears about lines and status over the transport's data channel.
  */
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
-import { createDecoder } from '../audio/codecs';
 import type { AgentVoice } from '../conversation/agent-voice';
 import type { SpeechControl } from '../conversation/conversation';
 import { StreamVoice } from '../conversation/stream-voice';
+import type { CallInputListener, CallTransport, InboundAudioSink } from '../ports';
 import type { CallCommands } from '../conversation/url-voice';
-import { sharedPlayoutScheduler, type PlayoutClock } from '../playout/pacer';
+import type { PlayoutClock } from '../playout/pacer';
 import { StreamPlayout } from '../playout/playout';
-import type { CallInputListener, InboundAudioSink } from '../ports';
-import type { AgentStatus } from './hd-call-messages';
+import type { ServerMessage } from './hd-call-messages';
 import { ObservedVoice } from './observed-voice';
-import type { Peer, RtpIn } from './peer';
-import { OPUS_RTP_RATE, RtpAudioOutput } from './rtp-audio-output';
-import { RtpAudioInput } from './rtp-audio-input';
+import { OPUS_RTP_RATE } from './rtp-audio-output';
 
 /**
  * How far ahead of real time agent audio is sent: 3 packets. The browser's jitter buffer absorbs
@@ -65,81 +64,87 @@ export interface SessionMediaParts {
   logger: Logger;
 }
 
-export interface SessionMediaEvents {
-  line(role: 'caller' | 'agent', text: string): void;
-  status(s: AgentStatus): void;
-  /** The agent ended the call (goodbye after dead air). */
-  hangup(): void;
+/** A browser call's transport: the port, plus the page's data channel. */
+export interface BrowserTransport extends CallTransport {
+  notify(m: ServerMessage): void;
 }
 
 export class SessionMedia {
-  private readonly input: RtpAudioInput;
-  private readonly output: RtpAudioOutput;
   private readonly speech: SessionSpeech;
   readonly conversation: SessionConversation;
   private closed = false;
 
-  constructor(parts: SessionMediaParts, ids: { sessionId: string; tenantId: string; tenant: TenantConfig }, peer: Peer, events: SessionMediaEvents) {
-    const clock = parts.clock ?? sharedPlayoutScheduler();
+  /** Built in order: audio output (the transport's), conversation, speech pipeline; then the transport is opened. */
+  constructor(
+    parts: SessionMediaParts,
+    ids: { sessionId: string; tenantId: string; tenant: TenantConfig },
+    private readonly transport: BrowserTransport,
+    /** The clock the transport's audio out models play-end on (the call's playout clock). */
+    clock: PlayoutClock,
+    onEnded: (reason: string) => void,
+  ) {
     const logger = parts.logger.child({ callControlId: ids.sessionId, transport: 'webrtc' });
-    // The parts call each other back: closures read the fields once they are all set.
+    const line = (role: 'caller' | 'agent', text: string) => transport.notify({ type: 'transcript', role, text });
+    // The voice reports to the conversation, built after it: a closure reads the field once it is set.
     const conv = () => this.conversation;
-    this.output = new RtpAudioOutput({ send: (p) => peer.sendAudio(p), now: () => clock.now(), played: (name) => conv().onMark(name) });
     const voice = new ObservedVoice(
-      { line: (text) => events.line('agent', text), status: (s) => events.status(s) },
+      { line: (text) => line('agent', text), status: (status) => transport.notify({ type: 'status', status }) },
       { segmentStarted: (id) => conv().segmentStarted(id), segmentDone: (id) => conv().segmentDone(id), idle: () => conv().idle() },
     );
-    voice.attach(
-      new StreamVoice(
-        (ev) => new StreamPlayout({ output: this.output, encoding: 'OPUS', codecRate: OPUS_RTP_RATE, maxAheadMs: MAX_AHEAD_MS, clock, events: ev, logger }),
-        parts.audioStorageDir,
-        voice.events,
-        logger,
-      ),
+    const stream = new StreamVoice(
+      (ev) => new StreamPlayout({ output: transport.audioOut, encoding: 'OPUS', codecRate: OPUS_RTP_RATE, maxAheadMs: MAX_AHEAD_MS, clock, events: ev, logger }),
+      parts.audioStorageDir,
+      voice.events,
+      logger,
     );
-    this.conversation = parts.conversationFor({
+    voice.attach(stream);
+    const conversation = parts.conversationFor({
       ...ids,
       voice,
       speech: { inSpeech: () => this.speech.inSpeech },
-      commands: { issue: async (_id, action, body) => this.command(action, body ?? {}, events) },
+      commands: { issue: async (_id, action, body) => this.command(action, body ?? {}) },
     });
+    this.conversation = conversation;
     // Caller finals are shown on the page as they reach the conversation.
     this.speech = parts.speechFor(ids.sessionId, ids.tenant, {
-      speechStarted: (at) => conv().speechStarted(at),
-      speechDiscarded: () => conv().speechDiscarded?.(),
-      partial: (text) => conv().partial(text),
+      speechStarted: (at) => conversation.speechStarted(at),
+      speechDiscarded: () => conversation.speechDiscarded?.(),
+      partial: (text) => conversation.partial(text),
       final: (text, timings) => {
-        events.line('caller', text);
-        conv().final(text, timings);
+        line('caller', text);
+        conversation.final(text, timings);
       },
-      dtmf: (digit) => conv().dtmf(digit),
-      sttError: (err) => conv().sttError(err),
+      dtmf: (digit) => conversation.dtmf(digit),
+      sttError: (err) => conversation.sttError(err),
     });
-    this.input = new RtpAudioInput(createDecoder('OPUS', { sampleRate: OPUS_RTP_RATE }), this.speech);
-  }
-
-  get stats() {
-    return { input: this.input.stats, packetsSent: this.output.packetsSent };
-  }
-
-  /** The connection is up: greet. */
-  start(): void {
-    if (!this.closed) this.conversation.start();
-  }
-
-  audio(pkt: RtpIn): void {
-    if (!this.closed) this.input.push(pkt);
+    try {
+      transport.open(this.speech, {
+        // The connection is up: greet.
+        started: () => {
+          if (!this.closed) conversation.start();
+        },
+        played: stream.playout.onMark.bind(stream.playout),
+        dtmf: (digit) => conversation.dtmf(digit),
+        ended: (reason) => {
+          this.close();
+          onEnded(reason);
+        },
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   /** Call Control commands the conversation issues, as a browser call can carry them out. */
-  private async command(action: string, body: Record<string, unknown>, events: SessionMediaEvents): Promise<void> {
+  private async command(action: string, body: Record<string, unknown>): Promise<void> {
     switch (action) {
       case 'hangup':
-        events.hangup();
+        this.transport.close('agent_hangup');
         return;
       case 'speak':
         // TTS failed for a whole reply: no audio to send, so the page at least shows the apology.
-        if (typeof body.payload === 'string') events.line('agent', body.payload);
+        if (typeof body.payload === 'string') this.transport.notify({ type: 'transcript', role: 'agent', text: body.payload });
         return;
       case 'transfer':
         throw new AppError('transfer_unsupported', 'a browser call cannot be transferred to a phone number', { status: 409 });
@@ -148,12 +153,11 @@ export class SessionMedia {
     }
   }
 
-  close(): void {
+  /** Ends the call's conversation and speech pipeline (the transport closed its own audio in and out). */
+  private close(): void {
     if (this.closed) return;
     this.closed = true;
     this.conversation.close();
     this.speech.close();
-    this.input.close();
-    this.output.close();
   }
 }

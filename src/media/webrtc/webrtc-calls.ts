@@ -15,9 +15,10 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { callRefused, checkBrowserCaller, tenantRefusal, type BrowserCallRefused } from './browser-admission';
 import type { Peer, PeerFactory } from './peer';
+import { sharedPlayoutScheduler } from '../playout/pacer';
 import { SessionMedia, type SessionMediaParts } from './session-media';
 import type { WebrtcLibraryLoader, Werift } from './werift-loader';
-import { WebrtcSession } from './webrtc-session';
+import { WebrtcTransport } from './webrtc-transport';
 
 export interface WebrtcCallsDeps {
   loadLibrary: WebrtcLibraryLoader;
@@ -52,7 +53,8 @@ const shuttingDown = () => new AppError('shutting_down', 'the server is shutting
 const cannotAdmit = (cause: unknown) => new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause });
 
 export class WebrtcCalls {
-  private readonly sessions = new Map<string, WebrtcSession>();
+  /** The transport of each browser call up on this instance (the call's media side is owned by it). */
+  private readonly sessions = new Map<string, WebrtcTransport>();
   private readonly releases = new Set<Promise<void>>();
   private closing = false;
 
@@ -104,14 +106,14 @@ export class WebrtcCalls {
   hangup(sessionId: string): boolean {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
-    s.end('caller_hangup');
+    s.close('caller_hangup');
     return true;
   }
 
   /** Ends every call and waits until their slots are released. */
   async closeAll(): Promise<void> {
     this.closing = true;
-    for (const s of [...this.sessions.values()]) s.end('server_shutdown');
+    for (const s of [...this.sessions.values()]) s.close('server_shutdown');
     await Promise.all([...this.releases]);
   }
 
@@ -146,33 +148,17 @@ export class WebrtcCalls {
     this.d.metrics.webrtcRefusals.inc({ reason });
   }
 
+  /** The transport first (its audio out is what the playout writes), then the call's media side opens it. */
   private start(call: AdmittedCall, peer: Peer): void {
     const { callId: sessionId, tenantId, config: tenant } = call;
-    let session: WebrtcSession | undefined;
-    const media = new SessionMedia(this.d.media, { sessionId, tenantId, tenant }, peer, {
-      line: (role, text) => session?.notify({ type: 'transcript', role, text }),
-      status: (status) => session?.notify({ type: 'status', status }),
-      hangup: () => session?.end('agent_hangup'),
+    const clock = this.d.media.clock ?? sharedPlayoutScheduler();
+    const transport = new WebrtcTransport({ id: sessionId, tenantId, peer, maxDurationMs: this.d.maxDurationMs, playoutNow: () => clock.now(), logger: this.d.logger });
+    new SessionMedia(this.d.media, { sessionId, tenantId, tenant }, transport, clock, () => {
+      this.sessions.delete(sessionId);
+      // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
+      this.settle(call.release());
     });
-    try {
-      session = new WebrtcSession({
-        id: sessionId,
-        tenantId,
-        peer,
-        media,
-        maxDurationMs: this.d.maxDurationMs,
-        logger: this.d.logger,
-        onEnded: () => {
-          this.sessions.delete(sessionId);
-          // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
-          this.settle(call.release());
-        },
-      });
-    } catch (e) {
-      media.close();
-      throw e;
-    }
-    this.sessions.set(sessionId, session);
+    this.sessions.set(sessionId, transport);
   }
 
   /** closeAll waits for slots being given back. */

@@ -52,6 +52,8 @@ export interface WebrtcSessionDeps {
   /** Built around this session's events (see session-media.ts). */
   media: SessionMediaPort;
   maxDurationMs: number;
+  /** After every change of phase (not for `ended`: onEnded reports that, once). */
+  phaseChanged?(phase: SessionPhase): void;
   onEnded(reason: string): void;
   logger: Logger;
   /** Timeouts and the media-stall check (its `now` is monotonic). Default: real timers. */
@@ -158,5 +160,6 @@ export class WebrtcSession {
     if ('timer' in old) old.timer();
     this.state = next;
     this.d.logger.debug({ callControlId: this.d.id, from: old.phase, to: next.phase }, 'webrtc session state');
+    if (next.phase !== 'ended') this.d.phaseChanged?.(next.phase);
   }
 }
