@@ -52,6 +52,8 @@ export interface WebrtcSessionDeps {
   /** Built around this session's events (see session-media.ts). */
   media: SessionMediaPort;
   maxDurationMs: number;
+  /** A keypad digit from the page. */
+  dtmf?(digit: string): void;
   /** After every change of phase (not for `ended`: onEnded reports that, once). */
   phaseChanged?(phase: SessionPhase): void;
   onEnded(reason: string): void;
@@ -85,7 +87,10 @@ export class WebrtcSession {
       state: (s) => this.onPeerState(s),
       channelOpen: () => this.onChannelOpen(),
       channelMessage: (data) => {
-        if (parseClientMessage(data)?.type === 'hangup') this.end('caller_hangup');
+        if (this.state.phase === 'ended') return;
+        const m = parseClientMessage(data);
+        if (m?.type === 'hangup') this.end('caller_hangup');
+        else if (m?.type === 'dtmf') d.dtmf?.(m.digit);
       },
     });
   }

@@ -83,6 +83,7 @@ export class WebrtcTransport implements CallTransport {
           return { input: input.stats, packetsSent: output.packetsSent };
         },
       },
+      dtmf: (digit) => events.dtmf(digit),
       phaseChanged: (phase) => {
         if (phase === 'active') events.link?.('up');
         else if (phase === 'disconnected') events.link?.('interrupted');
