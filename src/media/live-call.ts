@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { BusMessage } from '../lib/call-bus';
-import type { CancelTimer, Timers } from '../lib/timers';
+import { realTimers, type CancelTimer, type Timers } from '../lib/timers';
 import type { AgentVoice, VoiceEvents } from './conversation/agent-voice';
 import type { Conversation, SpeechControl } from './conversation/conversation';
 import type { PlayoutOutput } from './playout/types';
@@ -49,9 +49,13 @@ export interface LiveCallDeps {
   conversation(voice: AgentVoice, speech: SpeechControl): CallConversation;
   /** A fresh speech pipeline per transport, reporting to `listener`. */
   pipeline(listener: CallInputListener): LiveStream['pipeline'];
-  /** How long an orphaned call waits for a new transport before it ends. */
-  orphanGraceMs: number;
-  timers: Timers;
+  /**
+   * How long an orphaned call waits for a new transport before it ends (a Telnyx stream restart).
+   * Unset: nothing reconnects, the call ends with its transport (a browser call).
+   */
+  orphanGraceMs?: number;
+  /** The orphan grace timer. Default: real timers. */
+  timers?: Timers;
 }
 
 /** Close of a transport whose call moved on (a newer stream, or the call ended). */
@@ -59,9 +63,10 @@ const REPLACED = { code: 1000, reason: 'replaced by a newer stream' };
 const ignore = () => undefined;
 
 /**
- * One live call on this instance: owns its current transport (CallTransport, src/media/ports.ts)
- * and the speech pipeline it feeds, its conversation and its audio output. A stream restart is a
- * state change of the same live call. Emits `stateChange` (state, previous) after every change.
+ * One live call on this instance, phone or browser: owns its current transport (CallTransport,
+ * src/media/ports.ts: a Telnyx stream or a WebRTC connection) and the speech pipeline it feeds, its
+ * conversation and its audio output. A Telnyx stream restart is a state change of the same live
+ * call. Emits `stateChange` (state, previous) after every change.
  *
  * Built in order, without call-backs into a factory: audio output (writing to the current
  * transport), then the conversation (given the output), then per transport the speech pipeline
@@ -110,7 +115,14 @@ export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmit
     };
     const stream: LiveStream<T> = { transport, pipeline: this.d.pipeline(this.input) };
     this.current = { kind: 'awaiting_stream', stream };
-    this.open(stream);
+    try {
+      this.open(stream);
+    } catch (e) {
+      // The transport could not start: nothing else will close what was built for it.
+      stream.pipeline.close();
+      this.conversation.close();
+      throw e;
+    }
   }
 
   get state(): LiveCallState<T> {
@@ -160,8 +172,10 @@ export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmit
       link: (link) => {
         if (mine()) this.onLink(stream, link);
       },
-      ended: () => {
-        if (mine()) this.orphan();
+      ended: (reason) => {
+        if (!mine()) return;
+        if (this.d.orphanGraceMs === undefined) this.end({ code: 1000, reason });
+        else this.orphan(this.d.orphanGraceMs);
       },
     });
   }
@@ -171,8 +185,8 @@ export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmit
   }
 
   /** The transport is gone (or refused the stream): keep the conversation for a new one. */
-  private orphan(): void {
-    this.setState({ kind: 'orphaned', cancelGrace: this.d.timers.after(this.d.orphanGraceMs, () => this.end()) });
+  private orphan(graceMs: number): void {
+    this.setState({ kind: 'orphaned', cancelGrace: (this.d.timers ?? realTimers).after(graceMs, () => this.end()) });
   }
 
   /** Health check of the current transport (the registry's shared ticker). */

@@ -195,7 +195,7 @@ describe('WebrtcTransport (browser connection)', () => {
     expect(t.seen.dtmf).toEqual(['#']);
   });
 
-  it('close ends it once: `ended` once, the peer closed once, pending marks never confirmed', () => {
+  it('close ends it once: `ended` once, the sink and the peer closed once, pending marks never confirmed', () => {
     const t = setup();
     t.transport.open(t.sink, t.events);
     t.peer.h!.state('connected');
@@ -206,6 +206,7 @@ describe('WebrtcTransport (browser connection)', () => {
     t.peer.h!.state('closed');
     t.time.advance(1000);
     expect(t.seen.ended).toEqual(['caller_hangup']);
+    expect(t.seen.sinkClosed).toBe(1);
     expect(t.seen.played).toEqual([]);
     expect(t.peer.closed).toBe(1);
     expect(t.transport.phase).toBe('ended');

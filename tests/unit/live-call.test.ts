@@ -3,6 +3,7 @@ import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import type { CallConversation, LiveCallDeps, LiveCallState } from '../../src/media/live-call';
 import { LiveCall } from '../../src/media/live-call';
+import type { CallTransport, TransportEvents } from '../../src/media/ports';
 import { ManualTime } from '../../src/media/playout/manual-time';
 import { MediaSession } from '../../src/media/session/media-session';
 import { StreamTransport, type SessionFor } from '../../src/media/session/stream-transport';
@@ -103,5 +104,36 @@ describe('LiveCall', () => {
     expect(t.time.pendingTimers).toBe(0); // the grace timer went with the orphaned state
     expect(t.seen.started).toBe(1);
     expect(t.seen.closed).toBe(0);
+  });
+});
+
+describe('LiveCall without an orphan grace (a browser call)', () => {
+  it('ends with its transport: the conversation closed once, one close (a no-op) for the ended transport, `ended` once', () => {
+    const seen = { closed: 0, transportCloses: [] as string[], ended: 0 };
+    const nothing = () => undefined;
+    let events: TransportEvents | undefined;
+    const transport: CallTransport = {
+      audioOut: { media: nothing, mark: nothing, clear: nothing },
+      open: (_sink, e) => void (events = e),
+      close: (reason) => void seen.transportCloses.push(reason),
+    };
+    const live = new LiveCall('webrtc-1', {
+      audioOutput: () => ({ voice: { play: nothing, stop: () => new Map(), busy: false, onWebhook: nothing, onMark: nothing, close: nothing } }),
+      conversation: () => ({
+        speechStarted: nothing, partial: nothing, final: nothing, sttError: nothing, dtmf: nothing, start: nothing,
+        close: () => void (seen.closed += 1),
+        onWebhook: nothing, onTtsReady: nothing, onTtsFailed: nothing, onCommandFailed: nothing, segmentStarted: nothing, segmentDone: nothing, idle: nothing,
+      }),
+      pipeline: () => ({ inSpeech: false, pushPcm: nothing, close: nothing }),
+    }, transport);
+    live.on('stateChange', (s: LiveCallState) => void (s.kind === 'ended' && (seen.ended += 1)));
+    events!.link?.('up');
+    events!.ended('connection_lost');
+    events!.ended('connection_lost');
+    expect(live.state.kind).toBe('ended');
+    expect(seen.closed).toBe(1);
+    expect(seen.ended).toBe(1);
+    // The setter closes the transport it leaves (a no-op for one that already ended), with the transport's own reason.
+    expect(seen.transportCloses).toEqual(['connection_lost']);
   });
 });

@@ -98,7 +98,7 @@ describe('RtpAudioOutput', () => {
 });
 
 describe('RtpAudioOutput behind the stream playout (the browser-call wiring)', () => {
-  /** session-media's wiring: an OPUS playout at 48 kHz, 60 ms ahead, on manual time. */
+  /** browser-call.ts's wiring: an OPUS playout at 48 kHz, 60 ms ahead, on manual time. */
   function wired(opts: { encodeMs?: number } = {}) {
     const time = new ManualTime(1000);
     const clock = new PlayoutScheduler(time);

@@ -37,7 +37,7 @@ type State =
 
 export type SessionPhase = State['phase'];
 
-/** What the session drives of its media (SessionMedia). */
+/** What the session drives of its media: the transport's RTP in and out (webrtc-transport.ts). */
 export interface SessionMediaPort {
   start(): void;
   audio(pkt: RtpIn): void;
@@ -49,7 +49,7 @@ export interface WebrtcSessionDeps {
   id: string;
   tenantId: string;
   peer: Peer;
-  /** Built around this session's events (see session-media.ts). */
+  /** Audio in and out of the connection (see webrtc-transport.ts). */
   media: SessionMediaPort;
   maxDurationMs: number;
   /** A keypad digit from the page. */

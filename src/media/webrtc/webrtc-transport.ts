@@ -56,14 +56,14 @@ export class WebrtcTransport implements CallTransport {
     this.input = input;
     const output = this.audioOut;
     try {
-      this.session = this.connect(input, output, events);
+      this.session = this.connect(input, output, sink, events);
     } catch (e) {
       input.close();
       throw e;
     }
   }
 
-  private connect(input: RtpAudioInput, output: RtpAudioOutput, events: TransportEvents): WebrtcSession {
+  private connect(input: RtpAudioInput, output: RtpAudioOutput, sink: InboundAudioSink, events: TransportEvents): WebrtcSession {
     const { d } = this;
     return new WebrtcSession({
       id: d.id,
@@ -75,9 +75,11 @@ export class WebrtcTransport implements CallTransport {
       media: {
         start: () => events.started(),
         audio: (pkt) => input.push(pkt),
+        // Audio in and out stop with the connection; so does the sink it fed (as a Telnyx stream's does).
         close: () => {
           input.close();
           output.close();
+          sink.close();
         },
         get stats() {
           return { input: input.stats, packetsSent: output.packetsSent };
