@@ -58,6 +58,7 @@ const TREE: Record<string, string> = {
   'src/lib/cycle-b.ts': "import { a } from './cycle-a';\nexport const b = () => a;\n",
   'src/api/bad-api.ts': "import { processor } from '../jobs/tts/prompt-processor';\nexport const bad = processor;\n",
   'src/lib/bad-dev.ts': "import { register } from 'tsx/cjs/api';\nexport const bad = register;\n",
+  'src/media/live-call.ts': "import { live } from './session/live';\nexport const bad = live;\n",
 };
 
 const EXPECTED: Record<string, string> = {
@@ -70,6 +71,7 @@ const EXPECTED: Record<string, string> = {
   'src/lib/cycle-a.ts': 'no-circular',
   'src/api/bad-api.ts': 'api-enqueues-but-does-not-process',
   'src/lib/bad-dev.ts': 'src-never-imports-dev-dependencies',
+  'src/media/live-call.ts': 'live-call-knows-only-the-port',
 };
 
 describe('layer rules (.dependency-cruiser.js)', () => {
