@@ -2,7 +2,8 @@
  * Which way dependencies may point in src/ (run by `npm run lint`; tests/unit/dependency-rules.test.ts
  * proves a wrong-way import fails it). The layers, from the bottom:
  *
- *   lib/          config, logger, Redis + Lua, errors, clients (Telnyx, STT, TTS, brain): imports only lib
+ *   lib/          config, logger, Redis + Lua, errors, clients (Telnyx, STT, TTS, brain): imports only lib;
+ *                 each speech provider folder (stt, tts, brain) holds its port, its client and an in-memory fake
  *   media/audio/  pure DSP (codecs, filters, resampler, endpointer) and media/jitter/ (reorder buffer)
  *   media/vad/    voice activity detection, incl. the Silero worker thread
  *   media/ports.ts, media/playout/, media/conversation/, media/session/ (Telnyx media streams),
@@ -112,6 +113,22 @@ module.exports = {
         path: '^src/jobs/',
         pathNot: ['^src/jobs/[^/]+/[^/]*(-ingest|-producer|-requester|-job)\\.ts$', '^src/jobs/queue-names\\.ts$'],
       },
+    },
+    {
+      name: 'speech-providers-are-picked-by-the-composition-root',
+      severity: 'error',
+      comment:
+        'STT, TTS and the brain are used through their ports (lib/stt/port.ts, lib/tts/port.ts, lib/brain/port.ts); ' +
+        'only the composition root names a concrete client (and a provider folder its own).',
+      from: { path: '^src/', pathNot: '^src/(composition/|lib/(stt|tts|brain)/)' },
+      to: { path: '^src/lib/(stt/whisper-client|tts/kokoro-client|brain/(brain-client|local-brain))\\.ts$' },
+    },
+    {
+      name: 'speech-fakes-stay-out-of-the-runtime',
+      severity: 'error',
+      comment: 'The in-memory providers (lib/*/fake-*.ts) are for tests and tools: nothing in src/ wires them in.',
+      from: { path: '^src/', pathNot: '^src/lib/(stt|tts|brain)/fake-' },
+      to: { path: '^src/lib/(stt|tts|brain)/fake-' },
     },
     {
       name: 'composition-root-is-imported-by-nothing-below-it',

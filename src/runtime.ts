@@ -23,6 +23,7 @@ import type { CallInputListener } from './media/ports';
 import type { LiveCalls } from './media/live-calls';
 import { buildIngress, type Ingress } from './composition/ingress';
 import { buildShared } from './composition/shared';
+import type { Budgets } from './jobs/call-control/command-deadlines';
 import { startWorkerSide, type WorkerSide } from './composition/workers';
 
 export interface RuntimeOptions {
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   defaultMetrics?: boolean;
   /** Sliding rate window of the calls-per-minute cap (tests shorten it). */
   rateWindowMs?: number;
+  /** Call Control retry budgets per action (jobs/call-control/command-deadlines.ts; tests shorten them). */
+  commandBudgets?: Budgets;
   /** Replaces the conversation as the receiver of caller input (media-layer tests). */
   listenerFor?: (call: CallRecord, tenant: TenantConfig | undefined) => CallInputListener;
 }
@@ -62,7 +65,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
 
   let workerSide: WorkerSide | undefined;
   if (config.PROCESS_ROLE !== 'api') {
-    workerSide = startWorkerSide(s);
+    workerSide = startWorkerSide(s, { commandBudgets: opts.commandBudgets });
     // In the background: the process must come up (and report not-ready) while Redis is down.
     void retryUntil(() => scheduleAudioCleanup(s.queues, opts.audioCleanupEveryMs ?? AUDIO_CLEANUP_EVERY_MS), () => shuttingDown, logger, 'schedule audio cleanup');
   }

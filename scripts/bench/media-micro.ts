@@ -181,7 +181,7 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
   const logger = createLogger({ level: 'silent' });
   const dumper = createSttDebugDumper({ dumpWavs: false, dumpPcm: false });
   const listener = { speechStarted: () => undefined, partial: () => undefined, final: () => undefined, dtmf: () => undefined, sttError: () => undefined };
-  const stt = { transcribe: () => Promise.resolve({ text: 'hello there' }) };
+  const stt = { transcribe: () => Promise.resolve({ text: 'hello there', latencyMs: 0, attempts: 1 }) };
   const sessions = Array.from({ length: calls }, (_, k) => {
     const pipeline = new SpeechPipeline({
       callControlId: `bench-${k}`, highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER),

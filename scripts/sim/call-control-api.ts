@@ -7,8 +7,8 @@
  * re-exports it under its test names.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { closeServer } from './listen';
+import type { AddressInfo, Socket } from 'node:net';
+import { closeServer, listen } from './listen';
 
 export interface RecordedCommand {
   callControlId: string;
@@ -46,6 +46,15 @@ export interface CallControlApi {
   /** Marks a call as ended: later commands for it get 422 / 90018, as Telnyx does (a successful hangup does this too). */
   endCall(callControlId: string): void;
   setOnAction(hook: ActionHook | undefined): void;
+  /**
+   * An outage until `up()`: 'refused' stops listening and drops open connections (connection
+   * refused, as when Telnyx's edge is unreachable); 503 answers every command with 503 (recorded).
+   */
+  down(mode: 'refused' | 503): Promise<void>;
+  /** Ends the outage: listens again on the same port, commands succeed again. */
+  up(): Promise<void>;
+  /** 'up', 'refused' or 503. */
+  readonly state: 'up' | 'refused' | 503;
   onCommand(listener: CommandListener): () => void;
   waitFor(predicate: (cmd: RecordedCommand) => boolean, timeoutMs?: number): Promise<RecordedCommand>;
   commands(action?: string, callControlId?: string): RecordedCommand[];
@@ -95,6 +104,7 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
   const listeners = new Set<CommandListener>();
   const timers = new Set<NodeJS.Timeout>();
   let onAction = opts.onAction;
+  let outage: 'up' | 'refused' | 503 = 'up';
 
   const takeFailure = (action: string): PlannedFailure | undefined => {
     const i = planQueue.findIndex((p) => p.action === action || p.action === '*');
@@ -140,7 +150,7 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
       at: performance.now(),
       status: 200,
     };
-    const failure = takeFailure(cmd.action);
+    const failure = outage === 503 ? { status: 503 } : takeFailure(cmd.action);
     if (failure) cmd.status = failure.status;
     else if (ended.has(cmd.callControlId)) cmd.status = 422;
     requests.push(cmd);
@@ -178,6 +188,11 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
     });
   });
   const { port } = server.address() as AddressInfo;
+  const sockets = new Set<Socket>();
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
 
   const api: CallControlApi = {
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v2`,
@@ -194,6 +209,23 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
     },
     setOnAction(hook) {
       onAction = hook;
+    },
+    get state() {
+      return outage;
+    },
+    async down(mode) {
+      if (outage === 'refused') await api.up();
+      outage = mode;
+      if (mode !== 'refused') return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets would carry requests past a closed listener: cut them too.
+      for (const sock of sockets) sock.destroy();
+      await closed;
+    },
+    async up() {
+      const was = outage;
+      outage = 'up';
+      if (was === 'refused') await listen(server, host, port);
     },
     onCommand(listener) {
       listeners.add(listener);
@@ -226,6 +258,12 @@ export async function startCallControlApi(opts: CallControlApiOptions = {}): Pro
     },
     async close() {
       listeners.clear();
+      if (outage === 'refused') {
+        // Not listening any more (and its connections were cut): only reply timers are left.
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        return;
+      }
       await closeServer(server, timers);
     },
   };

@@ -6,7 +6,7 @@
  * them: Telnyx fetches the files anyway).
  */
 import { CallHistory } from '../lib/brain/history';
-import type { Brain } from '../lib/brain/types';
+import type { Brain } from '../lib/brain/port';
 import type { Limiter } from '../lib/limiter';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';

@@ -10,7 +10,8 @@ import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
 import { AuthThrottle } from '../lib/auth-throttle/auth-throttle';
 import { createBrainClient } from '../lib/brain/brain-client';
-import type { Brain } from '../lib/brain/types';
+import { createLocalBrain } from '../lib/brain/local-brain';
+import type { Brain } from '../lib/brain/port';
 import type { CallRecord } from '../lib/calls/call-store';
 import { createRedis } from '../lib/redis';
 import { createSttDebugDumper } from '../lib/stt/debug-dump';
@@ -115,19 +116,22 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   const loopLoad = new LoopLoad();
   const partialSkipReason = (): string | undefined =>
     whisper.queued > 0 || whisper.active >= config.STT_MAX_CONCURRENT ? 'stt_busy' : loopLoad.utilization > PARTIAL_MAX_LOOP_UTILIZATION ? 'loop_busy' : undefined;
-  const brain: Brain = createBrainClient({
-    baseUrl: config.BRAIN_URL,
-    timeoutMs: config.BRAIN_TIMEOUT_MS,
-    streamingEnabled: config.BRAIN_STREAMING_ENABLED,
-    streamPath: config.BRAIN_STREAM_PATH,
-    pingMs: config.BRAIN_STREAM_PING_MS,
-    logger,
-  });
+  // Without BRAIN_URL the built-in local brain answers (quick replies, assistantContext, canned answers).
+  const brain: Brain = config.BRAIN_URL
+    ? createBrainClient({
+        baseUrl: config.BRAIN_URL,
+        timeoutMs: config.BRAIN_TIMEOUT_MS,
+        streamingEnabled: config.BRAIN_STREAMING_ENABLED,
+        streamPath: config.BRAIN_STREAM_PATH,
+        pingMs: config.BRAIN_STREAM_PING_MS,
+        logger,
+      })
+    : createLocalBrain();
   if (!config.BRAIN_URL) logger.warn('BRAIN_URL not set: the built-in local brain answers (quick replies, assistantContext, canned answers)');
   const restarter = new StreamRestarter(s.commands, s.stream);
   const ttsDefaults = { kokoroUrl: config.KOKORO_URL, voice: config.KOKORO_VOICE, sampleRate: config.TTS_SAMPLE_RATE };
   const synthDeps = {
-    kokoro: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
+    tts: createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup }),
     storageDir: config.AUDIO_STORAGE_DIR,
     redis: s.redis,
     cachePrefix: `${config.STATE_PREFIX}:tts`,

@@ -13,10 +13,10 @@ import { webrtcRouter } from '../api/webrtc';
 import { browserCallLimits, Capacity, LeaseKeeper, webrtcCapacityPrefix, webrtcOfferRatePrefix } from '../lib/capacity';
 import { CallAdmission } from '../lib/calls/admission';
 import type { SttDebugDumper } from '../lib/stt/debug-dump';
+import type { SpeechToText } from '../lib/stt/port';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
 import type { VadFactory } from '../media/vad/vad-factory';
 import { createSpeechPipeline } from '../media/session/session-factory';
-import type { Transcriber } from '../media/session/speech-pipeline';
 import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';
 import { weriftPeerFactory } from '../media/webrtc/werift-peer';
@@ -25,7 +25,7 @@ import type { Shared } from './shared';
 
 export interface WebrtcParts {
   vadFactory: VadFactory;
-  stt: Transcriber;
+  stt: SpeechToText;
   dumper: SttDebugDumper;
   /** Shared with phone calls: when to skip best-effort partial transcripts. */
   partialSkipReason?: () => string | undefined;

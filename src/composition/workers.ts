@@ -4,6 +4,7 @@ import { errorMessage } from '../lib/errors';
 import { createRedis } from '../lib/redis';
 import { createCallControlClient, type CallControlClient } from '../lib/telnyx/call-control-client';
 import { createKokoroClient } from '../lib/tts/kokoro-client';
+import type { Budgets } from '../jobs/call-control/command-deadlines';
 import { createCommandProcessor } from '../jobs/call-control/command-processor';
 import { CallFlow } from '../jobs/calls/call-flow';
 import { PromptSpeaker } from '../jobs/calls/prompt-speaker';
@@ -25,11 +26,11 @@ export interface WorkerSide {
 }
 
 /** The queue workers of an instance (PROCESS_ROLE all|worker). */
-export function startWorkerSide(s: Shared): WorkerSide {
+export function startWorkerSide(s: Shared, opts: { commandBudgets?: Budgets } = {}): WorkerSide {
   const { config, logger, metrics } = s;
   const connection = createRedis(config.REDIS_URL, 'bullmq', logger, 'bullmq-worker');
   const telnyx = createCallControlClient({ baseUrl: config.TELNYX_API_BASE_URL, apiKey: config.TELNYX_API_KEY, timeoutMs: config.TELNYX_API_TIMEOUT_MS, logger });
-  const kokoro = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
+  const tts = createKokoroClient({ timeoutMs: 15_000, lookup: s.tenantUrlLookup });
   const callFlow = new CallFlow({
     calls: s.calls,
     admission: s.admission,
@@ -43,7 +44,7 @@ export function startWorkerSide(s: Shared): WorkerSide {
     metrics,
     logger,
   });
-  const synthDeps = { kokoro, storageDir: config.AUDIO_STORAGE_DIR, redis: s.redis, cachePrefix: `${config.STATE_PREFIX}:tts`, cacheTtlSec: TTS_CACHE_TTL_SEC, logger };
+  const synthDeps = { tts, storageDir: config.AUDIO_STORAGE_DIR, redis: s.redis, cachePrefix: `${config.STATE_PREFIX}:tts`, cacheTtlSec: TTS_CACHE_TTL_SEC, logger };
   const synthesize = (req: Parameters<typeof synthesizeToFile>[1]) => synthesizeToFile(synthDeps, req);
   const workers = startWorkers(
     connection,
@@ -60,7 +61,10 @@ export function startWorkerSide(s: Shared): WorkerSide {
         calls: s.calls,
         metrics,
         logger,
+        budgets: opts.commandBudgets,
+        jobState: (jobId) => s.queues.callControl.getJobState(jobId),
         onPermanentFailure: async (callId, action, err) => {
+          await callFlow.onCommandFailed(callId, action);
           const call = await s.calls.get(callId);
           if (call?.mediaInstance) await s.bus.publish(call.mediaInstance, { type: 'command_failed', callId, action, error: errorMessage(err) });
         },

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type MinimalJob, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, errorMessage, isRetryable } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -9,7 +9,7 @@ export interface WorkerSpec {
   /** Parallel jobs per process for this queue. */
   concurrency: number;
   /** Custom backoff (used by jobs added with `backoff: { type: <custom> }`). */
-  backoffStrategy?: (attemptsMade: number, type: string | undefined, err: Error | undefined) => number;
+  backoffStrategy?: (attemptsMade: number, type: string | undefined, err: Error | undefined, job?: MinimalJob) => number;
 }
 
 /**

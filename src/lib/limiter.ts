@@ -11,6 +11,7 @@
  * not shared across instances.
  */
 import { AppError } from './errors';
+import { type CancelTimer, realTimers, type Timers } from './timers';
 
 export type LimitedService = 'stt' | 'tts';
 
@@ -21,6 +22,8 @@ export interface LimiterOptions {
   maxQueue: number;
   /** Longest a task may wait for a slot; unbounded when omitted. */
   queueTimeoutMs?: number;
+  /** Arms the queueTimeoutMs timers; default realTimers. */
+  timers?: Timers;
 }
 
 export interface Limiter {
@@ -44,6 +47,7 @@ export function createLimiter(opts: LimiterOptions): Limiter {
   const kind = opts.kind;
   if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new Error('maxConcurrent must be an integer ≥ 1');
   if (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 0) throw new Error('maxQueue must be an integer ≥ 0');
+  const timers = opts.timers ?? realTimers;
   let active = 0;
   const queue: Waiter[] = [];
 
@@ -66,7 +70,7 @@ export function createLimiter(opts: LimiterOptions): Limiter {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimer: CancelTimer | undefined;
       const leave = (err: AppError) => {
         const i = queue.indexOf(waiter);
         if (i >= 0) queue.splice(i, 1);
@@ -75,7 +79,7 @@ export function createLimiter(opts: LimiterOptions): Limiter {
       };
       const onAbort = () => leave(abortedError(kind, signal?.reason));
       const cleanup = () => {
-        if (timer) clearTimeout(timer);
+        cancelTimer?.();
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
@@ -88,7 +92,7 @@ export function createLimiter(opts: LimiterOptions): Limiter {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.queueTimeoutMs !== undefined) {
         const ms = opts.queueTimeoutMs;
-        timer = setTimeout(() => leave(overloaded(kind, `waited ${ms} ms for a slot`, { waitedMs: ms })), ms);
+        cancelTimer = timers.after(ms, () => leave(overloaded(kind, `waited ${ms} ms for a slot`, { waitedMs: ms })));
       }
     });
   };

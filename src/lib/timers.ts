@@ -1,6 +1,6 @@
 /**
  * The one timer abstraction of the runtime: monotonic time, one-shot and repeating timers, injected
- * so tests run them on a fake clock (ManualTime, src/media/playout/manual-time.ts, implements it).
+ * so tests run them on a fake clock (ManualTime, src/lib/manual-timers.ts).
  * Every real timer is unref'd: a pending timer never keeps the process alive.
  */
 

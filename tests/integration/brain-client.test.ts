@@ -1,5 +1,5 @@
 import { createBrainClient, type BrainClientOptions } from '../../src/lib/brain/brain-client';
-import { BrainError, type Brain, type BrainRequest, type BrainResult } from '../../src/lib/brain/types';
+import { BrainError, type Brain, type BrainRequest, type BrainResult } from '../../src/lib/brain/port';
 import { startFakeBrain, type FakeBrain, type FakeBrainOptions } from '../fakes/fake-brain';
 
 const REQ: BrainRequest = {
@@ -196,13 +196,5 @@ describe('brain client against a real HTTP fake', () => {
     const err = await rejection(run(make()));
     expect(err).toMatchObject({ code: 'brain_failed', partialText: 'One two', retryable: false });
     expect(fake!.requests).toHaveLength(1);
-  });
-
-  it('without a baseUrl the local brain answers', async () => {
-    const brain = createBrainClient({ timeoutMs: 1000, streamingEnabled: true, streamPath: '/reply/stream', pingMs: 1000 });
-    const tokens: string[] = [];
-    const res = await brain.reply(REQ, { onToken: (t) => tokens.push(t) });
-    expect(res).toMatchObject({ text: 'Our hours are 9-5.', source: 'local' });
-    expect(tokens.join('')).toBe(res.text);
   });
 });

@@ -40,12 +40,17 @@ const TREE: Record<string, string> = {
   'src/jobs/tts/prompt-processor.ts': 'export const processor = 1;\n',
   'src/jobs/events/event-ingest.ts': 'export const ingest = 1;\n',
   'scripts/sim/fake.ts': 'export const fake = 1;\n',
+  'src/lib/stt/port.ts': 'export const port = 1;\n',
+  'src/lib/stt/whisper-client.ts': 'export const client = 1;\n',
+  'src/lib/brain/fake-brain.ts': 'export const fakeBrain = 1;\n',
 
   // Allowed: lib → lib, api → a producer, audio → lib/errors, session → its own folder.
   'src/lib/good.ts': "import { errors } from './errors';\nexport const good = errors;\n",
   'src/api/good-api.ts': "import { ingest } from '../jobs/events/event-ingest';\nexport const ok = ingest;\n",
   'src/media/audio/good-audio.ts': "import { errors } from '../../lib/errors';\nexport const ok = errors;\n",
   'src/media/session/good-session.ts': "import { live } from './live';\nexport const ok = live;\n",
+  'src/media/session/good-port.ts': "import { port } from '../../lib/stt/port';\nexport const ok = port;\n",
+  'src/composition/good-client.ts': "import { client } from '../lib/stt/whisper-client';\nexport const ok = client;\n",
 
   // Forbidden, one rule each.
   'src/lib/bad-lib.ts': "import { edge } from '../api/edge';\nexport const bad = edge;\n",
@@ -59,6 +64,8 @@ const TREE: Record<string, string> = {
   'src/api/bad-api.ts': "import { processor } from '../jobs/tts/prompt-processor';\nexport const bad = processor;\n",
   'src/lib/bad-dev.ts': "import { register } from 'tsx/cjs/api';\nexport const bad = register;\n",
   'src/media/live-call.ts': "import { live } from './session/live';\nexport const bad = live;\n",
+  'src/media/session/bad-client.ts': "import { client } from '../../lib/stt/whisper-client';\nexport const bad = client;\n",
+  'src/composition/bad-fake.ts': "import { fakeBrain } from '../lib/brain/fake-brain';\nexport const bad = fakeBrain;\n",
 };
 
 const EXPECTED: Record<string, string> = {
@@ -72,6 +79,8 @@ const EXPECTED: Record<string, string> = {
   'src/api/bad-api.ts': 'api-enqueues-but-does-not-process',
   'src/lib/bad-dev.ts': 'src-never-imports-dev-dependencies',
   'src/media/live-call.ts': 'live-call-knows-only-the-port',
+  'src/media/session/bad-client.ts': 'speech-providers-are-picked-by-the-composition-root',
+  'src/composition/bad-fake.ts': 'speech-fakes-stay-out-of-the-runtime',
 };
 
 describe('layer rules (.dependency-cruiser.js)', () => {

@@ -10,7 +10,8 @@ import { join } from 'path';
 import { AppError } from '../../src/lib/errors';
 import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
 import { StreamingResampler } from '../../src/media/audio/resampler';
-import { SileroModel, sharedSileroModel } from '../../src/media/vad/silero-model';
+import { ManualTime } from '../../src/lib/manual-timers';
+import { SILERO_INPUT, SILERO_STATE, SileroModel, sharedSileroModel, type SileroJob } from '../../src/media/vad/silero-model';
 import { SileroVad } from '../../src/media/vad/silero-vad';
 import { createVadFactory } from '../../src/media/vad/vad-factory';
 import { parseWav } from '../../src/lib/audio/wav';
@@ -128,6 +129,50 @@ describe('Silero VAD (real model)', () => {
       together[k]!.forEach((p, i) => expect(p).toBeCloseTo(alone[k]![i]!, 4));
     }
     expect(model.stats.runs).toBeLessThan(model.stats.frames);
+  });
+
+  it('under many streams waits up to maxWaitMs for a batch to fill, on its injected clock and timer', async () => {
+    const time = new ManualTime(1000);
+    const model = await SileroModel.load({ maxWaitMs: 8, timers: time });
+    /** One stream's job (reused frame after frame, as a SileroVad is); `next` resolves with its next result. */
+    const stream = () => {
+      let done: (p: number | null) => void = () => undefined;
+      const job: SileroJob = { input: new Float32Array(SILERO_INPUT), state: new Float32Array(SILERO_STATE), onResult: (p) => done(p) };
+      return { job, next: () => new Promise<number | null>((r) => (done = r)) };
+    };
+    const turn = () => new Promise((r) => setImmediate(r));
+    try {
+      const streams = Array.from({ length: 8 }, stream);
+      // One Silero frame period in which 8 streams submit: a lone first job means no waiting yet.
+      const first = streams.map((s) => s.next());
+      for (const s of streams) expect(model.infer(s.job)).toBe(true);
+      expect(time.pendingTimers).toBe(0);
+      expect((await Promise.all(first)).every((p) => typeof p === 'number')).toBe(true);
+      expect(model.stats).toMatchObject({ runs: 1, frames: 8, timerFlushes: 0 });
+
+      // Next period: 8 streams known, so 8 × 8 ms / 32 ms = 2 jobs are worth waiting for, 8 ms at most.
+      time.advance(32);
+      const lone = streams[0]!.next();
+      model.infer(streams[0]!.job);
+      expect(time.dueTimes).toEqual([1040]);
+      await turn();
+      time.advance(7);
+      expect(model.stats.runs).toBe(1);
+      time.advance(1);
+      expect(typeof (await lone)).toBe('number');
+      expect(model.stats).toMatchObject({ runs: 2, frames: 9, timerFlushes: 1 });
+
+      // The second job fills the batch: the wait is cancelled and it runs on the next turn.
+      const pair = [streams[0]!.next(), streams[1]!.next()];
+      model.infer(streams[0]!.job);
+      expect(time.pendingTimers).toBe(1);
+      model.infer(streams[1]!.job);
+      expect(time.pendingTimers).toBe(0);
+      await Promise.all(pair);
+      expect(model.stats).toMatchObject({ runs: 3, frames: 11, timerFlushes: 1 });
+    } finally {
+      await model.stop();
+    }
   });
 
   it('a model that cannot load is a clear error, and the factory falls back to the energy VAD', async () => {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
+import { FakeSpeechToText } from '../../src/lib/stt/fake-stt';
 import { createVadFactory } from '../../src/media/vad/vad-factory';
 import { createSessionFactory, createSpeechPipeline, type SessionFactoryDeps } from '../../src/media/session/session-factory';
 import { RecordingListeners } from '../fakes/recording-listener';
@@ -18,13 +19,13 @@ import { testEnv } from '../support/test-config';
  */
 async function run(env: Record<string, string>, opts: { dumpDir?: string; partialSkipReason?: () => string | undefined } = {}) {
   const config = loadConfig(testEnv(env));
-  const sent: { pcm: Int16Array; at: number }[] = [];
+  const stt = new FakeSpeechToText();
   const listeners = new RecordingListeners();
   const metrics = createMetrics({ defaultMetrics: false });
   const deps: SessionFactoryDeps = {
     config,
     vadFactory: await createVadFactory({ mode: 'energy' }),
-    stt: { transcribe: async (req) => (sent.push({ pcm: req.pcm16k.slice(), at: sent.length }), { text: `utterance number ${sent.length}` }) },
+    stt,
     dumper: createSttDebugDumper({ dir: opts.dumpDir, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16 }),
     streamControl: { restart: async () => undefined },
     partialSkipReason: opts.partialSkipReason,
@@ -46,7 +47,7 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string; partia
   const finals = listeners.events.filter((e) => e.type === 'final');
   const partials = listeners.events.filter((e) => e.type === 'partial');
   const skipped = (await metrics.sttPartialsSkipped.get()).values;
-  return { sent, finals, partials, skipped };
+  return { sent: stt.requests, finals, partials, skipped };
 }
 
 const ms = (pcm: Int16Array) => (pcm.length * 1000) / 16000;
@@ -58,7 +59,7 @@ describe('STT settings change what Whisper receives', () => {
     const long = await run({ ...base, STT_PRE_ROLL_MS: '500' });
     expect(short.sent).toHaveLength(2);
     expect(long.sent).toHaveLength(2);
-    expect(ms(long.sent[0]!.pcm) - ms(short.sent[0]!.pcm)).toBeGreaterThanOrEqual(400);
+    expect(ms(long.sent[0]!.pcm16k) - ms(short.sent[0]!.pcm16k)).toBeGreaterThanOrEqual(400);
   });
 
   it('STT_SILENCE_MS decides what pause ends an utterance', async () => {
@@ -97,7 +98,7 @@ describe('STT settings change what Whisper receives', () => {
     const on = await run({ ...base, STT_HIGHPASS_ENABLED: 'true', STT_HIGHPASS_CUTOFF_HZ: '100' });
     const hard = await run({ ...base, STT_HIGHPASS_ENABLED: 'true', STT_HIGHPASS_CUTOFF_HZ: '1500' });
     const energy = (p: Int16Array) => p.reduce((s, v) => s + v * v, 0);
-    const e = (r: Awaited<ReturnType<typeof run>>) => energy(r.sent[0]!.pcm);
+    const e = (r: Awaited<ReturnType<typeof run>>) => energy(r.sent[0]!.pcm16k);
     expect(e(on)).toBeLessThan(e(off));
     expect(e(hard)).toBeLessThan(e(on) * 0.8);
   });

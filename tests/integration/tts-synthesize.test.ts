@@ -24,7 +24,7 @@ describe('synthesizeToFile (real Redis, real HTTP fake)', () => {
   });
   beforeEach(() => {
     dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'veralux-tts-')), 'audio'); // created on first write
-    deps = { kokoro: createKokoroClient({ timeoutMs: 2000 }), storageDir: dir, redis, cachePrefix: prefix, cacheTtlSec: 600 };
+    deps = { tts: createKokoroClient({ timeoutMs: 2000 }), storageDir: dir, redis, cachePrefix: prefix, cacheTtlSec: 600 };
   });
   afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
   afterAll(async () => {

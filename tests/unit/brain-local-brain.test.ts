@@ -1,5 +1,5 @@
 import { contextValue, createLocalBrain, localAnswer, sentenceChunks } from '../../src/lib/brain/local-brain';
-import { BrainError, type BrainRequest } from '../../src/lib/brain/types';
+import { BrainError, type BrainRequest } from '../../src/lib/brain/port';
 
 const ctx = { businessName: 'Acme Dental', business_hours: 'Monday to Friday, 9am to 5pm', Address: '1 Main St, Springfield', phone: '+1 555 0100' };
 const req = (transcript: string, extra: Partial<BrainRequest> = {}): BrainRequest => ({

@@ -1,5 +1,5 @@
 import { findSentenceEnd, Segmenter, type SegmenterOptions } from '../../src/lib/brain/segmenter';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 
 function make(o: Partial<SegmenterOptions> = {}) {
   const segments: string[] = [];

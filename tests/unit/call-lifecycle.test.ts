@@ -135,6 +135,34 @@ describe('call lifecycle: an accepted call', () => {
   });
 });
 
+describe('call lifecycle: the answer failed for good', () => {
+  const answerFailed: CallEvent = { type: 'answer_failed', at: T0 + 120_000 };
+
+  it('answering → ended: the slot released, the timer cancelled, a hangup attempted', () => {
+    const step = transition(accepted(), answerFailed);
+    expect(step.state).toMatchObject({ phase: 'ended', reason: 'answer_failed', capHeld: false, tenantId: 'acme' });
+    expect(step.commands).toEqual([{ type: 'release_slot', tenantId: 'acme' }, { type: 'cancel_max_duration' }, { type: 'hangup' }]);
+    expect(step.notifications).toEqual([{ type: 'ended', tenantId: 'acme', durationMs: 120_000 }]);
+  });
+
+  it('rejecting → ended with a hangup and nothing to release', () => {
+    const step = transition(refused(), answerFailed);
+    expect(step.state).toMatchObject({ phase: 'ended', reason: 'answer_failed', capHeld: false });
+    expect(step.commands).toEqual([{ type: 'cancel_max_duration' }, { type: 'hangup' }]);
+  });
+
+  it('is ignored once the call was answered or ended (a late or repeated failure report)', () => {
+    const active = run([answered], accepted()).state!;
+    const ended = run([hangup('normal_clearing')], accepted()).state!;
+    const failedOnce = transition(accepted(), answerFailed).state!;
+    for (const state of [active, ended, failedOnce]) {
+      const step = transition(state, answerFailed);
+      expect(step.state).toBe(state);
+      expect(step.commands).toEqual([]);
+    }
+  });
+});
+
 describe('call lifecycle: a refused call', () => {
   it('rejecting → ending on call.answered: the prompt is said, with a hangup after it', () => {
     const step = transition(refused(), answered);

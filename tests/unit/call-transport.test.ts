@@ -8,7 +8,7 @@
 import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import type { InboundAudioSink, TransportEvents } from '../../src/media/ports';
 import { MediaSession } from '../../src/media/session/media-session';
 import { StreamTransport } from '../../src/media/session/stream-transport';
@@ -190,7 +190,7 @@ describe('WebrtcTransport (browser connection)', () => {
     expect(t.seen.played).toEqual(['seg-1']);
     // Above onMark: the output's own mark timer callback (hop 1), fired by the clock.
     expect(t.seen.playedStacks[0]![0]).toMatch(/rtp-audio-output\.ts/);
-    expect(t.seen.playedStacks[0]![1]).toMatch(/manual-time\.ts/);
+    expect(t.seen.playedStacks[0]![1]).toMatch(/manual-timers\.ts/);
     t.peer.h!.channelMessage('{"type":"dtmf","digit":"#"}');
     expect(t.seen.dtmf).toEqual(['#']);
   });

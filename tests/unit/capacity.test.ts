@@ -1,6 +1,7 @@
 /** Pure parts of the capacity module: key layout, limit parsing, LeaseKeeper scheduling. */
 import { capacityKeys, tenantCapOverrideKeys } from '../../src/lib/capacity/capacity-keys';
-import { LeaseKeeper, type IntervalTimer } from '../../src/lib/capacity/lease-keeper';
+import { LeaseKeeper } from '../../src/lib/capacity/lease-keeper';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { pickLimit, positiveIntOrUndefined } from '../../src/lib/capacity/tenant-limits';
 import type { LeaseEntry } from '../../src/lib/capacity/types';
 import { memoryLogger } from '../support/test-config';
@@ -41,48 +42,27 @@ describe('limit parsing', () => {
   });
 });
 
-/** A timer the test fires by hand. */
-function manualTimer(): IntervalTimer & { fire(): void; ms?: number; cleared: boolean } {
-  let fn: (() => void) | undefined;
-  const t = {
-    ms: undefined as number | undefined,
-    cleared: false,
-    setInterval(f: () => void, ms: number) {
-      fn = f;
-      t.ms = ms;
-      return {} as NodeJS.Timeout;
-    },
-    clearInterval() {
-      t.cleared = true;
-    },
-    fire() {
-      fn?.();
-    },
-  };
-  return t;
-}
-
 describe('LeaseKeeper', () => {
   const flush = () => new Promise((r) => setImmediate(r));
 
   it('refreshes every leaseMs/3 and forgets calls reported gone', async () => {
-    const timer = manualTimer();
+    const time = new ManualTime();
     const calls: LeaseEntry[][] = [];
     const capacity = { refresh: async (e: readonly LeaseEntry[]) => (calls.push([...e]), ['c1']) };
-    const keeper = new LeaseKeeper({ capacity, leaseMs: 3000, logger: memoryLogger().logger, timer });
-    expect(timer.ms).toBe(1000);
+    const keeper = new LeaseKeeper({ capacity, leaseMs: 3000, logger: memoryLogger().logger, timers: time });
+    expect(time.dueTimes).toEqual([1000]);
     keeper.add('c1', 'a');
     keeper.add('c2', 'b');
-    timer.fire();
+    time.advance(1000);
     await flush();
     expect(calls).toEqual([[{ callId: 'c1', tenantId: 'a' }, { callId: 'c2', tenantId: 'b' }]]);
     expect(keeper.size).toBe(1);
     await keeper.stop();
-    expect(timer.cleared).toBe(true);
+    expect(time.pendingTimers).toBe(0);
   });
 
   it('logs refresh errors, keeps the calls, and retries on the next tick', async () => {
-    const timer = manualTimer();
+    const time = new ManualTime();
     let fail = true;
     let attempts = 0;
     const capacity = {
@@ -93,21 +73,21 @@ describe('LeaseKeeper', () => {
       },
     };
     const { logger, lines } = memoryLogger();
-    const keeper = new LeaseKeeper({ capacity, leaseMs: 300, logger, timer });
+    const keeper = new LeaseKeeper({ capacity, leaseMs: 300, logger, timers: time });
     keeper.add('c1', 'a');
-    timer.fire();
+    time.advance(100);
     await flush();
     expect(keeper.size).toBe(1);
     expect(lines().find((l) => l.level === 'error')).toMatchObject({ err: 'redis down' });
     fail = false;
-    timer.fire();
+    time.advance(100);
     await flush();
     expect(attempts).toBe(2);
     await keeper.stop();
   });
 
   it('does not overlap rounds, and does not drop a call re-added during a round', async () => {
-    const timer = manualTimer();
+    const time = new ManualTime();
     let finish: (gone: string[]) => void = () => undefined;
     let attempts = 0;
     const capacity = {
@@ -116,10 +96,10 @@ describe('LeaseKeeper', () => {
         return new Promise<string[]>((r) => (finish = r));
       },
     };
-    const keeper = new LeaseKeeper({ capacity, leaseMs: 300, logger: memoryLogger().logger, timer });
+    const keeper = new LeaseKeeper({ capacity, leaseMs: 300, logger: memoryLogger().logger, timers: time });
     keeper.add('c1', 'a');
-    timer.fire();
-    timer.fire();
+    time.advance(100);
+    time.advance(100);
     expect(attempts).toBe(1);
     keeper.remove('c1');
     keeper.add('c1', 'a'); // a new acquire of the same call while the old round is in flight
@@ -130,13 +110,13 @@ describe('LeaseKeeper', () => {
   });
 
   it('skips rounds when empty or stopped', async () => {
-    const timer = manualTimer();
+    const time = new ManualTime();
     const refresh = jest.fn(async () => []);
-    const keeper = new LeaseKeeper({ capacity: { refresh }, leaseMs: 300, logger: memoryLogger().logger, timer });
-    timer.fire();
+    const keeper = new LeaseKeeper({ capacity: { refresh }, leaseMs: 300, logger: memoryLogger().logger, timers: time });
+    time.advance(100);
     keeper.add('c1', 'a');
     await keeper.stop();
-    timer.fire();
+    time.advance(100);
     await keeper.refreshNow();
     expect(refresh).not.toHaveBeenCalled();
   });

@@ -1,4 +1,4 @@
-import { BrainError } from '../../src/lib/brain/types';
+import { BrainError } from '../../src/lib/brain/port';
 import { PHRASES } from '../../src/media/conversation/phrases';
 import { flush, setup, useFakeClock } from './conversation-harness';
 

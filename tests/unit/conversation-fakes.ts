@@ -1,5 +1,7 @@
-/** Fakes for the Conversation unit tests: each records what the conversation does and lets the test drive its events. */
-import { brainAborted, BrainError, type Brain, type BrainReplyOptions, type BrainRequest, type BrainResult, type BrainTransfer } from '../../src/lib/brain/types';
+/**
+ * Fakes for the Conversation unit tests: each records what the conversation does and lets the test drive its events.
+ * The brain is the shipped in-memory one (src/lib/brain/fake-brain.ts), held: the test drives each reply.
+ */
 import type { AgentVoice, PlayableSegment, VoiceEvents } from '../../src/media/conversation/agent-voice';
 import type { SegmentSynth } from '../../src/media/conversation/conversation';
 import type { CallCommands } from '../../src/media/conversation/url-voice';
@@ -76,45 +78,6 @@ export class FakeVoice implements AgentVoice {
   }
 }
 
-export interface BrainCall {
-  req: BrainRequest;
-  signal: AbortSignal;
-  token(text: string): void;
-  finish(text?: string, transfer?: BrainTransfer): void;
-  fail(err?: Error): void;
-}
-
-/** Each reply() waits for the test: tokens, then finish or fail. Abort rejects like the real client. */
-export class FakeBrain implements Brain {
-  readonly calls: BrainCall[] = [];
-
-  get last(): BrainCall {
-    const c = this.calls.at(-1);
-    if (!c) throw new Error('the brain was not called');
-    return c;
-  }
-
-  reply(req: BrainRequest, opts: BrainReplyOptions = {}): Promise<BrainResult> {
-    return new Promise<BrainResult>((resolve, reject) => {
-      let delivered = '';
-      const signal = opts.signal ?? new AbortController().signal;
-      signal.addEventListener('abort', () => reject(brainAborted(delivered)), { once: true });
-      this.calls.push({
-        req,
-        signal,
-        token: (text) => {
-          delivered += text;
-          opts.onToken?.(text);
-        },
-        finish: (text = delivered, transfer) => resolve({ text, streamed: true, source: 'stream', ...(transfer ? { transfer } : {}) }),
-        fail: (err = new BrainError('brain_failed', 'brain down', { partialText: delivered })) => reject(err),
-      });
-    });
-  }
-
-  close(): void {}
-}
-
 export interface SynthRequest {
   turnId: number;
   index: number;
@@ -151,9 +114,12 @@ export class FakeSynth implements SegmentSynth {
 
 export class FakeCommands implements CallCommands {
   readonly issued: { action: string; body: Record<string, unknown> }[] = [];
+  /** The retry budget each issued command asked for (undefined: the action's own), by index in `issued`. */
+  readonly budgets: (number | undefined)[] = [];
 
-  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  async issue(_callControlId: string, action: string, body: Record<string, unknown> = {}, opts: { budgetMs?: number } = {}): Promise<unknown> {
     this.issued.push({ action, body });
+    this.budgets.push(opts.budgetMs);
     return {};
   }
 

@@ -4,7 +4,7 @@
  * so dead air, DTMF and barge-in timers are deterministic.
  */
 import { CallHistory } from '../../src/lib/brain/history';
-import type { Brain } from '../../src/lib/brain/types';
+import type { Brain } from '../../src/lib/brain/port';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import type { UrlPolicy } from '../../src/lib/net/url-policy';
@@ -12,7 +12,8 @@ import type { TenantConfig } from '../../src/lib/tenants/tenant-config';
 import type { Timers } from '../../src/lib/timers';
 import { Conversation, type ConversationSettings } from '../../src/media/conversation/conversation';
 import type { FinalTimings } from '../../src/media/ports';
-import { FakeBrain, FakeCommands, FakeSynth, FakeVoice, type SynthRequest } from './conversation-fakes';
+import { FakeBrain } from '../../src/lib/brain/fake-brain';
+import { FakeCommands, FakeSynth, FakeVoice, type SynthRequest } from './conversation-fakes';
 
 export { FakeCommands } from './conversation-fakes';
 

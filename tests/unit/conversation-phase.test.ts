@@ -3,7 +3,7 @@
  * each transition leaves exactly the timers of the new phase armed, and an event meant for
  * another phase changes nothing. Timers run on a ManualTime, so the armed ones can be counted.
  */
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PHRASES } from '../../src/media/conversation/phrases';
 import { flush, SETTINGS, setup, useFakeClock } from './conversation-harness';
 

@@ -1,4 +1,4 @@
-import { createBrainClient } from '../../src/lib/brain/brain-client';
+import { createLocalBrain } from '../../src/lib/brain/local-brain';
 import { CallHistory } from '../../src/lib/brain/history';
 import { PHRASES } from '../../src/media/conversation/phrases';
 import { flush, setup, useFakeClock } from './conversation-harness';
@@ -120,7 +120,7 @@ describe('a caller turn', () => {
 describe('without BRAIN_URL', () => {
   it('the built-in local brain answers (streamed in sentence chunks, the same pipeline)', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const brain = createBrainClient({ baseUrl: undefined, timeoutMs: 8000, streamingEnabled: true, streamPath: '/reply/stream', pingMs: 5000 });
+    const brain = createLocalBrain();
     const h = setup({ brain, tenant: { assistantContext: { businessName: 'Acme Dental', hours: 'nine to five' } } });
     h.greet();
     h.say('When are you open?');

@@ -31,6 +31,14 @@ describe('UrlVoice (playback_start per segment)', () => {
     expect(voice.busy).toBe(false);
   });
 
+  it('retries a playback_start only while its segment is current (its length plus the end grace)', () => {
+    const { voice, commands } = setup();
+    voice.play(seg('a', 2000));
+    voice.stop();
+    expect(commands.actions()).toEqual(['playback_start', 'playback_stop']);
+    expect(commands.budgets).toEqual([2000 + 3000, undefined]);
+  });
+
   it('stop: playback_stop at once, queue dropped, heard share reported, the stopped playback\'s end ignored', () => {
     const { voice, commands, events } = setup();
     voice.play(seg('a', 2000));

@@ -1,5 +1,6 @@
 import { AppError } from '../../src/lib/errors';
 import { createLimiter } from '../../src/lib/limiter';
+import { ManualTime } from '../../src/lib/manual-timers';
 
 function deferred() {
   let resolve!: () => void;
@@ -50,15 +51,37 @@ describe('speech service limiter', () => {
     expect(await b).toBe('b');
   });
 
-  it('times out a queued task with stt_overloaded', async () => {
-    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20 });
+  it('times out a queued task with stt_overloaded after exactly queueTimeoutMs', async () => {
+    const time = new ManualTime();
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20, timers: time });
     const gate = deferred();
     const a = lim.run(() => gate.promise);
-    const err = await rejection(lim.run(async () => 'late'));
+    const late = rejection(lim.run(async () => 'late'));
+    time.advance(19);
+    expect(lim.queued).toBe(1);
+    time.advance(1);
+    const err = await late;
     expect(err.code).toBe('stt_overloaded');
+    expect(err.details).toEqual({ waitedMs: 20 });
     expect(lim.queued).toBe(0);
     gate.resolve();
     await a;
+    expect(lim.active).toBe(0);
+  });
+
+  it('a waiter granted its slot in time cancels its timeout', async () => {
+    const time = new ManualTime();
+    const lim = createLimiter({ kind: 'stt', maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 20, timers: time });
+    const gate = deferred();
+    const a = lim.run(() => gate.promise);
+    const b = lim.run(async () => 'b');
+    expect(time.pendingTimers).toBe(1);
+    time.advance(10);
+    gate.resolve();
+    await a;
+    expect(await b).toBe('b');
+    expect(time.pendingTimers).toBe(0);
+    time.advance(100);
     expect(lim.active).toBe(0);
   });
 

@@ -4,7 +4,7 @@ import { createMetrics } from '../../src/lib/metrics';
 import type { CallConversation, LiveCallDeps, LiveCallState } from '../../src/media/live-call';
 import { LiveCall } from '../../src/media/live-call';
 import type { CallTransport, TransportEvents } from '../../src/media/ports';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { MediaSession } from '../../src/media/session/media-session';
 import { StreamTransport, type SessionFor } from '../../src/media/session/stream-transport';
 

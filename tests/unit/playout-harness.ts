@@ -1,5 +1,5 @@
 /** Shared setup for the playout tests: a StreamPlayout on a ManualTime-driven scheduler, recording the wire. */
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler } from '../../src/media/playout/pacer';
 import { StreamPlayout, type StreamPlayoutOptions } from '../../src/media/playout/playout';
 

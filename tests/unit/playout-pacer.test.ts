@@ -1,4 +1,4 @@
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler, type TickListener } from '../../src/media/playout/pacer';
 
 function listener(log: number[] = []): TickListener & { log: number[]; lags: number[] } {

@@ -1,4 +1,4 @@
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler } from '../../src/media/playout/pacer';
 import { setup, tone } from './playout-harness';
 

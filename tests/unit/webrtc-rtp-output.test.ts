@@ -1,5 +1,5 @@
 import type { RtpOut } from '../../src/media/webrtc/peer';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler } from '../../src/media/playout/pacer';
 import { StreamPlayout } from '../../src/media/playout/playout';
 import { RtpAudioOutput } from '../../src/media/webrtc/rtp-audio-output';

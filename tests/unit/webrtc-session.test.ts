@@ -1,5 +1,5 @@
 import type { Peer, PeerHandlers, RtpIn } from '../../src/media/webrtc/peer';
-import { ManualTime } from '../../src/media/playout/manual-time';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MEDIA_STALL_MS, WebrtcSession } from '../../src/media/webrtc/webrtc-session';
 import { memoryLogger } from '../support/test-config';
 

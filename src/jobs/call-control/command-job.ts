@@ -1,3 +1,6 @@
+import { callJobId } from '../call-job-id';
+import { LONGEST_DEADLINE_MS } from './command-deadlines';
+
 /** A Call Control command as persisted on the `call-control` queue. */
 export interface CommandJobData {
   callControlId: string;
@@ -6,14 +9,38 @@ export interface CommandJobData {
   body: Record<string, unknown> & { command_id: string };
   /** Position in the call's command order. */
   seq: number;
-  /** ms epoch when the command was issued (latency metrics). */
+  /** ms epoch when the command was issued; its retry deadline counts from then (plus its delay). */
   issuedAt: number;
+  /** A budget shorter than the action's own (command-deadlines.ts), e.g. a segment's length. */
+  budgetMs?: number;
 }
 
-/** Attempts per command: 1 + 5 retries with 200 ms → 3.2 s backoff ≈ 6 s worst case before giving up. */
-export const COMMAND_ATTEMPTS = 6;
-export const COMMAND_BACKOFF_BASE_MS = 200;
-export const COMMAND_BACKOFF_MAX_MS = 10_000;
-/** A command waits at most this long for its predecessor (longer than a predecessor's retry budget). */
-export const COMMAND_ORDER_MAX_WAIT_MS = 20_000;
+/**
+ * A safety ceiling only: retries stop at the command's deadline (command-deadlines.ts), long
+ * before this many attempts (answer, 120 s at ≤ 2 s apart, is about a hundred).
+ */
+export const COMMAND_MAX_ATTEMPTS = 1000;
 export const COMMAND_BACKOFF_TYPE = 'telnyx';
+/**
+ * A command waits for its predecessor while that one may still be retrying (its job is still
+ * pending): up to the longest deadline of any action, plus the last attempt's request time and
+ * queue latency, counted from its own issue (a predecessor was issued earlier, so its deadline
+ * has passed by then). Waits longer than a moment are spent as a delayed job, not in a worker slot.
+ */
+export const COMMAND_ORDER_MAX_WAIT_MS = LONGEST_DEADLINE_MS + 30_000;
+/** In-process wait for the predecessor before the job steps aside (the usual case: a few ms). */
+export const COMMAND_ORDER_POLL_MS = 1_000;
+/** How often a command that stepped aside looks again. */
+export const COMMAND_ORDER_RECHECK_MS = 500;
+
+/**
+ * Job id of the command at place `seq` of a call's order, so its successor can tell a predecessor
+ * still queued or retrying from one that was never enqueued (a crash between taking the place and
+ * enqueueing) and need not wait for the latter.
+ */
+export function orderedCommandJobId(callControlId: string, seq: number): string {
+  return callJobId(`cmd${seq}`, callControlId);
+}
+
+/** BullMQ job states in which a command may still run. */
+export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);

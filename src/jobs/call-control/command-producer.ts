@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { CallOrder } from '../../lib/ordering/call-order';
-import { COMMAND_ATTEMPTS, COMMAND_BACKOFF_TYPE, type CommandJobData } from './command-job';
+import { COMMAND_MAX_ATTEMPTS, COMMAND_BACKOFF_TYPE, orderedCommandJobId, type CommandJobData } from './command-job';
 
 export interface IssueOptions {
   /** Delay before the command may run (e.g. a fallback hangup after a prompt's length). */
   delayMs?: number;
   /** Stable job id for delayed commands that may need cancelling. */
   jobId?: string;
+  /** Give up retrying sooner than the action's deadline (ms after the command is due), e.g. a segment's length. */
+  budgetMs?: number;
 }
 
 /**
@@ -26,10 +28,11 @@ export class CommandProducer {
     // take no place in the order.
     const seq = opts.delayMs ? 0 : await this.order.next('cmd', callControlId);
     const data: CommandJobData = { callControlId, action, body: { ...body, command_id: commandId }, seq, issuedAt: Date.now() };
+    if (opts.budgetMs !== undefined) data.budgetMs = opts.budgetMs;
     await this.queue.add(action, data, {
-      jobId: opts.jobId ?? `cmd-${commandId}`,
+      jobId: opts.jobId ?? (seq > 0 ? orderedCommandJobId(callControlId, seq) : `cmd-${commandId}`),
       delay: opts.delayMs,
-      attempts: COMMAND_ATTEMPTS,
+      attempts: COMMAND_MAX_ATTEMPTS,
       backoff: { type: COMMAND_BACKOFF_TYPE },
     });
     return commandId;

@@ -80,6 +80,16 @@ export class CallFlow {
     if (record) await this.apply(record, { type: 'max_duration' });
   }
 
+  /**
+   * A command failed for good (command-processor.ts). An `answer` that never went through ends the
+   * call here: slot released, record ended, hangup attempted. Other commands change no state.
+   */
+  async onCommandFailed(callId: string, action: string): Promise<void> {
+    if (action !== 'answer') return;
+    const record = await this.d.calls.get(callId);
+    if (record) await this.apply(record, { type: 'answer_failed', at: Date.now() });
+  }
+
   private async onInitiated(callId: string, event: TelnyxEvent): Promise<void> {
     const p = event.payload;
     if (p.direction && p.direction !== 'incoming') return; // our own outbound legs (transfers) need no setup

@@ -13,29 +13,27 @@
  * Bounds: the whole reply() (stream attempt + fallback) by `timeoutMs` → `brain_timeout`; on the
  * stream, no event/comment (pings included) for `pingMs` → dead: request destroyed, `brain_timeout`.
  * The caller's signal destroys the request at once → `brain_aborted`. Keep-alive agents.
- * No `baseUrl` → the built-in local brain (local-brain.ts).
+ * Implements the Brain port (port.ts); without BRAIN_URL the composition root picks the local brain instead.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../logger';
-import { createLocalBrain } from './local-brain';
 import { decodeBrainEvent, SseParser } from './sse-parser';
 import {
   brainAborted,
   BrainError,
-  brainWireBody,
-  parseReplyBody,
   type Brain,
   type BrainReply,
   type BrainReplyOptions,
   type BrainRequest,
   type BrainResult,
   type BrainTransfer,
-} from './types';
+} from './port';
+import { brainWireBody, parseReplyBody } from './wire';
 
 export interface BrainClientOptions {
-  /** BRAIN_URL; undefined → local brain. */
-  baseUrl?: string;
+  /** BRAIN_URL. */
+  baseUrl: string;
   /** BRAIN_TIMEOUT_MS: bound for the whole reply(), fallback included. */
   timeoutMs: number;
   /** BRAIN_STREAMING_ENABLED */
@@ -98,7 +96,6 @@ function readBody(res: http.IncomingMessage, maxBytes: number): Promise<Buffer> 
 const contentType = (res: http.IncomingMessage) => String(res.headers['content-type'] ?? '').toLowerCase().split(';')[0]!.trim();
 
 export function createBrainClient(opts: BrainClientOptions): Brain {
-  if (!opts.baseUrl) return createLocalBrain();
   if (!(opts.timeoutMs > 0) || !(opts.pingMs > 0)) throw new Error('timeoutMs and pingMs must be > 0');
   const base = opts.baseUrl.replace(/\/+$/, '');
   const streamUrl = new URL(`${base}${opts.streamPath}`);

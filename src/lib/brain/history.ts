@@ -3,7 +3,7 @@
  * §Contracts). Bounded by entry count AND total characters; the oldest entries go first. The assistant side
  * records what the caller actually HEARD (after a barge-in: heardPrefix), not what the brain wrote.
  */
-import type { BrainHistoryEntry } from './types';
+import type { BrainHistoryEntry } from './port';
 
 export interface CallHistoryOptions {
   /** Most entries kept (user and assistant entries each count one); default 20. */

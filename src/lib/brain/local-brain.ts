@@ -18,7 +18,7 @@
  * 4. anything else → "I'm sorry, I can only help with basic questions right now, …".
  */
 import { matchQuickReply, normalizeForMatch } from './quick-replies';
-import { brainAborted, type Brain, type BrainReplyOptions, type BrainRequest, type BrainResult } from './types';
+import { brainAborted, type Brain, type BrainReplyOptions, type BrainRequest, type BrainResult } from './port';
 
 interface Topic {
   name: string;

@@ -4,7 +4,7 @@
  * apostrophes ("What're your HOURS?" matches "what're your hours" and "hours", not "hour").
  * Entries are tried in order; the first match wins.
  */
-import type { QuickReply } from './types';
+import type { QuickReply } from './port';
 
 /** Lowercase, accents stripped, apostrophes removed, other non-letters/digits → single spaces. */
 export function normalizeForMatch(text: string): string {

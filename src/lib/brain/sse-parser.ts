@@ -10,7 +10,8 @@
  * end() treats an unterminated last line/event as complete (called only on a clean end of the body).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { parseTransfer, type BrainTransfer } from './types';
+import type { BrainTransfer } from './port';
+import { parseTransfer } from './wire';
 
 export interface SseEvent {
   /** `event:` field, default "message". */

@@ -5,13 +5,16 @@
  * expect is ignored (same state object back, nothing to do), which also makes a re-delivered
  * event harmless: each event has its effect once.
  *
- *   phase \ event   initiated            answered         prompt_ended        hangup          max_duration
- *   (none)          answering|rejecting  –                –                   –               –
- *   answering       –                    active           –                   ended (release) ending (goodbye)
- *   active          –                    –                –                   ended (release) ending (goodbye)
- *   rejecting       –                    ending (prompt)  –                   ended           –
- *   ending          –                    –                hangup, once        ended (release) –
- *   ended           –                    –                –                   –               –
+ *   phase \ event   initiated            answered         prompt_ended        hangup          max_duration      answer_failed
+ *   (none)          answering|rejecting  –                –                   –               –                 –
+ *   answering       –                    active           –                   ended (release) ending (goodbye)  ended (release, hangup)
+ *   active          –                    –                –                   ended (release) ending (goodbye)  –
+ *   rejecting       –                    ending (prompt)  –                   ended           –                 ended (hangup)
+ *   ending          –                    –                hangup, once        ended (release) –                 –
+ *   ended           –                    –                –                   –               –                 –
+ *
+ * answer_failed: the `answer` command failed for good (rejected, or Telnyx unreachable until its
+ * deadline). Nobody will talk on this call: its slot goes back and a hangup is attempted.
  *
  * The state is read from and written to the CallRecord hash (call-store.ts) in the format the
  * earlier code wrote, so calls in flight during an upgrade carry on.
@@ -57,7 +60,9 @@ export type CallEvent =
   | { type: 'prompt_ended' }
   | { type: 'hangup'; cause?: string; at: number }
   /** MAX_CALL_DURATION_MS passed since the call was set up. */
-  | { type: 'max_duration' };
+  | { type: 'max_duration' }
+  /** The `answer` command failed for good. */
+  | { type: 'answer_failed'; at: number };
 
 export type CallCommand =
   | { type: 'answer'; stream: boolean; tenantId?: string }
@@ -120,9 +125,24 @@ export function transition(state: CallState | undefined, event: CallEvent): Call
         commands: [{ type: 'tell_session', eventType: 'runtime.max_duration' }, { type: 'say', text: PROMPTS.max_duration, hangupAfter: true }],
         notifications: [{ type: 'max_duration_reached', tenantId: state.tenantId }],
       };
+    case 'answer_failed':
+      if (state.phase !== 'answering' && state.phase !== 'rejecting') return ignored(state);
+      return onAnswerFailed(state, event);
     case 'initiated':
       return ignored(state); // set up already (a re-delivered or re-run event)
   }
+}
+
+function onAnswerFailed(state: Extract<CallState, { phase: 'answering' | 'rejecting' }>, event: Extract<CallEvent, { type: 'answer_failed' }>): CallStep {
+  const commands: CallCommand[] = [];
+  if (state.capHeld && state.tenantId) commands.push({ type: 'release_slot', tenantId: state.tenantId });
+  // The caller may still be ringing: let Telnyx end it rather than leave them to give up.
+  commands.push({ type: 'cancel_max_duration' }, { type: 'hangup' });
+  return {
+    state: { ...factsOf(state), phase: 'ended', reason: 'answer_failed', capHeld: false },
+    commands,
+    notifications: [{ type: 'ended', tenantId: state.tenantId, durationMs: event.at - state.startedAt }],
+  };
 }
 
 function onInitiated(event: Extract<CallEvent, { type: 'initiated' }>): CallStep {

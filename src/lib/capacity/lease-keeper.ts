@@ -6,25 +6,16 @@
  */
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
+import { type CancelTimer, realTimers, type Timers } from '../timers';
 import type { Capacity } from './capacity';
 import type { LeaseEntry } from './types';
-
-export interface IntervalTimer {
-  setInterval(fn: () => void, ms: number): NodeJS.Timeout;
-  clearInterval(t: NodeJS.Timeout): void;
-}
-
-/** Real timers, unref'd so a forgotten keeper never keeps the process alive. */
-export const systemIntervalTimer: IntervalTimer = {
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (t) => clearInterval(t),
-};
 
 export interface LeaseKeeperOptions {
   capacity: Pick<Capacity, 'refresh'>;
   leaseMs: number;
   logger: Logger;
-  timer?: IntervalTimer;
+  /** Default realTimers (unref'd, so a forgotten keeper never keeps the process alive). */
+  timers?: Timers;
   /** Called for each call whose lease was found gone (expired or released elsewhere). */
   onLost?: (entry: LeaseEntry) => void;
 }
@@ -34,9 +25,8 @@ export class LeaseKeeper {
   private readonly capacity: Pick<Capacity, 'refresh'>;
   private readonly leaseMs: number;
   private readonly logger: Logger;
-  private readonly timer: IntervalTimer;
   private readonly onLost?: (entry: LeaseEntry) => void;
-  private readonly handle: NodeJS.Timeout;
+  private readonly cancelTimer: CancelTimer;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
 
@@ -44,9 +34,9 @@ export class LeaseKeeper {
     this.capacity = opts.capacity;
     this.leaseMs = opts.leaseMs;
     this.logger = opts.logger;
-    this.timer = opts.timer ?? systemIntervalTimer;
     this.onLost = opts.onLost;
-    this.handle = this.timer.setInterval(() => void this.refreshNow(), Math.max(1, Math.floor(opts.leaseMs / 3)));
+    const timers = opts.timers ?? realTimers;
+    this.cancelTimer = timers.every(Math.max(1, Math.floor(opts.leaseMs / 3)), () => void this.refreshNow());
   }
 
   get size(): number {
@@ -82,7 +72,7 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.timer.clearInterval(this.handle);
+    this.cancelTimer();
     await this.inFlight;
   }
 

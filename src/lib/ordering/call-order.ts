@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { numberOfKeys, readLua } from '../lua';
 import type { OrderScope, StateKeys } from '../state-keys';
+import { realTimers, type Timers } from '../timers';
 
 const SCRIPTS = {
   eventAdmit: 'event-admit-2.lua',
@@ -20,6 +20,8 @@ export interface CallOrderOptions {
   dedupeTtlSec: number;
   /** Lifetime of per-call counters; longer than the longest call. */
   counterTtlSec: number;
+  /** The clock of the bounded wait and its backoff timers; default realTimers. */
+  timers?: Timers;
 }
 
 /**
@@ -31,6 +33,7 @@ export interface CallOrderOptions {
  */
 export class CallOrder {
   private readonly redis: OrderRedis;
+  private readonly timers: Timers;
 
   constructor(
     redis: Redis,
@@ -41,6 +44,7 @@ export class CallOrder {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: numberOfKeys(file), lua: readLua(__dirname, file) });
     }
     this.redis = redis as OrderRedis;
+    this.timers = opts.timers ?? realTimers;
   }
 
   /** Returns 0 for a duplicate event id, else the event's place in the call's order. */
@@ -61,13 +65,14 @@ export class CallOrder {
   async waitTurn(scope: OrderScope, callId: string, seq: number, maxWaitMs: number): Promise<boolean> {
     if (seq <= 1) return true;
     const key = this.keys.done(scope, callId);
-    const deadline = Date.now() + maxWaitMs;
+    // Monotonic: a wall-clock step (NTP) neither cuts the wait short nor stretches it.
+    const deadline = this.timers.now() + maxWaitMs;
     // Backoff 2 ms → 50 ms: a predecessor usually finishes within a few ms.
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       const done = Number((await this.redis.get(key)) ?? 0);
       if (done >= seq - 1) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(delay);
+      if (this.timers.now() >= deadline) return false;
+      await new Promise<void>((resolve) => this.timers.after(delay, resolve));
     }
   }
 

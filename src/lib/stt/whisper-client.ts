@@ -1,5 +1,6 @@
 /**
- * HTTP client for Whisper-compatible STT servers (docs/design.md §Contracts, STT). The protocol follows the URL
+ * HTTP client for Whisper-compatible STT servers (docs/design.md §Contracts, STT), implementing the
+ * SpeechToText port (port.ts). The protocol follows the URL
  * path, so users of either server keep their WHISPER_URL unchanged:
  * - `…/v1/audio/transcriptions` or `…/inference` (OpenAI, faster-whisper-server, whisper.cpp) →
  *   multipart/form-data: `file` (audio.wav, audio/wav), `model`, `language` when set,
@@ -26,33 +27,13 @@ import { buildWav } from '../audio/wav';
 import { buildMultipart } from './multipart';
 import { abortedError as limiterAborted, createLimiter } from '../limiter';
 import type { GuardedLookup } from '../net/guarded-lookup';
+import { STT_SAMPLE_RATE, type SpeechToText, type TranscribeRequest } from './port';
 
 /** The TCP keep-alive initial delay axios (1.x http adapter) sets on each request socket. */
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
 
 export type SttProtocol = 'multipart' | 'raw';
-export const STT_SAMPLE_RATE = 16000;
 export const DEFAULT_STT_MODEL = 'whisper-1';
-
-export interface TranscribeRequest {
-  url: string;
-  /** Mono PCM16 at 16 kHz. */
-  pcm16k: Int16Array;
-  /** ISO-639-1 code, e.g. "en"; omitted → the server detects the language. */
-  language?: string;
-  /** Cancels waiting and in-flight requests (barge-in, hangup). */
-  signal?: AbortSignal;
-  /** Multipart protocol only; default "whisper-1". */
-  model?: string;
-}
-
-export interface Transcript {
-  text: string;
-  /** From the call of transcribe() to the answer, queue wait and a retry included. */
-  latencyMs: number;
-  /** HTTP attempts made (1 or 2). */
-  attempts: number;
-}
 
 export interface WhisperClientOptions {
   /** Deadline for each HTTP attempt, body included. */
@@ -73,8 +54,8 @@ export interface WhisperClientOptions {
   maxResponseBytes?: number;
 }
 
-export interface WhisperClient {
-  transcribe(req: TranscribeRequest): Promise<Transcript>;
+/** The Whisper implementation of the SpeechToText port, plus its load (for shedding partials). */
+export interface WhisperClient extends SpeechToText {
   readonly active: number;
   readonly queued: number;
   /** Destroys the keep-alive agents this client created (not ones passed in). */

@@ -9,7 +9,7 @@
  *
  * Pure: no I/O.
  */
-import type { BrainTransfer } from '../brain/types';
+import type { BrainTransfer } from '../brain/port';
 import { checkUrl, type UrlPolicy } from '../net/url-policy';
 import { normalizeE164 } from './e164';
 import type { TenantConfig } from './tenant-config';

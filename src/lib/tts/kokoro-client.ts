@@ -1,6 +1,7 @@
 /**
- * HTTP client for Kokoro-compatible TTS servers (docs/design.md §Contracts, TTS). Two request shapes, chosen by
- * the URL path so users of either server keep their KOKORO_URL unchanged:
+ * HTTP client for Kokoro-compatible TTS servers (docs/design.md §Contracts, TTS), implementing the
+ * TextToSpeech port (port.ts). Two request shapes, chosen by the URL path so users of either server
+ * keep their KOKORO_URL unchanged:
  * - `…/v1/audio/speech` → OpenAI / Kokoro-FastAPI JSON `{model, input, voice, response_format, speed}`;
  * - anything else → the original product's `{text, voice, format, sampleRate}`.
  * The response may be a WAV at any rate (sniffed by its RIFF header, not trusted from
@@ -12,30 +13,7 @@ import axios, { AxiosError } from 'axios';
 import { AppError } from '../errors';
 import { isWav, parseWav, pcm16leToSamples } from '../audio/wav';
 import type { GuardedLookup } from '../net/guarded-lookup';
-
-export type TtsFormat = 'wav' | 'pcm';
-
-export interface KokoroRequest {
-  url: string;
-  text: string;
-  voice: string;
-  /** Sample rate we ask for (original shape) and assume for raw PCM that declares none. */
-  sampleRate: number;
-  speed?: number;
-  format?: TtsFormat;
-  /** Aborts the request (e.g. the caller barged in and the audio is no longer wanted). */
-  signal?: AbortSignal;
-}
-
-export interface KokoroAudio {
-  /** Mono PCM16 at `sampleRate` (the server's native rate; not resampled here). */
-  samples: Int16Array;
-  sampleRate: number;
-}
-
-export interface KokoroClient {
-  synthesize(req: KokoroRequest): Promise<KokoroAudio>;
-}
+import type { TextToSpeech, TtsAudio, TtsRequest } from './port';
 
 export interface KokoroClientOptions {
   /** Deadline for the whole request, body included. */
@@ -54,7 +32,7 @@ export function isOpenAiSpeechUrl(url: string): boolean {
   return new URL(url).pathname.replace(/\/+$/, '').endsWith('/v1/audio/speech');
 }
 
-export function buildKokoroBody(req: KokoroRequest): Record<string, unknown> {
+export function buildKokoroBody(req: TtsRequest): Record<string, unknown> {
   const format = req.format ?? 'wav';
   if (isOpenAiSpeechUrl(req.url)) {
     return { model: 'kokoro', input: req.text, voice: req.voice, response_format: format, speed: req.speed ?? 1 };
@@ -78,7 +56,7 @@ export function declaredPcmRate(headers: Record<string, unknown>): number | unde
 const fail = (message: string, opts: { status?: number; retryable: boolean; cause?: unknown; details?: Record<string, unknown> }) =>
   new AppError('tts_failed', message, { ...opts, status: opts.status ?? 502 });
 
-function toAppError(err: unknown, req: KokoroRequest, timeoutMs: number): AppError {
+function toAppError(err: unknown, req: TtsRequest, timeoutMs: number): AppError {
   if (err instanceof AppError) return err;
   const host = safeOrigin(req.url);
   if (req.signal?.aborted) return new AppError('tts_aborted', 'TTS request aborted by the caller', { status: 499, cause: err });
@@ -111,7 +89,7 @@ function safeOrigin(url: string): string {
   }
 }
 
-function decodeAudio(buf: Buffer, headers: Record<string, unknown>, req: KokoroRequest): KokoroAudio {
+function decodeAudio(buf: Buffer, headers: Record<string, unknown>, req: TtsRequest): TtsAudio {
   if (buf.length === 0) throw fail('TTS server returned no audio', { retryable: false });
   if (isWav(buf)) {
     let wav;
@@ -135,7 +113,7 @@ function decodeAudio(buf: Buffer, headers: Record<string, unknown>, req: KokoroR
   return { samples, sampleRate: declaredPcmRate(headers) ?? req.sampleRate };
 }
 
-export function createKokoroClient(opts: KokoroClientOptions): KokoroClient {
+export function createKokoroClient(opts: KokoroClientOptions): TextToSpeech {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const http = axios.create({
     httpAgent: opts.httpAgent,

@@ -17,14 +17,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { KokoroClient } from './kokoro-client';
+import type { TextToSpeech } from './port';
 import { normalizeTtsText, ttsCacheKey } from './tts-cache-key';
 import type { Logger } from '../logger';
 import { errorMessage } from '../errors';
 import { buildWav, parseWav } from '../audio/wav';
 
 export interface SynthesizeDeps {
-  kokoro: KokoroClient;
+  /** The synthesizer (the composition root picks Kokoro; tests may pass the in-memory fake). */
+  tts: TextToSpeech;
   storageDir: string;
   redis: Redis;
   cachePrefix: string;
@@ -75,7 +76,7 @@ export async function synthesizeToFile(deps: SynthesizeDeps, req: SynthesizeToFi
     }
   }
 
-  const audio = await deps.kokoro.synthesize({
+  const audio = await deps.tts.synthesize({
     url: req.url,
     text,
     voice: req.voice,
@@ -185,7 +186,7 @@ export async function synthesizeSegment(deps: SynthesizeDeps, req: SynthesizeToF
       }
     }
   }
-  const audio = await deps.kokoro.synthesize({ url: req.url, text, voice: req.voice, speed: req.speed, sampleRate: req.sampleRate, signal: req.signal });
+  const audio = await deps.tts.synthesize({ url: req.url, text, voice: req.voice, speed: req.speed, sampleRate: req.sampleRate, signal: req.signal });
   const fileName = newFileName();
   const entry: CacheEntry = { fileName, durationMs: Math.round((audio.samples.length / audio.sampleRate) * 1000), sampleRate: audio.sampleRate };
   void (async () => {

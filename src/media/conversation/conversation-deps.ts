@@ -1,4 +1,4 @@
-import type { Brain, BrainHistoryEntry } from '../../lib/brain/types';
+import type { Brain, BrainHistoryEntry } from '../../lib/brain/port';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { UrlPolicy } from '../../lib/net/url-policy';

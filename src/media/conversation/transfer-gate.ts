@@ -1,4 +1,4 @@
-import type { BrainTransfer } from '../../lib/brain/types';
+import type { BrainTransfer } from '../../lib/brain/port';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { UrlPolicy } from '../../lib/net/url-policy';

@@ -1,4 +1,4 @@
-import type { BrainTransfer } from '../../lib/brain/types';
+import type { BrainTransfer } from '../../lib/brain/port';
 import type { PlayableSegment } from './agent-voice';
 
 /** What follows once the whole reply has been played. */

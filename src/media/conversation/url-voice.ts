@@ -3,7 +3,8 @@ import { type CancelTimer, realTimers, type Timers } from '../../lib/timers';
 import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';
 
 export interface CallCommands {
-  issue(callControlId: string, action: string, body?: Record<string, unknown>): Promise<unknown>;
+  /** `budgetMs`: stop retrying sooner than the action's own deadline (the command is stale by then). */
+  issue(callControlId: string, action: string, body?: Record<string, unknown>, opts?: { budgetMs?: number }): Promise<unknown>;
 }
 
 /** If Telnyx never reports the end of a playback, move on after its length plus this grace. */
@@ -46,7 +47,8 @@ export class UrlVoice implements AgentVoice {
     }
     const cancelEndTimer = this.timers.after(seg.durationMs + PLAYBACK_END_GRACE_MS, () => this.ended());
     this.current = { seg, cancelEndTimer };
-    this.send('playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) });
+    // Worth retrying only while this segment is current: once its end timer fired, the voice has moved on.
+    this.send('playback_start', { audio_url: audioUrlFor(this.audioPublicBaseUrl, seg.fileName) }, { budgetMs: seg.durationMs + PLAYBACK_END_GRACE_MS });
   }
 
   private ended(): void {
@@ -88,8 +90,8 @@ export class UrlVoice implements AgentVoice {
    * Fire and forget: an unhandled rejection would crash the process. A playback_start that could
    * not be queued ends through its grace timer; the command layer logs its own failures.
    */
-  private send(action: string, body: Record<string, unknown>): void {
-    this.commands.issue(this.callControlId, action, body).catch(() => undefined);
+  private send(action: string, body: Record<string, unknown>, opts?: { budgetMs?: number }): void {
+    this.commands.issue(this.callControlId, action, body, opts).catch(() => undefined);
   }
 
   close(): void {

@@ -6,27 +6,25 @@
  * missed period): listeners pace on time, not on tick counts, so one call catches up on everything
  * that is due, and each listener bounds its own burst (StreamPlayout: maxAheadMs).
  *
- * The timer runs only while someone is attached, and is unref'd: it never keeps the process alive.
+ * It arms one one-shot timer per tick (Timers.after) aimed at the grid, never a repeating timer whose
+ * error would add up. The timer runs only while someone is attached, and is unref'd (realTimers): it
+ * never keeps the process alive.
  */
 import type { Logger } from '../../lib/logger';
+import { type CancelTimer, realTimers, type Timers } from '../../lib/timers';
 
 /** RTP packetization: Telnyx plays and sends 20 ms frames (docs/design.md §Telnyx). */
 export const PLAYOUT_PERIOD_MS = 20;
-
-/** Where the ticker reads time and arms its one timer (real: performance.now + setTimeout). */
-export interface TimeSource {
-  /** Monotonic milliseconds. */
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
 
 export interface TickListener {
   /** `lagMs`: how late this tick fired after its due time (0 when punctual). */
   onTick(now: number, lagMs: number): void;
 }
 
-/** What a playout needs from the clock: time, and a slot on the shared ticker. */
+/**
+ * What a playout needs from the clock: time (the ticker's Timers.now), and a slot on the shared
+ * ticker. A listener API, not a second timer abstraction: timers are armed through Timers.
+ */
 export interface PlayoutClock {
   now(): number;
   /** Idempotent. The first attach starts the ticker. */
@@ -34,13 +32,6 @@ export interface PlayoutClock {
   /** Idempotent. The last detach stops the ticker. */
   detach(listener: TickListener): void;
 }
-
-export const realTime: TimeSource = {
-  // performance.now, not Date.now: wall-clock steps (NTP) must not speed up or stall playout.
-  now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface SchedulerStats {
   ticks: number;
@@ -54,14 +45,14 @@ export interface SchedulerStats {
 export class PlayoutScheduler implements PlayoutClock {
   readonly stats: SchedulerStats = { ticks: 0, lateTicks: 0, skippedTicks: 0, maxLagMs: 0 };
   private readonly listeners = new Set<TickListener>();
-  private timer: unknown = undefined;
+  private cancel: CancelTimer | undefined = undefined;
   private startAt = 0;
   /** Index of the next due tick, counted from startAt. */
   private next = 0;
   private ticking = false;
 
   constructor(
-    private readonly time: TimeSource = realTime,
+    private readonly time: Timers = realTimers,
     readonly periodMs = PLAYOUT_PERIOD_MS,
     private readonly logger?: Pick<Logger, 'error'>,
   ) {
@@ -79,7 +70,7 @@ export class PlayoutScheduler implements PlayoutClock {
 
   /** Whether the timer is armed (false when nobody is attached). */
   get running(): boolean {
-    return this.timer !== undefined || this.ticking;
+    return this.cancel !== undefined || this.ticking;
   }
 
   attach(listener: TickListener): void {
@@ -93,19 +84,19 @@ export class PlayoutScheduler implements PlayoutClock {
 
   detach(listener: TickListener): void {
     this.listeners.delete(listener);
-    if (this.listeners.size === 0 && this.timer !== undefined) {
-      this.time.clearTimer(this.timer);
-      this.timer = undefined;
+    if (this.listeners.size === 0 && this.cancel !== undefined) {
+      this.cancel();
+      this.cancel = undefined;
     }
   }
 
   private arm(): void {
     const due = this.startAt + this.next * this.periodMs;
-    this.timer = this.time.setTimer(this.run, Math.max(0, due - this.time.now()));
+    this.cancel = this.time.after(Math.max(0, due - this.time.now()), this.run);
   }
 
   private readonly run = (): void => {
-    this.timer = undefined;
+    this.cancel = undefined;
     const now = this.time.now();
     const lag = Math.max(0, now - (this.startAt + this.next * this.periodMs));
     const behind = Math.floor(lag / this.periodMs);

@@ -9,9 +9,11 @@ import { HighPassFilter } from '../audio/highpass';
 import type { VadFactory } from '../vad/vad-factory';
 import type { CallInputListener, InboundAudioSink } from '../ports';
 import { MediaSession, type MediaSessionEvents, type MediaSocket, type StreamControl } from './media-session';
-import { SpeechPipeline, STT_RATE, type Transcriber } from './speech-pipeline';
+import type { SpeechToText } from '../../lib/stt/port';
+import { SpeechPipeline, STT_RATE } from './speech-pipeline';
 
-const NO_STT: Transcriber = { transcribe: async () => ({ text: '' }) };
+/** stt.mode "disabled": every utterance is silence, and nothing is sent anywhere. */
+const NO_STT: SpeechToText = { transcribe: async () => ({ text: '', latencyMs: 0, attempts: 0 }) };
 
 /** Stream restarts per call (stalls + codec fallback): enough for real recoveries, never a loop. */
 export const MAX_STREAM_RESTARTS = 3;
@@ -39,7 +41,7 @@ type MediaConfig = Pick<
 export interface SessionFactoryDeps {
   config: MediaConfig;
   vadFactory: VadFactory;
-  stt: Transcriber;
+  stt: SpeechToText;
   dumper: SttDebugDumper;
   streamControl: StreamControl;
   /** Partials are best effort: why not to send one now (see SpeechPipelineDeps), or undefined. */

@@ -5,16 +5,13 @@ import type { Vad } from '../vad/vad';
 import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
 import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
 import type { SttDebugDumper } from '../../lib/stt/debug-dump';
+import { STT_SAMPLE_RATE, type SpeechToText } from '../../lib/stt/port';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { CallInputListener, InboundAudioSink } from '../ports';
 
-export const STT_RATE = 16000;
-
-export interface Transcriber {
-  transcribe(req: { url: string; pcm16k: Int16Array; language?: string; signal?: AbortSignal }): Promise<{ text: string }>;
-}
+export const STT_RATE = STT_SAMPLE_RATE;
 
 export interface SpeechPipelineDeps {
   callControlId: string;
@@ -22,7 +19,7 @@ export interface SpeechPipelineDeps {
   highPass: HighPassFilter | null;
   vad: Vad;
   endpointer: Endpointer;
-  stt: Transcriber;
+  stt: SpeechToText;
   sttUrl: string;
   language?: string;
   deduper: FinalDeduper;

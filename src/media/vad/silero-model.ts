@@ -31,6 +31,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { disableOnnxTelemetry } from '../../lib/config';
 import { AppError, errorMessage } from '../../lib/errors';
+import { type CancelTimer, realTimers, type Timers } from '../../lib/timers';
 
 /** v5 at 16 kHz: 64 samples of context from the previous frame + 512 new samples. */
 export const SILERO_CONTEXT = 64;
@@ -62,6 +63,8 @@ export interface SileroModelOptions {
   schedule?: (fn: () => void) => void;
   /** Longest wait for a batch to fill after the first job is queued (ms, default 8; 0 = never wait). */
   maxWaitMs?: number;
+  /** The clock and the maxWaitMs timer of the batcher; default realTimers. */
+  timers?: Timers;
 }
 
 /** Silero v5 frame period at 16 kHz (512 samples): each scored stream submits about once per period. */
@@ -101,7 +104,9 @@ export class SileroModel implements SileroInference {
   private readonly sr: Tensor;
   private readonly schedule: (fn: () => void) => void;
   private readonly maxWaitMs: number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: Timers;
+  /** Cancels the pending maxWaitMs flush, if armed. */
+  private cancelTimer: CancelTimer | undefined;
   /** Distinct jobs (streams) seen in the current and the previous FRAME_PERIOD_MS window. */
   private seen = new Set<SileroJob>();
   private seenBefore = new Set<SileroJob>();
@@ -123,6 +128,7 @@ export class SileroModel implements SileroInference {
     this.sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
     this.schedule = opts.schedule ?? ((fn) => setImmediate(fn));
     this.maxWaitMs = Math.max(0, opts.maxWaitMs ?? 8);
+    this.timers = opts.timers ?? realTimers;
   }
 
   /** Loads the model; failure → AppError `vad_model_unavailable` (callers fall back to EnergyVad). */
@@ -163,7 +169,7 @@ export class SileroModel implements SileroInference {
   }
 
   private countStream(job: SileroJob): void {
-    const now = performance.now();
+    const now = this.timers.now();
     if (this.qLen === 1) this.oldestAt = now;
     const elapsed = now - this.windowStart;
     if (elapsed >= FRAME_PERIOD_MS) {
@@ -215,7 +221,7 @@ export class SileroModel implements SileroInference {
     if (this.scheduled || this.running || this.qLen === 0) return;
     if (this.qLen < this.target()) {
       // Wait for more streams' frames, but never longer than maxWaitMs after the first queued one.
-      this.timer ??= setTimeout(this.onTimer, Math.max(0, this.maxWaitMs - (performance.now() - this.oldestAt)));
+      this.cancelTimer ??= this.timers.after(Math.max(0, this.maxWaitMs - (this.timers.now() - this.oldestAt)), this.onTimer);
       return;
     }
     this.clearTimer();
@@ -224,15 +230,15 @@ export class SileroModel implements SileroInference {
   }
 
   private readonly onTimer = (): void => {
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     if (this.scheduled || this.running || this.qLen === 0) return;
     this.stats.timerFlushes += 1;
     this.flush();
   };
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
   }
 
   private readonly flush = (): void => {

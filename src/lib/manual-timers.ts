@@ -1,20 +1,17 @@
 /**
- * A fake TimeSource for tests (shipped beside the interface, like agents-js's fakes): time moves
+ * The fake of Timers for tests (shipped beside the interface, like agents-js's fakes): time moves
  * only when the test says so, and timers fire at exactly their due time, or late on purpose.
  */
-import type { CancelTimer, Timers } from '../../lib/timers';
-import type { TimeSource } from './pacer';
+import type { CancelTimer, Timers } from './timers';
 
 interface Timer {
-  id: number;
   at: number;
   fn: () => void;
 }
 
-export class ManualTime implements TimeSource, Timers {
+export class ManualTime implements Timers {
   private t: number;
   private timers: Timer[] = [];
-  private nextId = 1;
 
   constructor(start = 0) {
     this.t = start;
@@ -24,32 +21,23 @@ export class ManualTime implements TimeSource, Timers {
     return this.t;
   }
 
-  setTimer(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ id, at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-
   after(ms: number, fn: () => void): CancelTimer {
-    const handle = this.setTimer(fn, ms);
-    return () => this.clearTimer(handle);
+    const timer: Timer = { at: this.t + Math.max(0, ms), fn };
+    this.timers.push(timer);
+    return () => this.cancel(timer);
   }
 
   every(ms: number, fn: () => void): CancelTimer {
     const period = Math.max(1, ms);
-    let handle: unknown;
+    let cancel: CancelTimer = () => {};
     const arm = (): void => {
-      handle = this.setTimer(() => {
+      cancel = this.after(period, () => {
         arm();
         fn();
-      }, period);
+      });
     };
     arm();
-    return () => this.clearTimer(handle);
-  }
-
-  clearTimer(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
+    return () => cancel();
   }
 
   /** Timers armed and not yet fired. */
@@ -80,6 +68,11 @@ export class ManualTime implements TimeSource, Timers {
     for (const x of this.timers.filter((y) => y.at <= this.t)) this.fire(x);
   }
 
+  private cancel(timer: Timer): void {
+    const i = this.timers.indexOf(timer);
+    if (i >= 0) this.timers.splice(i, 1);
+  }
+
   private earliest(): Timer | undefined {
     let best: Timer | undefined;
     for (const x of this.timers) if (!best || x.at < best.at) best = x;
@@ -87,7 +80,7 @@ export class ManualTime implements TimeSource, Timers {
   }
 
   private fire(x: Timer): void {
-    this.timers = this.timers.filter((y) => y !== x);
+    this.cancel(x);
     x.fn();
   }
 }
