@@ -7,8 +7,8 @@
  *   media/audio/  pure DSP (codecs, filters, resampler, endpointer) and media/jitter/ (reorder buffer)
  *   media/vad/    voice activity detection, incl. the Silero worker thread
  *   media/ports.ts, media/playout/, media/conversation/, media/session/ (Telnyx media streams),
- *   media/webrtc/ (browser calls), media/live-call*.ts (a phone call's stream + conversation): talk out only
- *   through ports, never to jobs or api
+ *   media/webrtc/ (browser calls), media/live-call*.ts (a call's transport + conversation): talk out only
+ *   through ports, never to jobs or api; the port and the live call know no transport implementation
  *   jobs/         queues, producers, processors: never a live call's media code
  *   api/          HTTP/WS edges: wire requests to sessions and queues
  *   composition/, runtime.ts, main.ts: the composition root, imported by nothing else
@@ -73,6 +73,15 @@ module.exports = {
         'audio, jitter, playout and conversation code, never each other.',
       from: { path: '^src/media/(session|webrtc)/' },
       to: { path: '^src/media/(session|webrtc)/', pathNot: '^src/media/$1/' },
+    },
+    {
+      name: 'live-call-knows-only-the-port',
+      severity: 'error',
+      comment:
+        'A live call (phone or browser) owns its transport through the CallTransport port (media/ports.ts): neither ' +
+        'the live call nor the port imports the Telnyx session or the WebRTC code (the registries built on them may).',
+      from: { path: '^src/media/(live-call|ports)\\.ts$' },
+      to: { path: '^src/media/(session|webrtc)/' },
     },
     {
       name: 'conversation-and-playout-know-no-transport',

@@ -8,8 +8,7 @@ import type { Metrics } from '../lib/metrics';
 import { verifyMediaToken } from '../lib/telnyx/media-token';
 import { MEDIA_PATH } from '../lib/telnyx/media-route';
 import type { TenantConfig } from '../lib/tenants/tenant-config';
-import type { StreamHandle } from '../media/live-call';
-import type { LiveCalls } from '../media/live-calls';
+import type { LiveCalls, StreamHandle } from '../media/live-calls';
 import type { MediaSocket } from '../media/session/media-session';
 
 /** Inbound Telnyx frames are ~300 B (20 ms of PCMU as base64 JSON); 64 KB bounds a hostile peer. */
@@ -124,7 +123,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     };
     const deliver = (s: StreamHandle, text: string) => {
       try {
-        s.receive(text); // the live call's stream (src/media/live-call.ts): a mark is at the playout one call later
+        s.receive(text); // the stream's transport (src/media/session/stream-transport.ts): a mark is at the playout one call later
       } catch (err) {
         // A frame the session could not handle is dropped; the call and the process go on.
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });

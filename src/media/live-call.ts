@@ -1,81 +1,90 @@
 import { EventEmitter } from 'node:events';
 import type { BusMessage } from '../lib/call-bus';
-import { parseInbound } from '../lib/telnyx/media-protocol';
+import { realTimers, type CancelTimer, type Timers } from '../lib/timers';
 import type { AgentVoice, VoiceEvents } from './conversation/agent-voice';
 import type { Conversation, SpeechControl } from './conversation/conversation';
-import type { CallInputListener, InboundAudioSink } from './ports';
-import type { MediaSession, MediaSessionEvents, MediaSocket, StreamPhase } from './session/media-session';
+import type { PlayoutOutput } from './playout/types';
+import type { CallInputListener, CallTransport, InboundAudioSink, TransportLink } from './ports';
 
 /** What a live call needs of its conversation (a Conversation; tests of the media layer alone pass a listener). */
 export type CallConversation = CallInputListener &
   Pick<Conversation, 'start' | 'onWebhook' | 'onTtsReady' | 'onTtsFailed' | 'onCommandFailed' | 'segmentStarted' | 'segmentDone' | 'idle' | 'close'>;
 
-/** One Telnyx media stream of the call: its socket, the session decoding it and the speech pipeline it feeds. */
-export interface LiveStream {
-  socket: MediaSocket;
-  session: MediaSession;
+/** A transport as a live call drives it: the port, plus the health hooks a transport may have. */
+export interface LiveTransport extends CallTransport {
+  /** Health check (the registry's shared ticker). */
+  tick?(): void;
+  /** Our audio finished playing: caller audio is expected to keep flowing. */
+  playbackEnded?(): void;
+}
+
+/** One transport of the call (a Telnyx stream; a restart brings a new one) and the speech pipeline it feeds. */
+export interface LiveStream<T extends LiveTransport = LiveTransport> {
+  transport: T;
   pipeline: InboundAudioSink & { readonly inSpeech: boolean };
 }
 
 /**
- * The call's one state. A stream's socket is owned by awaiting_stream (connected, Telnyx `start` not
- * seen yet), streaming and restarting (a stall or codec fallback asked Telnyx for a new stream);
- * orphaned: the socket is gone, the conversation waits up to the grace for a new stream; ended: final.
+ * The call's one state. A transport is owned by awaiting_stream (open, not started yet: no Telnyx
+ * `start` seen), streaming and restarting (its link is interrupted: a stall or codec fallback asked
+ * Telnyx for a new stream); orphaned: the transport ended, the conversation waits up to the grace
+ * for a new one; ended: final.
  */
-export type LiveCallState =
-  | { kind: 'awaiting_stream'; stream: LiveStream }
-  | { kind: 'streaming'; stream: LiveStream }
-  | { kind: 'restarting'; stream: LiveStream }
-  | { kind: 'orphaned'; graceTimer: NodeJS.Timeout }
+export type LiveCallState<T extends LiveTransport = LiveTransport> =
+  | { kind: 'awaiting_stream'; stream: LiveStream<T> }
+  | { kind: 'streaming'; stream: LiveStream<T> }
+  | { kind: 'restarting'; stream: LiveStream<T> }
+  | { kind: 'orphaned'; cancelGrace: CancelTimer }
   | { kind: 'ended' };
 
-/** The audio output of a call: how the agent is heard, and the playout that Telnyx marks confirm (stream mode). */
+/** The audio output of a call: how the agent is heard, and the playout that confirmations reach (stream mode). */
 export interface AudioOutput {
   voice: AgentVoice;
   playout?: { onMark(name: string): unknown };
 }
 
 export interface LiveCallDeps {
-  /** The call's audio output; `send` writes to whichever stream socket is current. */
-  audioOutput(send: (text: string) => void, events: VoiceEvents): AudioOutput;
+  /** The call's audio output; `out` writes to whichever transport is current. */
+  audioOutput(out: PlayoutOutput, events: VoiceEvents): AudioOutput;
   conversation(voice: AgentVoice, speech: SpeechControl): CallConversation;
-  /** A fresh speech pipeline per stream, reporting to `listener`. */
+  /** A fresh speech pipeline per transport, reporting to `listener`. */
   pipeline(listener: CallInputListener): LiveStream['pipeline'];
-  session(socket: MediaSocket, sink: InboundAudioSink, events: MediaSessionEvents, restartsSoFar: number): MediaSession;
-  /** How long an orphaned call waits for a new stream before it ends. */
-  orphanGraceMs: number;
+  /**
+   * How long an orphaned call waits for a new transport before it ends (a Telnyx stream restart).
+   * Unset: nothing reconnects, the call ends with its transport (a browser call).
+   */
+  orphanGraceMs?: number;
+  /** The orphan grace timer. Default: real timers. */
+  timers?: Timers;
 }
 
-/** Per media socket: its messages and its end, for the WebSocket edge (src/api/media-ws.ts). */
-export interface StreamHandle {
-  receive(text: string): void;
-  socketClosed(): void;
-}
-
-/** Close of a stream whose call moved on (a newer stream, or the call ended). */
+/** Close of a transport whose call moved on (a newer stream, or the call ended). */
 const REPLACED = { code: 1000, reason: 'replaced by a newer stream' };
+const ignore = () => undefined;
 
 /**
- * One live phone call on this instance: owns its current media stream (socket, session, speech
- * pipeline), its conversation and its audio output. A stream restart is a state change of the same
- * live call. Emits `stateChange` (state, previous) after every change.
+ * One live call on this instance, phone or browser: owns its current transport (CallTransport,
+ * src/media/ports.ts: a Telnyx stream or a WebRTC connection) and the speech pipeline it feeds, its
+ * conversation and its audio output. A Telnyx stream restart is a state change of the same live
+ * call. Emits `stateChange` (state, previous) after every change.
  *
- * Built in order, without call-backs into a factory: audio output, then the conversation (given the
- * output), then per stream the speech pipeline (given the conversation as listener), then the session
- * (given the pipeline as sink).
+ * Built in order, without call-backs into a factory: audio output (writing to the current
+ * transport), then the conversation (given the output), then per transport the speech pipeline
+ * (given the conversation as listener), then the transport is opened (given the pipeline as sink).
  */
-export class LiveCall extends EventEmitter {
-  private current: LiveCallState;
+export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmitter {
+  private current: LiveCallState<T>;
   private readonly conversation: CallConversation;
-  private readonly playout: AudioOutput['playout'];
+  /** Playout confirmations: the playout's own onMark (bound), so a confirmation is one call from the transport. */
+  private readonly played: (name: string) => void;
   /** What the speech pipeline and DTMF report to: the conversation (a plain object, so a bench can wrap its methods). */
   readonly input: CallInputListener;
 
-  /** Created by its first media socket (src/media/live-calls.ts). */
+  /** Created by its first transport (src/media/live-calls.ts). */
   constructor(
     readonly callControlId: string,
     private readonly d: LiveCallDeps,
-    socket: MediaSocket,
+    transport: T,
   ) {
     super();
     const events: VoiceEvents = {
@@ -83,12 +92,17 @@ export class LiveCall extends EventEmitter {
       segmentDone: (id) => this.conversation.segmentDone(id),
       idle: () => this.conversation.idle(),
     };
-    const out = d.audioOutput((text) => this.stream?.socket.send(text), events);
-    this.playout = out.playout;
-    this.conversation = d.conversation(out.voice, {
+    const out: PlayoutOutput = {
+      media: (bytes, silenceMs) => this.stream?.transport.audioOut.media(bytes, silenceMs),
+      mark: (name) => this.stream?.transport.audioOut.mark(name),
+      clear: () => this.stream?.transport.audioOut.clear(),
+    };
+    const output = d.audioOutput(out, events);
+    const playout = output.playout;
+    this.played = playout ? (playout.onMark.bind(playout) as (name: string) => void) : ignore;
+    this.conversation = d.conversation(output.voice, {
       inSpeech: () => this.stream?.pipeline.inSpeech ?? false,
-      // Our audio finished: the stream's ingest health monitor expects caller audio to keep flowing.
-      playbackEnded: () => this.stream?.session.onPlaybackEnded(),
+      playbackEnded: () => this.stream?.transport.playbackEnded?.(),
     });
     const c = this.conversation;
     this.input = {
@@ -99,91 +113,85 @@ export class LiveCall extends EventEmitter {
       dtmf: (digit) => c.dtmf(digit),
       sttError: (err) => c.sttError(err),
     };
-    this.current = { kind: 'awaiting_stream', stream: this.newStream(socket, 0) };
+    const stream: LiveStream<T> = { transport, pipeline: this.d.pipeline(this.input) };
+    this.current = { kind: 'awaiting_stream', stream };
+    try {
+      this.open(stream);
+    } catch (e) {
+      // The transport could not start: nothing else will close what was built for it.
+      stream.pipeline.close();
+      this.conversation.close();
+      throw e;
+    }
   }
 
-  get state(): LiveCallState {
+  get state(): LiveCallState<T> {
     return this.current;
   }
 
-  /** The current stream, if a socket is attached. */
-  get stream(): LiveStream | undefined {
+  /** The current transport and pipeline, if a transport is attached. */
+  get stream(): LiveStream<T> | undefined {
     const s = this.current;
     return s.kind === 'awaiting_stream' || s.kind === 'streaming' || s.kind === 'restarting' ? s.stream : undefined;
   }
 
   /**
    * The one setter. Whatever the old state owned and the new one does not is torn down here: a
-   * replaced or abandoned stream is closed, a grace timer cleared, and on `ended` the conversation
-   * (with its audio output) closed.
+   * replaced or abandoned transport is closed, a grace timer cancelled, and on `ended` the
+   * conversation (with its audio output) closed.
    */
-  private setState(next: LiveCallState, close = REPLACED): void {
+  private setState(next: LiveCallState<T>, close = REPLACED): void {
     const previous = this.current;
     if (previous.kind === 'ended') return; // final
     this.current = next;
-    if (previous.kind === 'orphaned') clearTimeout(previous.graceTimer);
-    const oldStream = 'stream' in previous ? previous.stream : undefined;
-    if (oldStream && oldStream !== this.stream) oldStream.session.close(close.code, close.reason);
+    if (previous.kind === 'orphaned') previous.cancelGrace();
+    const old = 'stream' in previous ? previous.stream : undefined;
+    if (old && old !== this.stream) old.transport.close(close.reason, close.code);
     if (next.kind === 'ended') this.conversation.close();
     this.emit('stateChange', next, previous);
   }
 
-  /** A new media socket replacing the current stream, or ending the orphaned wait (stream restart). */
-  attach(socket: MediaSocket): void {
+  /** A new transport replacing the current one, or ending the orphaned wait (stream restart). */
+  attach(transport: T): void {
     if (this.current.kind === 'ended') {
-      socket.close(1008, 'call has ended');
+      transport.close('call has ended', 1008);
       return;
     }
-    this.setState({ kind: 'awaiting_stream', stream: this.newStream(socket, this.stream?.session.restartCount ?? 0) });
+    const stream: LiveStream<T> = { transport, pipeline: this.d.pipeline(this.input) };
+    this.setState({ kind: 'awaiting_stream', stream });
+    this.open(stream);
   }
 
-  /** The messages and end of the current stream's socket (a no-op handle once the call has no stream). */
-  currentStream(): StreamHandle {
-    const stream = this.stream;
-    if (!stream) return { receive: () => undefined, socketClosed: () => undefined };
-    return { receive: (text) => this.receive(stream, text), socketClosed: () => stream.session.close() };
-  }
-
-  /** Built in order: the pipeline reports to the conversation, the session feeds the pipeline. */
-  private newStream(socket: MediaSocket, restartsSoFar: number): LiveStream {
-    const pipeline = this.d.pipeline(this.input);
-    const events: MediaSessionEvents = {
+  /** Opens the transport into its pipeline; its reports count only while it is the call's current one. */
+  private open(stream: LiveStream<T>): void {
+    const mine = () => stream === this.stream;
+    stream.transport.open(stream.pipeline, {
+      started: () => this.conversation.start(),
+      played: this.played,
       dtmf: (digit) => this.input.dtmf(digit),
-      streamStarted: () => this.conversation.start(),
-      phaseChanged: (phase) => this.onStreamPhase(stream, phase),
-    };
-    const stream: LiveStream = { socket, pipeline, session: this.d.session(socket, pipeline, events, restartsSoFar) };
-    return stream;
+      link: (link) => {
+        if (mine()) this.onLink(stream, link);
+      },
+      ended: (reason) => {
+        if (!mine()) return;
+        if (this.d.orphanGraceMs === undefined) this.end({ code: 1000, reason });
+        else this.orphan(this.d.orphanGraceMs);
+      },
+    });
   }
 
-  /**
-   * Hops of a Telnyx `mark` (playout confirmation): (1) the socket's message handler calls
-   * receive(), (2) receive() calls the playout's onMark. Everything else goes to the stream's session.
-   */
-  private receive(stream: LiveStream, text: string): void {
-    if (stream !== this.stream) return; // a replaced stream's late frames
-    const frame = parseInbound(text);
-    if (frame.kind === 'mark') {
-      this.playout?.onMark(frame.name);
-      return;
-    }
-    stream.session.handleFrame(frame);
+  private onLink(stream: LiveStream<T>, link: TransportLink): void {
+    this.setState({ kind: link === 'up' ? 'streaming' : 'restarting', stream });
   }
 
-  private onStreamPhase(stream: LiveStream, phase: StreamPhase): void {
-    if (stream !== this.stream) return; // the live call already moved on
-    if (phase === 'streaming' || phase === 'restarting') return this.setState({ kind: phase, stream });
-    if (phase === 'closed') {
-      // The socket is gone (or the session refused the stream): keep the conversation for a new stream.
-      const graceTimer = setTimeout(() => this.end(), this.d.orphanGraceMs);
-      graceTimer.unref();
-      this.setState({ kind: 'orphaned', graceTimer });
-    }
+  /** The transport is gone (or refused the stream): keep the conversation for a new one. */
+  private orphan(graceMs: number): void {
+    this.setState({ kind: 'orphaned', cancelGrace: (this.d.timers ?? realTimers).after(graceMs, () => this.end()) });
   }
 
-  /** Health check of the current stream (the registry's shared ticker). */
-  tick(now: number): void {
-    this.stream?.session.tick(now);
+  /** Health check of the current transport (the registry's shared ticker). */
+  tick(): void {
+    this.stream?.transport.tick?.();
   }
 
   end(close = { code: 1000, reason: 'call ended' }): void {

@@ -3,15 +3,18 @@ import type { CallRecord } from '../lib/calls/call-store';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { TenantConfig } from '../lib/tenants/tenant-config';
+import { realTimers, type CancelTimer, type Timers } from '../lib/timers';
 import { nativeRate, normalizeEncoding } from './audio/codecs';
 import type { AgentVoice, VoiceEvents } from './conversation/agent-voice';
 import type { SpeechControl } from './conversation/conversation';
 import { StreamVoice } from './conversation/stream-voice';
 import { UrlVoice, type CallCommands } from './conversation/url-voice';
-import { LiveCall, type AudioOutput, type CallConversation, type LiveCallState, type LiveStream, type StreamHandle } from './live-call';
+import { LiveCall, type AudioOutput, type CallConversation, type LiveCallState, type LiveStream } from './live-call';
 import { StreamPlayout } from './playout/playout';
+import type { PlayoutOutput } from './playout/types';
 import type { CallInputListener, InboundAudioSink } from './ports';
 import type { MediaSession, MediaSessionEvents, MediaSocket } from './session/media-session';
+import { StreamTransport } from './session/stream-transport';
 
 /** A call's conversation outlives a replaced media socket (stream restart): wait this long for the new one. */
 export const ORPHAN_GRACE_MS = 5000;
@@ -41,7 +44,14 @@ export interface LiveCallsDeps {
   sessionFor(callControlId: string, socket: MediaSocket, sink: InboundAudioSink, events: MediaSessionEvents, restartsSoFar: number): MediaSession;
   metrics: Metrics;
   logger: Logger;
-  now?: () => number;
+  /** The ticker, lateness and orphan grace timers. Default: real timers. */
+  timers?: Timers;
+}
+
+/** Per media socket: its messages and its end, for the WebSocket edge (src/api/media-ws.ts). */
+export interface StreamHandle {
+  receive(text: string): void;
+  socketClosed(): void;
 }
 
 /**
@@ -51,16 +61,15 @@ export interface LiveCallsDeps {
  * newest is the live one). A call leaves the registry when it ends.
  */
 export class LiveCalls {
-  private readonly calls = new Map<string, LiveCall>();
-  private readonly ticker: NodeJS.Timeout;
-  private readonly now: () => number;
+  private readonly calls = new Map<string, LiveCall<StreamTransport>>();
+  private readonly stopTicker: CancelTimer;
+  private readonly timers: Timers;
   private lastTickAt: number | undefined;
   private skippedLastTick = false;
 
   constructor(private readonly d: LiveCallsDeps) {
-    this.now = d.now ?? Date.now;
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.ticker.unref();
+    this.timers = d.timers ?? realTimers;
+    this.stopTicker = this.timers.every(TICK_MS, () => this.tick());
   }
 
   get size(): number {
@@ -72,45 +81,49 @@ export class LiveCalls {
     return [...this.calls.keys()];
   }
 
-  get(callControlId: string): LiveCall | undefined {
+  get(callControlId: string): LiveCall<StreamTransport> | undefined {
     return this.calls.get(callControlId);
   }
 
-  /** A media socket connected for `call`: the call's first stream, or one replacing its current stream. */
+  /**
+   * A media socket connected for `call`: the call's first stream, or one replacing its current
+   * stream. The socket's messages go straight to its transport (a mark reaches the playout one call later).
+   */
   attach(call: CallRecord, tenant: TenantConfig | undefined, socket: MediaSocket): StreamHandle {
-    const live = this.calls.get(call.callControlId);
+    const id = call.callControlId;
+    const live = this.calls.get(id);
+    // The session's restart budget spans the call's streams.
+    const transport = new StreamTransport(socket, (s, sink, events, restarts) => this.d.sessionFor(id, s, sink, events, restarts), live?.stream?.transport.restartCount ?? 0);
     if (live) {
-      live.attach(socket);
-      return live.currentStream();
+      live.attach(transport);
+      return transport;
     }
-    const created = this.create(call, tenant, socket);
-    this.calls.set(call.callControlId, created);
+    this.calls.set(id, this.create(call, tenant, transport));
     this.countStreams();
-    return created.currentStream();
+    return transport;
   }
 
-  private create(call: CallRecord, tenant: TenantConfig | undefined, socket: MediaSocket): LiveCall {
-    const id = call.callControlId;
+  private create(call: CallRecord, tenant: TenantConfig | undefined, transport: StreamTransport): LiveCall<StreamTransport> {
     const live = new LiveCall(
-      id,
+      call.callControlId,
       {
-        audioOutput: (send, events) => this.audioOutput(call, send, events),
+        audioOutput: (out, events) => this.audioOutput(call, out, events),
         conversation: (voice, speech) => this.d.conversationFor({ call, tenant, voice, commands: this.d.commands, speech }),
         pipeline: (listener) => this.d.pipelineFor(call, tenant, listener),
-        session: (s, sink, events, restarts) => this.d.sessionFor(id, s, sink, events, restarts),
         orphanGraceMs: ORPHAN_GRACE_MS,
+        timers: this.timers,
       },
-      socket,
+      transport,
     );
-    live.on('stateChange', (next: LiveCallState, previous: LiveCallState) => this.onStateChange(live, next, previous));
+    live.on('stateChange', (next: LiveCallState<StreamTransport>, previous: LiveCallState<StreamTransport>) => this.onStateChange(live, next, previous));
     return live;
   }
 
-  private audioOutput(call: CallRecord, send: (text: string) => void, events: VoiceEvents): AudioOutput {
+  private audioOutput(call: CallRecord, output: PlayoutOutput, events: VoiceEvents): AudioOutput {
     if (this.d.playbackMode !== 'stream') return { voice: new UrlVoice(call.callControlId, this.d.commands, this.d.audioPublicBaseUrl, events) };
     const encoding = normalizeEncoding(this.d.bidirectionalCodec) ?? 'PCMU';
     const voice = new StreamVoice(
-      (ev) => new StreamPlayout({ send, encoding, codecRate: nativeRate(encoding), events: ev, logger: this.d.logger }),
+      (ev) => new StreamPlayout({ output, encoding, codecRate: nativeRate(encoding), events: ev, logger: this.d.logger }),
       this.d.audioStorageDir,
       events,
       this.d.logger,
@@ -118,7 +131,7 @@ export class LiveCalls {
     return { voice, playout: voice.playout };
   }
 
-  private onStateChange(live: LiveCall, next: LiveCallState, previous: LiveCallState): void {
+  private onStateChange(live: LiveCall<StreamTransport>, next: LiveCallState<StreamTransport>, previous: LiveCallState<StreamTransport>): void {
     if ('stream' in previous && 'stream' in next && previous.stream !== next.stream) {
       this.d.metrics.mediaConnections.inc({ outcome: 'replaced' });
       this.d.logger.info({ callControlId: live.callControlId }, 'media stream replaced by a newer connection');
@@ -139,7 +152,7 @@ export class LiveCalls {
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = this.timers.now();
     const late = this.lastTickAt !== undefined && now - this.lastTickAt >= LATE_TICK_MS;
     this.lastTickAt = now;
     if (late && !this.skippedLastTick) {
@@ -149,7 +162,7 @@ export class LiveCalls {
     this.skippedLastTick = false;
     for (const c of this.calls.values()) {
       try {
-        c.tick(now);
+        c.tick();
       } catch (err) {
         this.d.logger.error({ callControlId: c.callControlId, err: (err as Error).message }, 'session tick failed');
       }
@@ -157,7 +170,7 @@ export class LiveCalls {
   }
 
   closeAll(code: number, reason: string): void {
-    clearInterval(this.ticker);
+    this.stopTicker();
     for (const c of [...this.calls.values()]) c.end({ code, reason });
     this.calls.clear();
     this.d.metrics.mediaSessions.set(0);

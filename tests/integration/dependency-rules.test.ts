@@ -63,6 +63,7 @@ const TREE: Record<string, string> = {
   'src/lib/cycle-b.ts': "import { a } from './cycle-a';\nexport const b = () => a;\n",
   'src/api/bad-api.ts': "import { processor } from '../jobs/tts/prompt-processor';\nexport const bad = processor;\n",
   'src/lib/bad-dev.ts': "import { register } from 'tsx/cjs/api';\nexport const bad = register;\n",
+  'src/media/live-call.ts': "import { live } from './session/live';\nexport const bad = live;\n",
   'src/media/session/bad-client.ts': "import { client } from '../../lib/stt/whisper-client';\nexport const bad = client;\n",
   'src/composition/bad-fake.ts': "import { fakeBrain } from '../lib/brain/fake-brain';\nexport const bad = fakeBrain;\n",
 };
@@ -77,6 +78,7 @@ const EXPECTED: Record<string, string> = {
   'src/lib/cycle-a.ts': 'no-circular',
   'src/api/bad-api.ts': 'api-enqueues-but-does-not-process',
   'src/lib/bad-dev.ts': 'src-never-imports-dev-dependencies',
+  'src/media/live-call.ts': 'live-call-knows-only-the-port',
   'src/media/session/bad-client.ts': 'speech-providers-are-picked-by-the-composition-root',
   'src/composition/bad-fake.ts': 'speech-fakes-stay-out-of-the-runtime',
 };

@@ -28,6 +28,12 @@ describe('WEBRTC_ALLOWED_ORIGINS policy', () => {
 });
 
 describe('page → server data-channel messages', () => {
+  it('knows one keypad digit, nothing longer or outside 0-9 * # A-D', () => {
+    expect(parseClientMessage('{"type":"dtmf","digit":"5"}')).toEqual({ type: 'dtmf', digit: '5' });
+    expect(parseClientMessage('{"type":"dtmf","digit":"#"}')).toEqual({ type: 'dtmf', digit: '#' });
+    for (const digit of ['55', 'x', '', 5, null]) expect(parseClientMessage(JSON.stringify({ type: 'dtmf', digit }))).toBeUndefined();
+  });
+
   it('knows hangup and ignores everything else', () => {
     expect(parseClientMessage('{"type":"hangup"}')).toEqual({ type: 'hangup' });
     expect(parseClientMessage(Buffer.from('{"type":"hangup","x":1}'))).toEqual({ type: 'hangup' });

@@ -2,35 +2,16 @@ import type { RtpOut } from '../../src/media/webrtc/peer';
 import { ManualTime } from '../../src/lib/manual-timers';
 import { PlayoutScheduler } from '../../src/media/playout/pacer';
 import { StreamPlayout } from '../../src/media/playout/playout';
-import { RtpAudioOutput, type Timers } from '../../src/media/webrtc/rtp-audio-output';
+import { RtpAudioOutput } from '../../src/media/webrtc/rtp-audio-output';
 
 /** Manual time and timers: nothing here waits for real time. */
 function setup() {
-  let now = 1000;
-  const timers: { at: number; fn: () => void; id: number }[] = [];
-  let ids = 0;
-  const t: Timers = {
-    set: (fn, ms) => {
-      ids += 1;
-      timers.push({ at: now + ms, fn, id: ids });
-      return ids;
-    },
-    clear: (h) => {
-      const i = timers.findIndex((x) => x.id === h);
-      if (i >= 0) timers.splice(i, 1);
-    },
-  };
+  const time = new ManualTime(1000);
   const sent: RtpOut[] = [];
   const played: string[] = [];
-  const out = new RtpAudioOutput({ send: (p) => sent.push(p), now: () => now, played: (n) => played.push(n), timers: t, random: () => 0.5 });
-  const advance = (ms: number) => {
-    now += ms;
-    for (const x of timers.filter((x) => x.at <= now).sort((a, b) => a.at - b.at)) {
-      timers.splice(timers.indexOf(x), 1);
-      x.fn();
-    }
-  };
-  return { out, sent, played, advance, timers };
+  const out = new RtpAudioOutput({ send: (p) => sent.push(p), now: () => time.now(), played: (n) => played.push(n), timers: time, random: () => 0.5 });
+  const advance = (ms: number) => time.advance(ms);
+  return { out, sent, played, advance, time };
 }
 
 const frame = new Uint8Array([0xfc, 1, 2, 3]);
@@ -102,12 +83,12 @@ describe('RtpAudioOutput', () => {
   });
 
   it('on clear, drops pending marks and starts the next packet as a new talkspurt that never repeats a timestamp', () => {
-    const { out, sent, played, advance, timers } = setup();
+    const { out, sent, played, advance, time } = setup();
     for (let i = 0; i < 3; i += 1) out.media(frame, 0);
     out.mark('t1-s0');
     advance(10);
     out.clear();
-    expect(timers).toHaveLength(0);
+    expect(time.pendingTimers).toBe(0);
     out.media(frame, 0);
     advance(1000);
     expect(played).toEqual([]);
@@ -117,7 +98,7 @@ describe('RtpAudioOutput', () => {
 });
 
 describe('RtpAudioOutput behind the stream playout (the browser-call wiring)', () => {
-  /** session-media's wiring: an OPUS playout at 48 kHz, 60 ms ahead, on manual time. */
+  /** browser-call.ts's wiring: an OPUS playout at 48 kHz, 60 ms ahead, on manual time. */
   function wired(opts: { encodeMs?: number } = {}) {
     const time = new ManualTime(1000);
     const clock = new PlayoutScheduler(time);
@@ -132,7 +113,7 @@ describe('RtpAudioOutput behind the stream playout (the browser-call wiring)', (
       },
       now: () => time.now() + skew,
       played: (name) => p.onMark(name),
-      timers: { set: (fn, ms) => time.after(ms, fn), clear: (cancel) => (cancel as () => void)() },
+      timers: time,
     });
     const p = new StreamPlayout({ output: out, encoding: 'OPUS', codecRate: 48000, maxAheadMs: 60, clock });
     const tone = (id: string, ms: number) => ({ id, samples: new Int16Array(48 * ms).fill(3000), sampleRate: 48000 });

@@ -1,32 +1,7 @@
 import type { Peer, PeerHandlers, RtpIn } from '../../src/media/webrtc/peer';
-import type { Timers } from '../../src/media/webrtc/rtp-audio-output';
+import { ManualTime } from '../../src/lib/manual-timers';
 import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MEDIA_STALL_MS, WebrtcSession } from '../../src/media/webrtc/webrtc-session';
 import { memoryLogger } from '../support/test-config';
-
-class ManualTimers implements Timers {
-  now = 0;
-  private seq = 0;
-  readonly pending = new Map<number, { at: number; fn: () => void }>();
-  set(fn: () => void, ms: number): unknown {
-    this.seq += 1;
-    this.pending.set(this.seq, { at: this.now + ms, fn });
-    return this.seq;
-  }
-  clear(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const next = [...this.pending.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.now = next[1].at;
-      next[1].fn();
-    }
-    this.now = end;
-  }
-}
 
 class FakePeer implements Peer {
   readonly answerSdp = 'v=0';
@@ -53,7 +28,7 @@ class FakePeer implements Peer {
 }
 
 function setup(opts: { maxDurationMs?: number } = {}) {
-  const timers = new ManualTimers();
+  const timers = new ManualTime();
   const peer = new FakePeer();
   const media = { started: 0, closed: 0, packets: [] as RtpIn[], start() { this.started += 1; }, audio(p: RtpIn) { this.packets.push(p); }, close() { this.closed += 1; }, stats: {} };
   const ended: string[] = [];
@@ -66,7 +41,6 @@ function setup(opts: { maxDurationMs?: number } = {}) {
     onEnded: (r) => ended.push(r),
     logger: memoryLogger('silent').logger,
     timers,
-    now: () => timers.now,
   });
   const audio = () => peer.h.audio({ seq: 1, timestamp: 0, payload: new Uint8Array([1]) });
   return { timers, peer, media, ended, session, audio };
@@ -85,7 +59,7 @@ describe('WebrtcSession', () => {
     session.end('caller_hangup');
     peer.h.state('failed');
     expect(ended).toEqual(['connect_timeout']);
-    expect(timers.pending.size).toBe(0);
+    expect(timers.pendingTimers).toBe(0);
   });
 
   it('greets once on connect, survives a short ICE disconnect, ends after a long one', () => {

@@ -300,8 +300,8 @@ export class MediaSession {
     }
   }
 
-  /** Called by the registry's shared ticker. */
-  tick(now: number): void {
+  /** Called by the registry's shared ticker; `now` on the session's own clock. */
+  tick(now = this.d.now()): void {
     if (this.phase !== 'streaming' && this.phase !== 'awaiting_start') return;
     const verdict = this.monitor.check(now);
     if (verdict === 'ok') return;

@@ -17,6 +17,7 @@
  *
  * Bounded: one timer per segment mark in flight (the playout holds at most maxAheadMs of audio).
  */
+import { realTimers, type CancelTimer, type Timers } from '../../lib/timers';
 import type { PlayoutOutput } from '../playout/types';
 import type { RtpOut } from './peer';
 
@@ -27,22 +28,13 @@ const FRAME_MS = 20;
 const TICKS_PER_MS = OPUS_RTP_RATE / 1000;
 const FRAME_TICKS = FRAME_MS * TICKS_PER_MS;
 
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 export interface RtpAudioOutputDeps {
   send(pkt: RtpOut): void;
   /** Monotonic ms: the playout's own clock, so both model the same playEnd. */
   now(): number;
-  /** The segment named by a playout mark has played (StreamPlayout.onMark). */
-  played(markName: string): void;
+  /** The segment named by a playout mark has played (StreamPlayout.onMark); or set `played` later. */
+  played?(markName: string): void;
+  /** Mark timers only; `now` stays the playout's clock. Default: real timers. */
   timers?: Timers;
   /** RFC 3550 §5.1: random initial sequence number and timestamp. */
   random?: () => number;
@@ -53,15 +45,18 @@ export class RtpAudioOutput implements PlayoutOutput {
   private timestamp: number;
   private playEnd = -Infinity;
   private talkspurtStart = true;
-  private readonly marks = new Set<unknown>();
+  private readonly marks = new Set<CancelTimer>();
   private readonly timers: Timers;
   packetsSent = 0;
+  /** Where playout confirmations go: the playout's onMark, called straight from the mark's timer. */
+  played: (markName: string) => void;
 
   constructor(private readonly d: RtpAudioOutputDeps) {
     const random = d.random ?? Math.random;
     this.seq = Math.floor(random() * 0x10000);
     this.timestamp = Math.floor(random() * 0x100000000) >>> 0;
     this.timers = d.timers ?? realTimers;
+    this.played = d.played ?? (() => undefined);
   }
 
   media(bytes: Uint8Array, silenceMs: number): void {
@@ -80,11 +75,11 @@ export class RtpAudioOutput implements PlayoutOutput {
   }
 
   mark(name: string): void {
-    const handle: unknown = this.timers.set(() => {
-      this.marks.delete(handle);
-      this.d.played(name);
-    }, Math.max(0, this.playEnd - this.d.now()));
-    this.marks.add(handle);
+    const cancel = this.timers.after(Math.max(0, this.playEnd - this.d.now()), () => {
+      this.marks.delete(cancel);
+      this.played(name);
+    });
+    this.marks.add(cancel);
   }
 
   /**
@@ -104,7 +99,7 @@ export class RtpAudioOutput implements PlayoutOutput {
   }
 
   private cancelMarks(): void {
-    for (const h of this.marks) this.timers.clear(h);
+    for (const cancel of this.marks) cancel();
     this.marks.clear();
   }
 }

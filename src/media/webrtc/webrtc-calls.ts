@@ -15,9 +15,11 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { callRefused, checkBrowserCaller, tenantRefusal, type BrowserCallRefused } from './browser-admission';
 import type { Peer, PeerFactory } from './peer';
-import { SessionMedia, type SessionMediaParts } from './session-media';
+import { sharedPlayoutScheduler } from '../playout/pacer';
+import type { LiveCall, LiveCallState } from '../live-call';
+import { browserCall, type BrowserCallParts } from './browser-call';
 import type { WebrtcLibraryLoader, Werift } from './werift-loader';
-import { WebrtcSession } from './webrtc-session';
+import { WebrtcTransport } from './webrtc-transport';
 
 export interface WebrtcCallsDeps {
   loadLibrary: WebrtcLibraryLoader;
@@ -27,7 +29,7 @@ export interface WebrtcCallsDeps {
   /** WEBRTC_REQUIRE_JOIN_TOKEN: for tenants whose config does not say. */
   requireJoinToken: boolean;
   maxDurationMs: number;
-  media: SessionMediaParts;
+  media: BrowserCallParts;
   metrics: Pick<Metrics, 'calls' | 'webrtcRefusals'>;
   logger: Logger;
   /** Unix ms (join-token expiry). */
@@ -52,7 +54,12 @@ const shuttingDown = () => new AppError('shutting_down', 'the server is shutting
 const cannotAdmit = (cause: unknown) => new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause });
 
 export class WebrtcCalls {
-  private readonly sessions = new Map<string, WebrtcSession>();
+  /**
+   * The browser calls up on this instance, by session id: their own registry beside the phone
+   * calls' (LiveCalls), since a browser call has no media sockets or call-bus messages to route and
+   * its slot is released here.
+   */
+  private readonly sessions = new Map<string, LiveCall<WebrtcTransport>>();
   private readonly releases = new Set<Promise<void>>();
   private closing = false;
 
@@ -63,7 +70,7 @@ export class WebrtcCalls {
   }
 
   phaseOf(sessionId: string): string | undefined {
-    return this.sessions.get(sessionId)?.phase;
+    return this.sessions.get(sessionId)?.stream?.transport.phase;
   }
 
   async offer(req: OfferRequest): Promise<OfferAnswer> {
@@ -104,14 +111,14 @@ export class WebrtcCalls {
   hangup(sessionId: string): boolean {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
-    s.end('caller_hangup');
+    s.end({ code: 1000, reason: 'caller_hangup' });
     return true;
   }
 
   /** Ends every call and waits until their slots are released. */
   async closeAll(): Promise<void> {
     this.closing = true;
-    for (const s of [...this.sessions.values()]) s.end('server_shutdown');
+    for (const s of [...this.sessions.values()]) s.end({ code: 1001, reason: 'server_shutdown' });
     await Promise.all([...this.releases]);
   }
 
@@ -146,33 +153,19 @@ export class WebrtcCalls {
     this.d.metrics.webrtcRefusals.inc({ reason });
   }
 
+  /** The transport first (its audio out is what the playout writes), then the live call that opens it. */
   private start(call: AdmittedCall, peer: Peer): void {
     const { callId: sessionId, tenantId, config: tenant } = call;
-    let session: WebrtcSession | undefined;
-    const media = new SessionMedia(this.d.media, { sessionId, tenantId, tenant }, peer, {
-      line: (role, text) => session?.notify({ type: 'transcript', role, text }),
-      status: (status) => session?.notify({ type: 'status', status }),
-      hangup: () => session?.end('agent_hangup'),
+    const clock = this.d.media.clock ?? sharedPlayoutScheduler();
+    const transport = new WebrtcTransport({ id: sessionId, tenantId, peer, maxDurationMs: this.d.maxDurationMs, playoutNow: () => clock.now(), logger: this.d.logger });
+    const live = browserCall(this.d.media, { sessionId, tenantId, tenant }, transport, clock);
+    live.on('stateChange', (next: LiveCallState) => {
+      if (next.kind !== 'ended') return;
+      this.sessions.delete(sessionId);
+      // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
+      this.settle(call.release());
     });
-    try {
-      session = new WebrtcSession({
-        id: sessionId,
-        tenantId,
-        peer,
-        media,
-        maxDurationMs: this.d.maxDurationMs,
-        logger: this.d.logger,
-        onEnded: () => {
-          this.sessions.delete(sessionId);
-          // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
-          this.settle(call.release());
-        },
-      });
-    } catch (e) {
-      media.close();
-      throw e;
-    }
-    this.sessions.set(sessionId, session);
+    this.sessions.set(sessionId, live);
   }
 
   /** closeAll waits for slots being given back. */

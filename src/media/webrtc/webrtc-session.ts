@@ -12,7 +12,7 @@
 import type { Logger } from '../../lib/logger';
 import { buildServerMessage, parseClientMessage, type ServerMessage } from './hd-call-messages';
 import type { Peer, PeerState, RtpIn } from './peer';
-import { realTimers, type Timers } from './rtp-audio-output';
+import { realTimers, type CancelTimer, type Timers } from '../../lib/timers';
 
 /** ICE + DTLS on any usable path take well under a second; without TURN, 15 s means it never will. */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -30,14 +30,14 @@ const MAX_OUTBOX = 64;
 const END_LINGER_MS = 250;
 
 type State =
-  | { phase: 'connecting'; timer: unknown }
+  | { phase: 'connecting'; timer: CancelTimer }
   | { phase: 'active' }
-  | { phase: 'disconnected'; timer: unknown }
+  | { phase: 'disconnected'; timer: CancelTimer }
   | { phase: 'ended'; reason: string };
 
 export type SessionPhase = State['phase'];
 
-/** What the session drives of its media (SessionMedia). */
+/** What the session drives of its media: the transport's RTP in and out (webrtc-transport.ts). */
 export interface SessionMediaPort {
   start(): void;
   audio(pkt: RtpIn): void;
@@ -49,14 +49,17 @@ export interface WebrtcSessionDeps {
   id: string;
   tenantId: string;
   peer: Peer;
-  /** Built around this session's events (see session-media.ts). */
+  /** Audio in and out of the connection (see webrtc-transport.ts). */
   media: SessionMediaPort;
   maxDurationMs: number;
+  /** A keypad digit from the page. */
+  dtmf?(digit: string): void;
+  /** After every change of phase (not for `ended`: onEnded reports that, once). */
+  phaseChanged?(phase: SessionPhase): void;
   onEnded(reason: string): void;
   logger: Logger;
+  /** Timeouts and the media-stall check (its `now` is monotonic). Default: real timers. */
   timers?: Timers;
-  /** Monotonic ms (media stall detection). */
-  now?: () => number;
 }
 
 export class WebrtcSession {
@@ -66,27 +69,28 @@ export class WebrtcSession {
   private readonly outbox: string[] = [];
   private lastAudioAt: number;
   private readonly timers: Timers;
-  private readonly now: () => number;
-  private readonly maxDuration: unknown;
-  private stallCheck: unknown;
+  private readonly cancelMaxDuration: CancelTimer;
+  private readonly cancelStallCheck: CancelTimer;
 
   constructor(private readonly d: WebrtcSessionDeps) {
     this.timers = d.timers ?? realTimers;
-    this.now = d.now ?? (() => performance.now());
-    this.lastAudioAt = this.now();
-    this.state = { phase: 'connecting', timer: this.timers.set(() => this.end('connect_timeout'), CONNECT_TIMEOUT_MS) };
-    this.maxDuration = this.timers.set(() => this.end('max_duration'), d.maxDurationMs);
-    this.stallCheck = this.timers.set(this.checkStall, STALL_CHECK_EVERY_MS);
+    this.lastAudioAt = this.timers.now();
+    this.state = { phase: 'connecting', timer: this.timers.after(CONNECT_TIMEOUT_MS, () => this.end('connect_timeout')) };
+    this.cancelMaxDuration = this.timers.after(d.maxDurationMs, () => this.end('max_duration'));
+    this.cancelStallCheck = this.timers.every(STALL_CHECK_EVERY_MS, () => this.checkStall());
     d.peer.start({
       audio: (pkt) => {
         if (this.state.phase === 'ended') return;
-        this.lastAudioAt = this.now();
+        this.lastAudioAt = this.timers.now();
         d.media.audio(pkt);
       },
       state: (s) => this.onPeerState(s),
       channelOpen: () => this.onChannelOpen(),
       channelMessage: (data) => {
-        if (parseClientMessage(data)?.type === 'hangup') this.end('caller_hangup');
+        if (this.state.phase === 'ended') return;
+        const m = parseClientMessage(data);
+        if (m?.type === 'hangup') this.end('caller_hangup');
+        else if (m?.type === 'dtmf') d.dtmf?.(m.digit);
       },
     });
   }
@@ -110,12 +114,12 @@ export class WebrtcSession {
     const { media, peer, logger } = this.d;
     logger.info({ callControlId: this.d.id, tenantId: this.d.tenantId, reason, from: this.state.phase, ...media.stats }, 'webrtc call ended');
     this.setState({ phase: 'ended', reason });
-    this.timers.clear(this.maxDuration);
-    this.timers.clear(this.stallCheck);
+    this.cancelMaxDuration();
+    this.cancelStallCheck();
     media.close();
     // Last word to the page; notify() sends nothing once ended (closing the media reports "listening").
     const told = this.channelOpen && peer.sendChannel(buildServerMessage({ type: 'ended', reason }));
-    if (told) this.timers.set(() => peer.close(), END_LINGER_MS);
+    if (told) this.timers.after(END_LINGER_MS, () => peer.close());
     else peer.close();
     this.d.onEnded(reason);
   }
@@ -129,13 +133,13 @@ export class WebrtcSession {
         this.setState({ phase: 'active' });
         if (!this.started) {
           this.started = true;
-          this.lastAudioAt = this.now();
+          this.lastAudioAt = this.timers.now();
           this.notify({ type: 'status', status: 'listening' });
           this.d.media.start();
         }
         return;
       case 'disconnected':
-        if (phase === 'active') this.setState({ phase: 'disconnected', timer: this.timers.set(() => this.end('connection_lost'), DISCONNECTED_GRACE_MS) });
+        if (phase === 'active') this.setState({ phase: 'disconnected', timer: this.timers.after(DISCONNECTED_GRACE_MS, () => this.end('connection_lost')) });
         return;
       case 'failed':
         return this.end('connection_failed');
@@ -151,17 +155,16 @@ export class WebrtcSession {
     for (const text of this.outbox.splice(0)) this.d.peer.sendChannel(text);
   }
 
-  private readonly checkStall = (): void => {
-    if (this.state.phase === 'ended') return;
-    if (this.state.phase === 'active' && this.now() - this.lastAudioAt > MEDIA_STALL_MS) return this.end('media_timeout');
-    this.stallCheck = this.timers.set(this.checkStall, STALL_CHECK_EVERY_MS);
-  };
+  private checkStall(): void {
+    if (this.state.phase === 'active' && this.timers.now() - this.lastAudioAt > MEDIA_STALL_MS) this.end('media_timeout');
+  }
 
   /** The one place the state changes: whatever the old state owned (its timer) is released here. */
   private setState(next: State): void {
     const old = this.state;
-    if ('timer' in old) this.timers.clear(old.timer);
+    if ('timer' in old) old.timer();
     this.state = next;
     this.d.logger.debug({ callControlId: this.d.id, from: old.phase, to: next.phase }, 'webrtc session state');
+    if (next.phase !== 'ended') this.d.phaseChanged?.(next.phase);
   }
 }
