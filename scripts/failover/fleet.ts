@@ -111,6 +111,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
           QUEUE_PREFIX: prefixes.queue,
           STATE_PREFIX: prefixes.state,
           DRAIN_TIMEOUT_MS: '30000',
+          // The load balancer checks readiness every 200 ms.
+          DRAIN_HANDOFF_DELAY_MS: '600',
           ...o.env,
         },
       });

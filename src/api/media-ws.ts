@@ -24,6 +24,11 @@ export interface MediaServerDeps {
   liveCalls: Pick<LiveCalls, 'attach'>;
   /** Before a stream is attached: route the call's webhooks here, look up its tenant. */
   prepareCall(call: CallRecord): Promise<TenantConfig | undefined>;
+  /**
+   * False while this instance hands its calls to others (draining): a new stream is refused with 503
+   * so it lands on another instance (the load balancer may not have seen /health/ready turn 503 yet).
+   */
+  acceptsStreams?(): boolean;
   metrics: Metrics;
   logger: Logger;
 }
@@ -101,6 +106,10 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       deps.metrics.mediaConnections.inc({ outcome: 'unauthorized' });
       deps.logger.warn({ callControlId: callId.slice(0, 128), remote: req.socket.remoteAddress }, 'media stream refused: bad token');
       return refuse(socket, 401, 'unauthorized', 'missing or invalid media stream token');
+    }
+    if (deps.acceptsStreams && !deps.acceptsStreams()) {
+      deps.metrics.mediaConnections.inc({ outcome: 'draining' });
+      return refuse(socket, 503, 'draining', 'this instance is shutting down; connect again');
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, callId));
   }

@@ -38,6 +38,12 @@ const CLAIM_BATCH = 20;
 const BEAT_EVERY_MS = 1000;
 /** While draining, how often the calls left are checked. */
 const DRAIN_POLL_MS = 100;
+/**
+ * A handed-off call whose new stream has not been taken by another instance this long after the
+ * re-point is re-pointed again (the stream was refused here, or failed): at most HANDOFF_ATTEMPTS times.
+ */
+const HANDOFF_RETRY_MS = 2000;
+const HANDOFF_ATTEMPTS = 5;
 
 interface Tracked {
   conversation: Pick<Conversation, 'snapshot' | 'close' | 'phaseKind'>;
@@ -63,7 +69,10 @@ export class CallHandoff {
   private readonly writers = new Map<string, SnapshotWriter>();
   /** Calls this instance took ownership of and has not let go. */
   private readonly owned = new Set<string>();
-  private readonly handingOff = new Set<string>();
+  /** Calls being handed off: when their stream was last re-pointed, and how often. */
+  private readonly handingOff = new Map<string, { at: number; attempts: number }>();
+  /** Other instances were alive when the drain began: new streams go to them, not here. */
+  private handingOver = false;
   private readonly stops: CancelTimer[] = [];
   private draining = false;
   private refreshing: Promise<void> | undefined;
@@ -137,6 +146,11 @@ export class CallHandoff {
     return this.draining;
   }
 
+  /** A media stream may be attached here (false while handing calls to other instances). */
+  get acceptsStreams(): boolean {
+    return !this.handingOver;
+  }
+
   /**
    * SIGTERM: hand every live call to another instance if one is alive, then wait (at most
    * `timeoutMs`) until no call is left here.
@@ -145,16 +159,28 @@ export class CallHandoff {
     this.draining = true;
     await this.instances.leave().catch(() => undefined);
     const others = await this.instances.others().catch(() => [] as string[]);
+    this.handingOver = others.length > 0;
     const deadline = this.timers.now() + timeoutMs;
+    // Let the load balancer see /health/ready turn 503 first: then the moved streams go elsewhere at once.
+    const delay = Math.min(this.s.config.DRAIN_HANDOFF_DELAY_MS, timeoutMs);
+    if (this.handingOver && delay > 0 && this.liveCalls.size > 0) await new Promise<void>((resolve) => this.timers.after(delay, resolve));
     let handedOff = 0;
     const handoffs: Promise<void>[] = [];
     while (this.liveCalls.size > 0 && this.timers.now() < deadline) {
-      if (others.length > 0) {
+      if (this.handingOver) {
+        const now = this.timers.now();
         for (const id of this.liveCalls.ids()) {
-          if (this.handingOff.has(id)) continue;
-          this.handingOff.add(id);
-          handedOff += 1;
-          handoffs.push(this.handOff(id));
+          const h = this.handingOff.get(id);
+          if (!h) {
+            this.handingOff.set(id, { at: Infinity, attempts: 1 });
+            handedOff += 1;
+            handoffs.push(this.handOff(id));
+          } else if (now - h.at > HANDOFF_RETRY_MS && h.attempts < HANDOFF_ATTEMPTS && this.owned.has(id)) {
+            // Still ours: the new stream did not land on another instance. Point it at the load balancer again.
+            h.attempts += 1;
+            h.at = Infinity;
+            handoffs.push(this.repoint(id));
+          }
         }
       }
       await this.refresh().catch(() => undefined);
@@ -178,12 +204,24 @@ export class CallHandoff {
         await t.writer.flush();
         await this.snapshots.save(id, snap);
       }
+    } catch (err) {
+      this.s.logger.error({ callControlId: id, err: errorMessage(err) }, 'call snapshot for the handoff failed; re-pointing anyway');
+    }
+    await this.repoint(id);
+  }
+
+  /** Asks Telnyx to move the call's stream to PUBLIC_BASE_URL (the load balancer). */
+  private async repoint(id: string): Promise<void> {
+    const h = this.handingOff.get(id);
+    try {
       await this.restarter.restart(id, this.s.stream.codec);
       this.s.metrics.callHandoffs.inc({ outcome: 'sent' });
-      this.s.logger.info({ callControlId: id }, 'call handed off: stream re-pointed to the load balancer');
+      this.s.logger.info({ callControlId: id, attempt: h?.attempts }, 'call handed off: stream re-pointed to the load balancer');
     } catch (err) {
       this.s.metrics.callHandoffs.inc({ outcome: 'failed' });
       this.s.logger.error({ callControlId: id, err: errorMessage(err) }, 'call handoff failed');
+    } finally {
+      if (h) h.at = this.timers.now();
     }
   }
 

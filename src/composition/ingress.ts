@@ -213,6 +213,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       const r = call.did ? await s.tenants.resolve(call.did).catch(() => undefined) : undefined;
       return r?.kind === 'ok' ? r.config : undefined;
     },
+    acceptsStreams: () => handoff.acceptsStreams,
     metrics,
     logger,
   });

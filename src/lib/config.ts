@@ -246,6 +246,8 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int({ min: 1000, max: 60000, def: 10000 }),
   /** SIGTERM: how long live calls may keep this instance up (handed off, or served here when no other instance is alive). */
   DRAIN_TIMEOUT_MS: int({ min: 0, max: 86_400_000, def: 120_000 }),
+  /** SIGTERM: not-ready this long before the first handoff, so the load balancer sends the moved streams elsewhere. */
+  DRAIN_HANDOFF_DELAY_MS: int({ min: 0, max: 60_000, def: 2000 }),
   /** A live call's owner lease: another instance takes the call over this long after its owner stopped refreshing. */
   CALL_OWNER_LEASE_MS: int({ min: 1500, max: 60_000, def: 4500 }),
 });
