@@ -247,7 +247,7 @@ async function main(): Promise<void> {
   const waitQuiet = async (quietMs: number, timeoutMs = 30_000) => {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const last = client.received.findLast((x) => x.event === 'media');
+      const last = [...client.received].reverse().find((x) => x.event === 'media');
       if (!last || performance.now() - last.at >= quietMs) return;
       if (performance.now() > deadline) throw new Error('agent audio never went quiet');
       await sleep(20);
