@@ -244,6 +244,7 @@ function listenerOnly(l: CallInputListener, voice: { close(): void }): CallConve
     speechStarted: (atMs) => l.speechStarted(atMs),
     speechDiscarded: () => l.speechDiscarded?.(),
     partial: (text) => l.partial(text),
+    wantsPartials: l.wantsPartials,
     final: (text, timings) => l.final(text, timings),
     dtmf: (digit) => l.dtmf(digit),
     sttError: (err) => l.sttError(err),

@@ -141,8 +141,12 @@ export const configSchema = z.object({
   GREETING_TEXT: optionalString,
   STT_CHUNK_MS: int({ min: 100 }),
   STT_SILENCE_MS: int({ min: 50 }),
-  STT_PRE_ROLL_MS: int({ min: 0, def: 1200 }),
+  STT_PRE_ROLL_MS: int({ min: 0, def: 300 }),
   STT_PARTIAL_MIN_MS: int({ min: 0, def: 600 }),
+  /** transcript = end of turn from what was said (src/lib/stt/end-of-turn.ts); silence = STT_SILENCE_MS only. */
+  TURN_END_MODE: z.preprocess(blankToUndefined, z.enum(['transcript', 'silence']).default('transcript')),
+  TURN_COMPLETE_SILENCE_MS: int({ min: 0, def: 200 }),
+  TURN_INCOMPLETE_SILENCE_MS: int({ min: 0, max: 10000, def: 1500 }),
   STT_HIGHPASS_ENABLED: bool(true),
   STT_HIGHPASS_CUTOFF_HZ: int({ min: 10, max: 4000, def: 100 }),
   STT_DEBUG_DUMP_WHISPER_WAVS: bool(false),

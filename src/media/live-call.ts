@@ -109,6 +109,7 @@ export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmit
       speechStarted: (atMs) => c.speechStarted(atMs),
       speechDiscarded: () => c.speechDiscarded?.(),
       partial: (text) => c.partial(text),
+      wantsPartials: c.wantsPartials,
       final: (text, timings) => c.final(text, timings),
       dtmf: (digit) => c.dtmf(digit),
       sttError: (err) => c.sttError(err),

@@ -21,6 +21,8 @@ export interface CallInputListener {
   /** The onset turned out to be a blip (shorter than the minimum speech): nothing was said. */
   speechDiscarded?(): void;
   partial(text: string): void;
+  /** false: partial() does nothing, so no partial transcripts are requested (default: requested). */
+  readonly wantsPartials?: boolean;
   final(text: string, timings: FinalTimings): void;
   dtmf(digit: string): void;
   /** STT failed for an utterance (outage, timeout): the caller should hear an apology, not silence. */

@@ -229,3 +229,70 @@ describe('Endpointer', () => {
     });
   });
 });
+
+describe('Endpointer pauses and endAfter (end of turn from the transcript)', () => {
+  const push = (ep: Endpointer, ms: number, prob: number) => {
+    const out: EndpointerEvent[] = [];
+    for (let t = 0; t < ms; t += 20) out.push(...ep.push(new Int16Array(FRAME), prob));
+    return out;
+  };
+
+  it('emits one pause per silence run after pauseMs, with the utterance so far', () => {
+    const ep = new Endpointer({ ...BASE, pauseMs: 100 });
+    push(ep, 200, 0);
+    push(ep, 600, 0.9);
+    const first = push(ep, 200, 0);
+    const pauses = of(first, 'pause');
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]!.audio.length / S_PER_MS).toBe(200 + 600 + 100);
+    expect(ep.currentPauseId).toBe(pauses[0]!.pauseId);
+    push(ep, 100, 0.9);
+    expect(ep.currentPauseId).toBeUndefined();
+    const second = of(push(ep, 200, 0), 'pause');
+    expect(second[0]!.pauseId).toBe(pauses[0]!.pauseId + 1);
+  });
+
+  it('endAfter shorter than the silence passed ends the utterance at once, carrying the pause id', () => {
+    const ep = new Endpointer({ ...BASE, pauseMs: 100 });
+    push(ep, 200, 0);
+    push(ep, 600, 0.9);
+    const p = of(push(ep, 160, 0), 'pause')[0]!;
+    const ended = ep.endAfter(p.pauseId, 150);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ type: 'final', reason: 'silence', pauseId: p.pauseId, speechMs: 600 });
+    expect(ep.isInSpeech).toBe(false);
+  });
+
+  it('endAfter longer than silenceMs keeps the utterance open; speech resuming makes one final of both parts', () => {
+    const ep = new Endpointer({ ...BASE, pauseMs: 100 });
+    push(ep, 200, 0);
+    push(ep, 600, 0.9);
+    const p = of(push(ep, 120, 0), 'pause')[0]!;
+    expect(ep.endAfter(p.pauseId, 1500)).toHaveLength(0);
+    expect(of(push(ep, 900, 0), 'final')).toHaveLength(0); // 1 020 ms of silence: past silenceMs (500), before 1 500
+    push(ep, 400, 0.9);
+    const events = push(ep, 600, 0); // back to silenceMs after the caller went on
+    const finals = of(events, 'final');
+    expect(finals).toHaveLength(1);
+    expect(finals[0]!.speechMs).toBe(1000);
+    expect(finals[0]!.pauseId).toBeDefined();
+  });
+
+  it('a stale pause (speech resumed) or an idle endpointer ignores endAfter', () => {
+    const ep = new Endpointer({ ...BASE, pauseMs: 100 });
+    push(ep, 600, 0.9);
+    const p = of(push(ep, 120, 0), 'pause')[0]!;
+    push(ep, 100, 0.9);
+    expect(ep.endAfter(p.pauseId, 1)).toHaveLength(0);
+    expect(ep.isInSpeech).toBe(true);
+    push(ep, 600, 0);
+    expect(ep.endAfter(p.pauseId + 1, 1)).toHaveLength(0);
+  });
+
+  it('pauseMs 0 emits no pauses (silence-only mode)', () => {
+    const ep = new Endpointer({ ...BASE, pauseMs: 0 });
+    const events = [...push(ep, 600, 0.9), ...push(ep, 600, 0)];
+    expect(events.map((e) => e.type).filter((t) => t !== 'partial')).toEqual(['speechStart', 'final']);
+    expect(of(events, 'final')[0]!.pauseId).toBeUndefined();
+  });
+});

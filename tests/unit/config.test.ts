@@ -30,7 +30,10 @@ describe('config', () => {
     expect(c.TELNYX_INGEST_MIN_AUDIO_MS_SINCE_PLAYBACK_END).toBe(2000);
     expect(c.TELNYX_AMRWB_MIN_DECODED_BYTES).toBe(320);
     expect(c.TELNYX_INGEST_DECODE_FAILURES_BEFORE_FALLBACK).toBe(3);
-    expect(c.STT_PRE_ROLL_MS).toBe(1200);
+    expect(c.STT_PRE_ROLL_MS).toBe(300);
+    expect(c.TURN_END_MODE).toBe('transcript');
+    expect(c.TURN_COMPLETE_SILENCE_MS).toBe(200);
+    expect(c.TURN_INCOMPLETE_SILENCE_MS).toBe(1500);
     expect(c.STT_PARTIAL_MIN_MS).toBe(600);
     expect(c.STT_HIGHPASS_ENABLED).toBe(true);
     expect(c.STT_HIGHPASS_CUTOFF_HZ).toBe(100);

@@ -6,6 +6,13 @@
  *   speech ──(prob < offsetThreshold for silenceMs in a row)──▶ idle      emits final | discarded
  *   speech ──(buffer reaches maxUtteranceMs)──▶ idle                       emits final (max_length)
  *   while in speech, after partialMinMs of speech: a partial at most every chunkMs, on speech frames
+ *   speech, silence reaches pauseMs ──▶ speech (still)                      emits pause (once per silence run)
+ *
+ * End of turn from what was said: a `pause` carries the utterance so far, for a transcript taken as
+ * soon as the caller stops; the owner may then move this silence run's end with `endAfter(ms)`
+ * (shorter for a finished sentence, longer for an unfinished one). Speech resuming before the end
+ * keeps the same utterance (one turn, one final) and puts the end back at silenceMs. A final ending
+ * a silence run that had a pause carries its `pauseId`: no speech came after that pause's audio.
  *
  * Audio: the last preRollMs before the onset run (a bounded ring; older audio is overwritten) is
  * prepended at onset, then every frame is appended to an utterance buffer preallocated to
@@ -55,12 +62,15 @@ export interface EndpointerConfig {
   onsetMs?: number;
   /** Trailing silence kept in a final (default 200 ms). */
   keepTrailingMs?: number;
+  /** Silence (from the end of speech) that emits a pause (default 120 ms; 0 = no pause events). */
+  pauseMs?: number;
   sampleRate?: number;
 }
 
 export type EndpointerEvent =
   | { type: 'speechStart'; /** when the onset run began */ atMs: number; /** when it was confirmed */ detectedAtMs: number }
   | { type: 'partial'; /** copy of the utterance so far, pre-roll included */ audio: Int16Array; speechMs: number }
+  | { type: 'pause'; /** numbers the pauses of this endpointer */ pauseId: number; /** copy of the utterance so far */ audio: Int16Array; speechMs: number }
   | {
       type: 'final';
       audio: Int16Array;
@@ -69,6 +79,8 @@ export type EndpointerEvent =
       /** End of the last speech frame. */
       endedAtMs: number;
       reason: 'silence' | 'max_length';
+      /** The pause of the silence run that ended the utterance (no speech after its audio). */
+      pauseId?: number;
     }
   | { type: 'discarded'; speechMs: number; startedAtMs: number };
 
@@ -86,6 +98,10 @@ type State =
       peakDb: number;
       sinceLastPartial: number;
       partials: number;
+      /** Silence that ends this silence run (silenceMs unless endAfter moved it). */
+      limit: number;
+      /** The pause emitted in this silence run, if any. */
+      pauseId: number | undefined;
     };
 
 const NO_EVENTS: readonly EndpointerEvent[] = Object.freeze([]);
@@ -109,6 +125,8 @@ export class Endpointer {
   private readonly offsetThreshold: number;
   private readonly vadLag: number;
   private readonly quietDb: number;
+  private readonly pause: number;
+  private pauses = 0;
   private readonly ring: Int16RingBuffer;
   private readonly utterance: Int16Array;
   private len = 0;
@@ -141,6 +159,7 @@ export class Endpointer {
     this.keepTrailing = s(cfg.keepTrailingMs ?? 200);
     this.vadLag = s(Math.max(0, cfg.vadEndLagMs ?? 0));
     this.quietDb = cfg.quietDb ?? 30;
+    this.pause = s(Math.max(0, cfg.pauseMs ?? 120));
     // Pre-roll plus the onset run plus slack for the frame that completes it (frames ≤ 60 ms).
     this.ring = new Int16RingBuffer(this.preRoll + this.onsetRun + s(60));
     this.utterance = new Int16Array(s(maxMs));
@@ -169,6 +188,9 @@ export class Endpointer {
       st.speechSamples += pcm.length;
       st.silenceSamples = 0;
       st.lastSpeechEnd = this.clock;
+      // The caller goes on: the same utterance, and the end is the silence rule's again.
+      st.limit = this.silence;
+      st.pauseId = undefined;
     } else if (st.silenceSamples === 0) {
       // The VAD's first silent frame: the wait starts at the end of speech, not at this verdict.
       const before = this.clock - pcm.length;
@@ -180,7 +202,12 @@ export class Endpointer {
     }
     st.sinceLastPartial += pcm.length;
     if (this.len >= this.utterance.length) return [this.end(st, 'max_length', pcm.subarray(fit), speechProb)];
-    if (st.silenceSamples >= this.silence) return [this.end(st, 'silence', pcm.subarray(pcm.length), speechProb)];
+    if (st.silenceSamples >= st.limit) return [this.end(st, 'silence', pcm.subarray(pcm.length), speechProb)];
+    if (this.pause > 0 && st.silenceSamples >= this.pause && st.pauseId === undefined && st.speechSamples >= this.minSpeech) {
+      this.pauses += 1;
+      st.pauseId = this.pauses;
+      return [{ type: 'pause', pauseId: st.pauseId, audio: this.utterance.slice(0, this.len), speechMs: this.ms(st.speechSamples) }];
+    }
     if (isSpeech && st.speechSamples >= this.partialMin && (st.partials === 0 || st.sinceLastPartial >= this.chunk)) {
       st.partials += 1;
       st.sinceLastPartial = 0;
@@ -216,6 +243,23 @@ export class Endpointer {
     if (lastLoud >= 0) st.loudEnd = this.clock - n + lastLoud;
   }
 
+  /** The pause of the silence run in progress (undefined while speaking, idle, or before pauseMs). */
+  get currentPauseId(): number | undefined {
+    return this.state.kind === 'speech' ? this.state.pauseId : undefined;
+  }
+
+  /**
+   * Moves the end of the silence run of pause `pauseId` to `ms` of silence; if that much silence has
+   * already passed, ends the utterance now (returned). A stale pause (speech resumed since) changes nothing.
+   */
+  endAfter(pauseId: number, ms: number): readonly EndpointerEvent[] {
+    const st = this.state;
+    if (st.kind !== 'speech' || st.pauseId !== pauseId) return NO_EVENTS;
+    st.limit = Math.max(1, Math.round((ms * this.rate) / 1000));
+    if (st.silenceSamples < st.limit) return NO_EVENTS;
+    return [this.end(st, 'silence', new Int16Array(0), 0)];
+  }
+
   /** Drops any utterance in progress and the pre-roll (barge-in handled elsewhere, teardown). The clock keeps running. */
   reset(): void {
     this.ring.clear();
@@ -239,6 +283,8 @@ export class Endpointer {
       peakDb: -Infinity,
       sinceLastPartial: 0,
       partials: 0,
+      limit: this.silence,
+      pauseId: undefined,
     });
     return [{ type: 'speechStart', atMs: this.ms(startedAt), detectedAtMs: this.ms(this.clock) }];
   }
@@ -258,7 +304,8 @@ export class Endpointer {
     if (!audio) return { type: 'discarded', speechMs, startedAtMs };
     // End of speech: before the silence run (backdated, see above), or the last speech frame at the cap.
     const endedAt = reason === 'silence' ? this.clock - rest.length - st.silenceSamples : st.lastSpeechEnd;
-    return { type: 'final', audio, speechMs, startedAtMs, endedAtMs: this.ms(endedAt), reason };
+    const pauseId = reason === 'silence' ? st.pauseId : undefined;
+    return { type: 'final', audio, speechMs, startedAtMs, endedAtMs: this.ms(endedAt), reason, ...(pauseId !== undefined ? { pauseId } : {}) };
   }
 
   /** The one place the state changes. */

@@ -98,6 +98,7 @@ export class Conversation implements CallInputListener {
     else if (this.phase.kind === 'responding') this.bargeIn(this.phase.turn);
   }
 
+  readonly wantsPartials = false;
   partial(): void {}
 
   speechDiscarded(): void {

@@ -12,6 +12,9 @@ import { MediaSession, type MediaSessionEvents, type MediaSocket, type StreamCon
 import type { SpeechToText } from '../../lib/stt/port';
 import { SpeechPipeline, STT_RATE } from './speech-pipeline';
 
+/** Silence after which the caller's words so far are transcribed for the end-of-turn rule. */
+const PAUSE_MS = 120;
+
 /** stt.mode "disabled": every utterance is silence, and nothing is sent anywhere. */
 const NO_STT: SpeechToText = { transcribe: async () => ({ text: '', latencyMs: 0, attempts: 0 }) };
 
@@ -25,6 +28,9 @@ type MediaConfig = Pick<
   | 'STT_SILENCE_MS'
   | 'STT_PRE_ROLL_MS'
   | 'STT_PARTIAL_MIN_MS'
+  | 'TURN_END_MODE'
+  | 'TURN_COMPLETE_SILENCE_MS'
+  | 'TURN_INCOMPLETE_SILENCE_MS'
   | 'STT_MAX_UTTERANCE_MS'
   | 'STT_HIGHPASS_ENABLED'
   | 'STT_HIGHPASS_CUTOFF_HZ'
@@ -110,7 +116,13 @@ export function createSpeechPipeline(
       chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
       partialMinMs: c.STT_PARTIAL_MIN_MS,
       maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
+      // Silence mode: no pause transcripts, the silence rule alone (as before).
+      pauseMs: c.TURN_END_MODE === 'transcript' ? PAUSE_MS : 0,
     }),
+    endOfTurn:
+      c.TURN_END_MODE === 'transcript'
+        ? { completeMs: c.TURN_COMPLETE_SILENCE_MS, incompleteMs: c.TURN_INCOMPLETE_SILENCE_MS, silenceMs: c.STT_SILENCE_MS }
+        : undefined,
     // stt.mode "disabled": VAD still runs (speech onset drives barge-in) but nothing is transcribed.
     stt: tenant?.stt?.mode === 'disabled' ? NO_STT : d.stt,
     sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,

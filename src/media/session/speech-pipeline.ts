@@ -4,6 +4,7 @@ import type { HighPassFilter } from '../audio/highpass';
 import type { Vad } from '../vad/vad';
 import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
 import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
+import { endOfTurn, type EndOfTurnSettings } from '../../lib/stt/end-of-turn';
 import type { SttDebugDumper } from '../../lib/stt/debug-dump';
 import { STT_SAMPLE_RATE, type SpeechToText } from '../../lib/stt/port';
 import { errorMessage } from '../../lib/errors';
@@ -30,6 +31,8 @@ export interface SpeechPipelineDeps {
    * or undefined. Finals are never skipped.
    */
   partialSkipReason?: () => string | undefined;
+  /** End of turn from the transcript (src/lib/stt/end-of-turn.ts); unset = silence only (STT_SILENCE_MS). */
+  endOfTurn?: EndOfTurnSettings;
   metrics: Metrics;
   logger: Logger;
   now(): number;
@@ -49,8 +52,14 @@ interface PendingFrame {
  * The STT front end of one call: caller PCM at the codec rate → 16 kHz → high-pass → VAD →
  * endpointer → Whisper. Emits speechStarted / partial / final / sttError to the call's listener.
  * Partials never overlap (one in flight; a newer snapshot is skipped while one runs), are shed
- * under load (`partialSkipReason`) and are cancelled when the final arrives; finals are transcribed
- * and delivered in order.
+ * under load (`partialSkipReason`), are cancelled when the final arrives, and are only requested
+ * when the listener uses them (`wantsPartials`); finals are transcribed and delivered in order.
+ *
+ * End of turn: when the endpointer reports a pause (the caller stopped), the utterance so far is
+ * transcribed at once; the end-of-turn rule turns that transcript into the silence that ends this
+ * turn (endpointer.endAfter). If the caller goes on, the pause is stale and the utterance continues
+ * (one final for both parts). A final that ends the pause's silence run reuses its transcript:
+ * the audio is the same, so Whisper is asked once.
  */
 export class SpeechPipeline implements InboundAudioSink {
   private resampler: StreamingResampler | undefined;
@@ -64,6 +73,8 @@ export class SpeechPipeline implements InboundAudioSink {
   private readonly inFlight = new Set<AbortController>();
   private closed = false;
   private finals = 0;
+  /** The transcript of the latest pause (reused by the final that ends its silence run). */
+  private lastPause: { id: number; text: Promise<string> } | undefined;
 
   constructor(private readonly d: SpeechPipelineDeps) {}
 
@@ -149,7 +160,11 @@ export class SpeechPipeline implements InboundAudioSink {
       case 'speechStart':
         this.d.listener.speechStarted(this.d.now() - (this.streamMs() - e.atMs));
         return;
+      case 'pause':
+        this.onPause(e.pauseId, e.audio);
+        return;
       case 'partial': {
+        if (this.d.listener.wantsPartials === false) return;
         const skip = this.partialInFlight ? 'in_flight' : this.d.partialSkipReason?.();
         if (skip) this.d.metrics.sttPartialsSkipped.inc({ reason: skip });
         else void this.runPartial(e.audio);
@@ -160,7 +175,9 @@ export class SpeechPipeline implements InboundAudioSink {
         const endpointAt = this.d.now();
         const lag = this.streamMs();
         const timings = { speechStartAt: endpointAt - (lag - e.startedAtMs), speechEndAt: endpointAt - (lag - e.endedAtMs), endpointAt };
-        this.finalChain = this.finalChain.then(() => this.runFinal(e.audio, timings));
+        const known = e.pauseId !== undefined && this.lastPause?.id === e.pauseId ? this.lastPause.text : undefined;
+        this.lastPause = undefined;
+        this.finalChain = this.finalChain.then(() => this.runFinal(e.audio, timings, known));
         return;
       }
       case 'discarded':
@@ -168,6 +185,23 @@ export class SpeechPipeline implements InboundAudioSink {
         this.d.listener.speechDiscarded?.();
         return;
     }
+  }
+
+  /** The caller stopped: transcribe now and let the end-of-turn rule set when this turn ends. */
+  private onPause(pauseId: number, audio: Int16Array): void {
+    this.partialInFlight?.abort();
+    const ac = new AbortController();
+    const text = this.transcribe('final', audio, ac);
+    this.lastPause = { id: pauseId, text };
+    text.then(
+      (t) => {
+        const rule = this.d.endOfTurn;
+        if (this.closed || !rule || this.d.endpointer.currentPauseId !== pauseId) return;
+        const verdict = endOfTurn(isFillerOnly(t) ? '' : t, this.d.language, rule);
+        for (const e of this.d.endpointer.endAfter(pauseId, verdict.endAfterMs)) this.onEvent(e);
+      },
+      () => undefined, // the final transcribes again (runFinal)
+    );
   }
 
   private async transcribe(kind: 'partial' | 'final', audio: Int16Array, ac: AbortController): Promise<string> {
@@ -198,14 +232,15 @@ export class SpeechPipeline implements InboundAudioSink {
     }
   }
 
-  private async runFinal(audio: Int16Array, t: { speechStartAt: number; speechEndAt: number; endpointAt: number }): Promise<void> {
+  private async runFinal(audio: Int16Array, t: { speechStartAt: number; speechEndAt: number; endpointAt: number }, known?: Promise<string>): Promise<void> {
     if (this.closed) return;
     this.finals += 1;
     if (this.d.dumper.enabled) this.d.dumper.wav(this.d.callControlId, this.finals, buildWav(audio, STT_RATE));
     const ac = new AbortController();
     let text: string;
     try {
-      text = await this.transcribe('final', audio, ac);
+      // The pause's transcript if it is good, else (failed, aborted) this audio's own.
+      text = (known ? await known.catch(() => undefined) : undefined) ?? (await this.transcribe('final', audio, ac));
     } catch (err) {
       if (this.closed) return;
       this.d.metrics.utterances.inc({ outcome: 'stt_error' });
@@ -235,6 +270,7 @@ export class SpeechPipeline implements InboundAudioSink {
   /** Barge-in / teardown: forget the current utterance and cancel its STT requests. */
   reset(): void {
     this.d.endpointer.reset();
+    this.lastPause = undefined;
     for (const ac of this.inFlight) ac.abort();
   }
 
