@@ -105,13 +105,12 @@ interface Rows {
 }
 
 async function main(): Promise<void> {
-  let redis: RedisServerHandle | undefined;
+  const redis: RedisServerHandle = await startRedisServer();
   const hardStop = setTimeout(() => {
     console.error(`bench:turn-taking: hard deadline ${DEADLINE_MS / 1000}s reached; aborting`);
-    void redis?.destroy().finally(() => process.exit(2));
+    void redis.destroy().finally(() => process.exit(2));
   }, DEADLINE_MS);
   hardStop.unref();
-  redis = await startRedisServer();
   process.env.TEST_REDIS_URL = redis.url;
   const { createHarness, newCallControlId, tenantDoc } = await import('../../tests/support/call-harness');
   const { connectStream } = await import('../../tests/support/media-harness');
