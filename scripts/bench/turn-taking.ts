@@ -32,6 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { startRedisServer, type RedisServerHandle } from '../../tests/support/redis-server';
 import type { FakeMediaClient } from '../../tests/fakes/fake-media-client';
 import { fmt, parseArgs, percentile } from '../lib/stats';
+import { saidSoFar, voicedMs } from '../sim/said-so-far';
 
 const FRAME_MS = 20;
 const DEADLINE_MS = 240_000;
@@ -67,25 +68,6 @@ function synth(dir: string, text: string): Line {
   const pcm = new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return { text, pcm, speechMs: voicedMs(pcm, 8000) };
 }
-
-/** Voiced 20 ms frames (RMS above −40 dBFS) of `pcm`, as runs split by ≥ 400 ms of silence: voiced ms per run. */
-function voicedRuns(pcm: Int16Array, rate: number): number[] {
-  const n = (rate * FRAME_MS) / 1000;
-  const runs: number[] = [];
-  let gap = Infinity;
-  for (let i = 0; i + n <= pcm.length; i += n) {
-    let sum = 0;
-    for (let j = i; j < i + n; j += 1) sum += pcm[j]! * pcm[j]!;
-    if (Math.sqrt(sum / n) / 32768 > 0.01) {
-      if (gap >= 400 / FRAME_MS) runs.push(0);
-      runs[runs.length - 1]! += FRAME_MS;
-      gap = 0;
-    } else gap += 1;
-  }
-  return runs;
-}
-
-const voicedMs = (pcm: Int16Array, rate: number) => voicedRuns(pcm, rate).reduce((a, b) => a + b, 0);
 
 // ------------------------------------------------------------------------------------- main
 
@@ -142,16 +124,7 @@ async function main(): Promise<void> {
     latencyMs: WHISPER_MS,
     respond: (wav) => {
       sttAudioMs += (wav.samples.length * 1000) / wav.sampleRate;
-      // The audio's voiced runs are the last segments said, in order; the last one may be unfinished.
-      const runs = voicedRuns(wav.samples, wav.sampleRate).slice(-(saying + 1));
-      const said = runs.map((ms, i) => {
-        const seg = script[saying - runs.length + 1 + i];
-        if (!seg) return '';
-        if (ms + 60 >= seg.speechMs * 0.8) return seg.text;
-        const w = seg.text.split(' ');
-        return w.slice(0, Math.floor((w.length * ms) / seg.speechMs)).join(' ');
-      });
-      return said.filter(Boolean).join(' ');
+      return saidSoFar(script, saying, wav.samples, wav.sampleRate);
     },
   });
   let replyKind: 'short' | 'long' = 'short';
