@@ -23,6 +23,7 @@ describe('media ingest → STT over a real WebSocket, real server, real Redis', 
       STT_SILENCE_MS: String(SILENCE_MS),
       STT_CHUNK_MS: '60000',
       STT_PARTIAL_MIN_MS: '60000', // no partials: every Whisper request below is a final
+      TURN_END_MODE: 'silence', // utterance ends by STT_SILENCE_MS alone: the WAV lengths below follow from it
       VAD_MODE: process.env.TEST_VAD_MODE ?? 'silero',
       GLOBAL_CONCURRENCY_CAP: '1000',
       TENANT_CONCURRENCY_CAP_DEFAULT: '1000',

@@ -18,7 +18,9 @@ import { testEnv } from '../support/test-config';
  * STT pipeline (energy VAD, so the test is about endpointing, not the model) on espeak speech.
  */
 async function run(env: Record<string, string>, opts: { dumpDir?: string; partialSkipReason?: () => string | undefined } = {}) {
-  const config = loadConfig(testEnv(env));
+  // The silence rule alone (TURN_END_MODE=silence): these are the STT_* settings' own effects;
+  // the end-of-turn rule has its tests in turn-taking.test.ts.
+  const config = loadConfig(testEnv({ TURN_END_MODE: 'silence', ...env }));
   const stt = new FakeSpeechToText();
   const listeners = new RecordingListeners();
   const metrics = createMetrics({ defaultMetrics: false });
