@@ -152,6 +152,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       firstAudioMaxMs: config.BRAIN_STREAM_FIRST_AUDIO_MAX_MS,
     },
     backchannelMaxMs: BACKCHANNEL_MAX_MS,
+    backchannelByTranscript: config.TURN_END_MODE === 'transcript',
   };
   const makeConversation = conversationFactory({
     brain,

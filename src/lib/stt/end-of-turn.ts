@@ -54,6 +54,8 @@ const ENGLISH: WordLists = {
   shortAnswers: new Set([
     'yes', 'no', 'yeah', 'yep', 'nope', 'sure', 'okay', 'ok', 'right', 'correct', 'exactly', 'fine', 'great', 'perfect', 'thanks', 'thank you', 'yes please', 'no thanks', 'no thank you',
     'yes thank you', 'thats all', 'that is all', 'thats it', 'goodbye', 'bye', 'hello', 'hi', 'of course', 'not really', 'i do', 'i dont', 'that works', 'sounds good',
+    // backchannels: complete as they are
+    'uh huh', 'mm hmm', 'mhm', 'mm', 'hmm', 'i see', 'got it', 'alright', 'all right',
   ]),
 };
 

@@ -39,6 +39,12 @@ export interface ConversationSettings {
   /** After a barge-in, speech still going on this long confirms the interruption (else: backchannel). */
   backchannelMaxMs: number;
   /**
+   * TURN_END_MODE=transcript: speech still going on at backchannelMaxMs does not confirm the
+   * interruption; its transcript does (a backchannel resumes the reply, anything else is the
+   * caller's turn), or interruptionVerdictMs later whatever is still speaking.
+   */
+  backchannelByTranscript?: boolean;
+  /**
    * After a short barge-in, how long to wait for its transcript before resuming the reply anyway
    * (a filler-only or empty transcript is dropped by the speech pipeline: no verdict ever comes).
    * Default 3000.

@@ -332,7 +332,7 @@ export class Conversation implements CallInputListener {
   private checkInterruption(last: boolean): void {
     const p = this.phase;
     if (p.kind !== 'interrupted') return;
-    if (this.d.speech.inSpeech()) return this.confirmInterruption();
+    if (this.d.speech.inSpeech() && (last || !this.d.settings.backchannelByTranscript)) return this.confirmInterruption();
     if (last) return this.resume('no transcript');
     const verdictMs = this.d.settings.interruptionVerdictMs ?? DEFAULT_INTERRUPTION_VERDICT_MS;
     this.setPhase({ ...p, verdictTimer: this.timers.after(verdictMs, () => this.checkInterruption(true)) });
