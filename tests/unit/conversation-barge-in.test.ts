@@ -66,6 +66,45 @@ describe('barge-in', () => {
     expect(h.brain.last.req.transcript).toBe('No wait, I meant Friday.');
   });
 
+  describe('backchannelByTranscript (TURN_END_MODE=transcript)', () => {
+    it('speech still going on at backchannelMaxMs waits for the transcript: a backchannel resumes the reply, no turn', async () => {
+      const h = await speaking({ settings: { backchannelByTranscript: true } });
+      const reply = h.brain.last;
+      h.voice.finish();
+      h.onset();
+      jest.advanceTimersByTime(450); // "uh huh" still being said at the check
+      expect(reply.signal.aborted).toBe(false);
+      h.speech.talking = false;
+      h.final('Uh huh.');
+      expect(h.brain.calls).toHaveLength(1);
+      expect(reply.signal.aborted).toBe(false);
+      expect(h.voice.ids).toEqual(['t2-s1', 't2-s2']);
+      expect(h.history.entries().filter((e) => e.role === 'user').map((e) => e.content)).toEqual(['What times do you have?']);
+    });
+
+    it('a real interruption still takes the turn when its transcript comes', async () => {
+      const h = await speaking({ settings: { backchannelByTranscript: true } });
+      const reply = h.brain.last;
+      h.onset();
+      jest.advanceTimersByTime(1200);
+      expect(reply.signal.aborted).toBe(false); // playback is stopped since the onset; the reply waits for the verdict
+      h.speech.talking = false;
+      h.final('Wait, stop, I have a question.');
+      await flush();
+      expect(reply.signal.aborted).toBe(true);
+      expect(h.brain.last.req.transcript).toBe('Wait, stop, I have a question.');
+    });
+
+    it('a caller still talking interruptionVerdictMs after the check has taken the turn', async () => {
+      const h = await speaking({ settings: { backchannelByTranscript: true } });
+      const reply = h.brain.last;
+      h.onset();
+      jest.advanceTimersByTime(450 + 3000);
+      expect(reply.signal.aborted).toBe(true);
+      expect(h.synth.cancelled).toHaveLength(3);
+    });
+  });
+
   it('a backchannel ("mm-hm") resumes the reply from the interrupted segment', async () => {
     const h = await speaking();
     h.voice.finish(); // the first segment was heard; the caller says "mm-hm" during the second
