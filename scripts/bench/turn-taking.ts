@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     latencyMs: WHISPER_MS,
     respond: (wav) => {
       sttAudioMs += (wav.samples.length * 1000) / wav.sampleRate;
+      if (process.env.TT_DEBUG) console.log(`    stt ${Math.round((wav.samples.length * 1000) / wav.sampleRate)} ms → ${saidSoFar(script, saying, wav.samples, wav.sampleRate)}`);
       return saidSoFar(script, saying, wav.samples, wav.sampleRate);
     },
   });
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
   const say = (key: string, segment = 0): Promise<{ first: number; last: number }> =>
     new Promise((resolve) => {
       const f = coded[key]!;
-      callerSpeechMs += lines[key]!.speechMs;
+      callerSpeechMs += (lines[key]!.pcm.length * 1000) / 8000; // the line as said, pauses between words included
       let first = 0;
       f.forEach((frame, i) => {
         queue.push({
