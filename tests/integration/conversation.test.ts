@@ -6,7 +6,7 @@ import { expectedDurationMs } from '../fakes/fake-kokoro';
 import type { FakeMediaClient } from '../fakes/fake-media-client';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
 import { createHarness, http, newCallControlId, tenantDoc, waitUntil, type Harness } from '../support/call-harness';
-import { connectStream, encodedSpeech } from '../support/media-harness';
+import { connectStream, encodedSpeech, streamPaced } from '../support/media-harness';
 import { logWatch, type LogWatch } from '../support/log-watch';
 import { speechFixture } from '../support/speech-fixture';
 
@@ -114,7 +114,7 @@ describe.each(['stream', 'url'] as const)('a whole call in %s playback mode', (m
     // 2. Caller speaks → Whisper → transcript in the brain request (streamed) → TTS → audio to the caller.
     const before1 = agentMs();
     const tts1 = h.kokoro.requests.length;
-    await client.stream(callerTurn(), { batch: 1 });
+    await streamPaced(rt, callId, client, callerTurn());
     await waitUntil(() => brain.requests.length >= 1, 15_000);
     const req1 = brain.requests[0]!;
     expect(req1.path).toBe('/reply/stream');
@@ -131,8 +131,8 @@ describe.each(['stream', 'url'] as const)('a whole call in %s playback mode', (m
 
     // 3. A long reply is interrupted by the caller: playback is cleared/stopped at once.
     const before2 = agentMs();
-    await client.stream(callerTurn().slice(0, 20), { batch: 1 }); // caller silence... then the question
-    await client.stream(callerTurn(), { batch: 1 });
+    await streamPaced(rt, callId, client, callerTurn().slice(0, 20)); // caller silence... then the question
+    await streamPaced(rt, callId, client, callerTurn());
     await waitUntil(() => brain.requests.length >= 2, 15_000);
     expect(brain.requests[1]!.body.transcript).toBe(CALLER[1]);
     // Nothing was played between the first reply and the caller's question.
