@@ -59,7 +59,10 @@ const CHUNK_FRAMES = 10;
 /** Frames the call's current stream has received but its VAD has not scored yet. */
 export function unscoredFrames(rt: Runtime, callId: string): number {
   const p = rt.liveCalls?.get(callId)?.stream?.pipeline;
-  return p instanceof SpeechPipeline ? p.unscoredFrames : 0;
+  if (p === undefined) return 0; // no stream attached yet
+  // A pipeline of another shape would silently switch the pacing off: fail loudly instead.
+  if (!(p instanceof SpeechPipeline)) throw new Error('the call\'s speech pipeline is not a SpeechPipeline: streamPaced cannot pace');
+  return p.unscoredFrames;
 }
 
 /**
