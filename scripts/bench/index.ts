@@ -324,6 +324,7 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
       '--json', jsonFile,
     ];
     rmSync(jsonFile, { force: true });
+    const cpu0 = processCpuMs(runtime.pid);
     const r = await runChild('webhook', path.join(REPO_ROOT, 'scripts', 'load-test.ts'), args, {
       logFile,
       timeoutMs: timeLimitMs('webhook', args),
@@ -332,9 +333,20 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
       env: { TELNYX_PRIVATE_KEY: seed, TELNYX_PUBLIC_KEY: keys.publicKeyB64 },
     });
     const out = outcomeOf('webhook', r, jsonFile);
+    // The runtime's own CPU time for the run, once it is idle again (with PROCESS_ROLE=all its workers may
+    // still be working off the events): CPU per acknowledged webhook does not depend on what else the
+    // machine runs, unlike acks/s on a shared box.
+    const cpuMs = cpu0 === undefined ? undefined : await cpuUntilIdle(runtime.pid, cpu0);
     if (out.status === 'ok') {
+      const succeeded = (out.result as { succeeded?: number }).succeeded ?? 0;
+      const runtimeCpu =
+        cpuMs === undefined || succeeded === 0
+          ? undefined
+          : { cpuMs, msPer1000Acks: Math.round((cpuMs / succeeded) * 1000 * 10) / 10, acksPerCpuSecond: Math.round(succeeded / (cpuMs / 1000)) };
+      if (runtimeCpu) console.log(`\nbench: webhook runtime CPU ${runtimeCpu.cpuMs} ms for ${succeeded} acks = ${runtimeCpu.msPer1000Acks} ms per 1,000 (${runtimeCpu.acksPerCpuSecond} acks per CPU-second, PROCESS_ROLE=${o.webhookRole})`);
       out.result = {
         ...(out.result as object),
+        runtimeCpu,
         // As load-test read them (the user's --webhook-args win over the defaults).
         setup: {
           concurrency: Number(argValue(args, 'concurrency')),
@@ -360,6 +372,32 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
     redisServer = undefined;
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** user + system CPU time of a process in ms (Linux /proc), undefined elsewhere. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms the process used since `from`, read once it spends under 10 % of a core for half a second (≤ 60 s). */
+async function cpuUntilIdle(pid: number, from: number): Promise<number | undefined> {
+  let last = processCpuMs(pid);
+  for (let i = 0; i < 120 && last !== undefined; i += 1) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = processCpuMs(pid);
+    if (now === undefined) break;
+    const busy = now - last;
+    last = now;
+    if (busy < 50) break;
+  }
+  return last === undefined ? undefined : last - from;
 }
 
 // ------------------------------------------------------------------------------------------ main
