@@ -8,7 +8,8 @@
  *   webhook  npm run load-test     signed webhook throughput and acknowledgement latency: this script
  *            starts a private redis-server, a local Telnyx Call Control API (scripts/sim) and the runtime
  *            (src/main.ts, child process, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=all — one
- *            process doing ingress and workers) on 127.0.0.1, seeds a tenant, and runs load-test
+ *            process doing ingress and workers; --webhook-role api: ingress only, the events wait in
+ *            the queue) on 127.0.0.1, seeds a tenant, and runs load-test
  *            against it for --webhook-duration seconds, offering the bar's rate (--webhook-rps,
  *            default 3000 req/s) over --webhook-concurrency (64) keep-alive connections. A runtime
  *            that keeps up is measured at exactly that load; one that cannot is saturated, and its
@@ -18,7 +19,7 @@
  *
  * Usage: npm run bench -- [--quick] [--only setup,media,turn,webhook] [--strict] [--out FILE]
  *          [--verbose] [--log-dir DIR] [--webhook-duration 10] [--webhook-concurrency 64]
- *          [--webhook-rps 3000] [--setup-args=ARGS] [--media-args=ARGS] [--turn-args=ARGS] [--webhook-args=ARGS]
+ *          [--webhook-rps 3000] [--webhook-role all|api] [--setup-args=ARGS] [--media-args=ARGS] [--turn-args=ARGS] [--webhook-args=ARGS]
  *   --quick        shorter runs (bench:setup 10 s; bench:media steps 100,200 held 5 s, no micro section;
  *                  bench:turn 2 calls × 2 turns + 2 barge-ins; webhook 5 s): ~2 minutes on a 2-core box
  *                  instead of ~3 (longer where bench:media passes more of its steps, up to its 290 s limit)
@@ -63,6 +64,7 @@ interface Options {
   webhookDurationSec: number;
   webhookConcurrency: number;
   webhookRps: number;
+  webhookRole: 'all' | 'api';
   extra: Record<BenchName, string[]>;
 }
 
@@ -92,6 +94,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         'webhook-duration': { type: 'string' },
         'webhook-concurrency': { type: 'string' },
         'webhook-rps': { type: 'string' },
+        'webhook-role': { type: 'string' },
         'setup-args': { type: 'string' },
         'media-args': { type: 'string' },
         'turn-args': { type: 'string' },
@@ -109,6 +112,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     only.add(b as BenchName);
   }
   const quick = Boolean(values.quick);
+  const role = values['webhook-role'] ?? 'all';
+  if (role !== 'all' && role !== 'api') throw new UsageError(`--webhook-role must be all or api, got "${role}"`);
   return {
     quick,
     only: only.size ? only : new Set(BENCHES),
@@ -119,6 +124,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     webhookDurationSec: positive('webhook-duration', values['webhook-duration'], quick ? 5 : 10)!,
     webhookConcurrency: Math.round(positive('webhook-concurrency', values['webhook-concurrency'], 64)!),
     webhookRps: positive('webhook-rps', values['webhook-rps'], 3000)!,
+    webhookRole: role,
     extra: {
       setup: splitArgs(values['setup-args']),
       media: splitArgs(values['media-args']),
@@ -276,6 +282,7 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
         NODE_ENV: 'production',
         PORT: String(port),
         LOG_LEVEL: 'info',
+        PROCESS_ROLE: o.webhookRole,
         TELNYX_API_KEY: api.apiKey,
         TELNYX_PUBLIC_KEY: keys.publicKeyB64,
         TELNYX_API_BASE_URL: api.baseUrl,
@@ -317,6 +324,7 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
       '--json', jsonFile,
     ];
     rmSync(jsonFile, { force: true });
+    const cpu0 = processCpuMs(runtime.pid);
     const r = await runChild('webhook', path.join(REPO_ROOT, 'scripts', 'load-test.ts'), args, {
       logFile,
       timeoutMs: timeLimitMs('webhook', args),
@@ -325,15 +333,26 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
       env: { TELNYX_PRIVATE_KEY: seed, TELNYX_PUBLIC_KEY: keys.publicKeyB64 },
     });
     const out = outcomeOf('webhook', r, jsonFile);
+    // The runtime's own CPU time for the run, once it is idle again (with PROCESS_ROLE=all its workers may
+    // still be working off the events): CPU per acknowledged webhook does not depend on what else the
+    // machine runs, unlike acks/s on a shared box.
+    const cpuMs = cpu0 === undefined ? undefined : await cpuUntilIdle(runtime.pid, cpu0);
     if (out.status === 'ok') {
+      const succeeded = (out.result as { succeeded?: number }).succeeded ?? 0;
+      const runtimeCpu =
+        cpuMs === undefined || succeeded === 0
+          ? undefined
+          : { cpuMs, msPer1000Acks: Math.round((cpuMs / succeeded) * 1000 * 10) / 10, acksPerCpuSecond: Math.round(succeeded / (cpuMs / 1000)) };
+      if (runtimeCpu) console.log(`\nbench: webhook runtime CPU ${runtimeCpu.cpuMs} ms for ${succeeded} acks = ${runtimeCpu.msPer1000Acks} ms per 1,000 (${runtimeCpu.acksPerCpuSecond} acks per CPU-second, PROCESS_ROLE=${o.webhookRole})`);
       out.result = {
         ...(out.result as object),
+        runtimeCpu,
         // As load-test read them (the user's --webhook-args win over the defaults).
         setup: {
           concurrency: Number(argValue(args, 'concurrency')),
           offeredRps: argValue(args, 'rps') === undefined ? null : Number(argValue(args, 'rps')),
           durationSec: Number(argValue(args, 'duration')),
-          runtime: 'src/main.ts child, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=all',
+          runtime: `src/main.ts child, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=${o.webhookRole}`,
         },
       };
     }
@@ -353,6 +372,32 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
     redisServer = undefined;
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** user + system CPU time of a process in ms (Linux /proc), undefined elsewhere. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms the process used since `from`, read once it spends under 10 % of a core for half a second (≤ 60 s). */
+async function cpuUntilIdle(pid: number, from: number): Promise<number | undefined> {
+  let last = processCpuMs(pid);
+  for (let i = 0; i < 120 && last !== undefined; i += 1) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = processCpuMs(pid);
+    if (now === undefined) break;
+    const busy = now - last;
+    last = now;
+    if (busy < 50) break;
+  }
+  return last === undefined ? undefined : last - from;
 }
 
 // ------------------------------------------------------------------------------------------ main

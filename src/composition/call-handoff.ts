@@ -98,6 +98,10 @@ export class CallHandoff {
     this.stops.push(this.timers.every(Math.max(100, Math.floor(this.owners.leaseMs / 3)), guard('owner lease refresh', () => this.refresh())));
     this.stops.push(this.timers.every(SWEEP_EVERY_MS, guard('owner sweep', () => this.sweep())));
     void guard('instance heartbeat', () => this.instances.beat())();
+    // Back from a Redis outage or failover: refresh at once, before another instance's sweep finds the leases lapsed.
+    const onReady = guard('owner lease refresh', () => this.refresh());
+    this.s.redis.on('ready', onReady);
+    this.stops.push(() => this.s.redis.off('ready', onReady));
   }
 
   stop(): void {

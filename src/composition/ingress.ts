@@ -8,6 +8,7 @@ import { httpReachableCheck, redisCheck } from '../api/dependency-checks';
 import { healthRouter } from '../api/health';
 import { attachMediaServer } from '../api/media-ws';
 import { telnyxWebhookRouter } from '../api/telnyx-webhook';
+import { webhookFastPath } from '../api/webhook-fast-path';
 import { AuthThrottle } from '../lib/auth-throttle/auth-throttle';
 import { createBrainClient } from '../lib/brain/brain-client';
 import { createLocalBrain } from '../lib/brain/local-brain';
@@ -70,6 +71,17 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   ];
   // Filled once the conversation parts exist (below); mounted here to keep the route order.
   const webrtcRoutes = Router();
+  const webhookDeps = {
+    verifier: createWebhookVerifier({
+      publicKeyB64: config.TELNYX_PUBLIC_KEY,
+      // The local HMAC scheme only behind its explicit switch (config refuses it in production).
+      hmacSecret: config.TELNYX_WEBHOOK_HMAC_ENABLED ? config.TELNYX_WEBHOOK_SECRET : undefined,
+    }),
+    ingest: new EventIngest(s.queues.events, s.order, { persistTimeoutMs: REQUEST_COMMAND_TIMEOUT_MS }),
+    metrics,
+  };
+  // Plain webhook POSTs skip Express (api/webhook-fast-path.ts); everything else goes to the app.
+  const webhookFast = webhookFastPath({ ...webhookDeps, logger });
   const app = createApp({
     logger,
     metrics,
@@ -83,15 +95,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
         isShuttingDown: opts.isShuttingDown,
         detailToken: config.METRICS_TOKEN,
       }),
-      telnyxWebhookRouter({
-        verifier: createWebhookVerifier({
-          publicKeyB64: config.TELNYX_PUBLIC_KEY,
-          // The local HMAC scheme only behind its explicit switch (config refuses it in production).
-          hmacSecret: config.TELNYX_WEBHOOK_HMAC_ENABLED ? config.TELNYX_WEBHOOK_SECRET : undefined,
-        }),
-        ingest: new EventIngest(s.queues.events, s.order, { persistTimeoutMs: REQUEST_COMMAND_TIMEOUT_MS }),
-        metrics,
-      }),
+      telnyxWebhookRouter(webhookDeps),
       audioFilesRouter({ storageDir: config.AUDIO_STORAGE_DIR, publicBaseUrl: config.AUDIO_PUBLIC_BASE_URL }),
       adminRouter({
         user: config.ADMIN_USER,
@@ -103,7 +107,9 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       webrtcRoutes,
     ],
   });
-  const server = http.createServer(app);
+  const server = http.createServer((req, res) => {
+    if (!webhookFast.handle(req, res)) app(req, res);
+  });
   // Slowloris bounds: headers within 10 s, whole request within 30 s.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -234,6 +240,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       await vadFactory.close();
       loopLoad.close();
       for (const c of dependencyChecks) c.close?.();
+      webhookFast.close();
     },
   };
 }

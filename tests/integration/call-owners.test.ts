@@ -61,6 +61,16 @@ describe('CallOwners', () => {
     expect(again.map((x) => x.previousOwner)).toEqual(expect.arrayContaining([expect.stringMatching(/^~[BC]$/)]));
   });
 
+  it("an instance's own claim on its call (lease lapsed during a Redis outage) turns back into ownership on refresh", async () => {
+    const a = new CallOwners(redis, prefix, 'A', 50);
+    await a.take('c1');
+    await lapse(60);
+    expect((await a.claimExpired(60_000, 10)).map((x) => x.previousOwner)).toEqual(['A']);
+    expect(await a.refresh(['c1'])).toEqual([]);
+    const b = new CallOwners(redis, prefix, 'B', 60_000);
+    expect(await b.claimExpired(60_000, 10)).toEqual([]); // refreshed: not lapsed
+  });
+
   it('claims at most `limit` calls per sweep', async () => {
     const a = new CallOwners(redis, prefix, 'A', 20);
     for (let i = 0; i < 5; i += 1) await a.take(`c${i}`);

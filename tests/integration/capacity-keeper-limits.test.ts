@@ -2,13 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Capacity } from '../../src/lib/capacity/capacity';
-import { tenantCapOverrideKeys } from '../../src/lib/capacity/capacity-keys';
+import { capacityKeys, tenantCapOverrideKeys } from '../../src/lib/capacity/capacity-keys';
 import { LeaseKeeper } from '../../src/lib/capacity/lease-keeper';
 import { resolveTenantLimits } from '../../src/lib/capacity/tenant-limits';
 import { closeRedis, createRedis } from '../../src/lib/redis';
+import { scoreOf, untilRedisTime } from '../support/redis-clock';
 import { memoryLogger, testRedisUrl } from '../support/test-config';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uid = () => randomBytes(4).toString('hex');
 const limits = { globalMax: 100, tenantMax: 1, tenantPerMinute: 100 };
 
@@ -22,20 +22,30 @@ afterAll(async () => {
 
 describe('LeaseKeeper (real Redis)', () => {
   it('keeps leases alive over several TTLs, and they lapse after stop()', async () => {
-    const cap = new Capacity({ redis, prefix: `t${uid()}:cap` });
-    const keeper = new LeaseKeeper({ capacity: cap, leaseMs: 300, logger: memoryLogger().logger });
+    const prefix = `t${uid()}:cap`;
+    const cap = new Capacity({ redis, prefix });
+    // Refreshed every leaseMs / 3: a refresh round may come up to two thirds of a lease late (a
+    // starved event loop) before the lease lapses.
+    const leaseMs = 900;
+    const keeper = new LeaseKeeper({ capacity: cap, leaseMs, logger: memoryLogger().logger });
+    const leases = capacityKeys(prefix).tenantLeases('a');
     try {
-      expect((await cap.acquire('c1', 'a', limits, 300)).ok).toBe(true);
+      expect((await cap.acquire('c1', 'a', limits, leaseMs)).ok).toBe(true);
+      const firstExpiry = (await scoreOf(redis, leases, 'c1'))!;
       keeper.add('c1', 'a');
-      await sleep(1200); // four lease lengths
+      // Three lease lengths by Redis's clock, the one the capacity scripts judge leases by.
+      await untilRedisTime(redis, firstExpiry + 2 * leaseMs);
       expect(keeper.size).toBe(1);
-      expect(await cap.acquire('c2', 'a', limits, 300)).toEqual({ ok: false, reason: 'tenant_concurrency' });
+      expect(await cap.acquire('c2', 'a', limits, leaseMs)).toEqual({ ok: false, reason: 'tenant_concurrency' });
+      expect(await scoreOf(redis, leases, 'c1')).toBeGreaterThan(firstExpiry + 2 * leaseMs);
     } finally {
       await keeper.stop();
     }
     await keeper.stop(); // idempotent
-    await sleep(450);
-    expect(await cap.usage('a')).toMatchObject({ global: 0, tenant: 0 });
+    // Not refreshed any more: the lease runs out at its last expiry.
+    const lastExpiry = (await scoreOf(redis, leases, 'c1'))!;
+    await untilRedisTime(redis, lastExpiry);
+    expect(await cap.usage('a')).toMatchObject({ global: 0, tenant: 0 }); // a refresh after stop() would have moved it on
   });
 
   it('drops calls whose lease is gone and reports them', async () => {

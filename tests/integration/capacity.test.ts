@@ -6,9 +6,10 @@ import { Capacity } from '../../src/lib/capacity/capacity';
 import { capacityKeys } from '../../src/lib/capacity/capacity-keys';
 import type { CapacityLimits } from '../../src/lib/capacity/types';
 import { closeRedis, createRedis } from '../../src/lib/redis';
+import { waitUntil } from '../support/call-harness';
+import { scoreOf, redisNowMs, untilRedisTime } from '../support/redis-clock';
 import { testRedisUrl } from '../support/test-config';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uid = () => randomBytes(4).toString('hex');
 const LEASE = 30_000;
 const roomy: CapacityLimits = { globalMax: 100, tenantMax: 100, tenantPerMinute: 100 };
@@ -73,16 +74,19 @@ describe('Capacity (real Redis)', () => {
   });
 
   it('uses a sliding window, not a fixed bucket', async () => {
-    const windowMs = 2000;
+    // Admission times are Redis's (TIME in the script); the waits below are on its clock. Each
+    // check has half a window of slack for a late test process.
+    const windowMs = 3000;
     const sliding = new Capacity({ redis, prefix, rateWindowMs: windowMs });
     const limits = { ...roomy, tenantPerMinute: 2 };
-    const t0 = Date.now();
+    const rate = capacityKeys(prefix).tenantRate('a');
     expect((await sliding.acquire('c1', 'a', limits, LEASE)).ok).toBe(true);
-    await sleep(1000);
+    const c1At = (await scoreOf(redis, rate, 'c1'))!;
+    await untilRedisTime(redis, c1At + windowMs / 2);
     expect((await sliding.acquire('c2', 'a', limits, LEASE)).ok).toBe(true);
     expect(await sliding.acquire('c3', 'a', limits, LEASE)).toEqual({ ok: false, reason: 'tenant_rate' });
-    // c1 has left the window, c2 (admitted 1 s later) has not: exactly one admission reopens.
-    await sleep(t0 + windowMs + 200 - Date.now());
+    // c1 has left the window, c2 (admitted half a window later) has not: exactly one admission reopens.
+    await untilRedisTime(redis, c1At + windowMs);
     expect((await sliding.acquire('c3', 'a', limits, LEASE)).ok).toBe(true);
     expect(await sliding.acquire('c4', 'a', limits, LEASE)).toEqual({ ok: false, reason: 'tenant_rate' });
   });
@@ -100,10 +104,13 @@ describe('Capacity (real Redis)', () => {
 
   it('acquiring twice for the same call counts once and refreshes the lease', async () => {
     const limits = { globalMax: 1, tenantMax: 1, tenantPerMinute: 1 };
-    expect(await cap.acquire('c1', 'a', limits, 300)).toEqual({ ok: true, alreadyHeld: false });
-    await sleep(200);
-    expect(await cap.acquire('c1', 'a', limits, 300)).toEqual({ ok: true, alreadyHeld: true });
-    await sleep(200); // past the first lease, inside the refreshed one
+    const leaseMs = 1000;
+    const leases = capacityKeys(prefix).tenantLeases('a');
+    expect(await cap.acquire('c1', 'a', limits, leaseMs)).toEqual({ ok: true, alreadyHeld: false });
+    const first = (await scoreOf(redis, leases, 'c1'))!;
+    await untilRedisTime(redis, first - leaseMs / 2);
+    expect(await cap.acquire('c1', 'a', limits, leaseMs)).toEqual({ ok: true, alreadyHeld: true });
+    await untilRedisTime(redis, first); // past the first lease, inside the refreshed one
     expect(await cap.usage('a')).toEqual({ global: 1, tenant: 1, tenantLastMinute: 1 });
   });
 
@@ -111,22 +118,30 @@ describe('Capacity (real Redis)', () => {
     const crashed = createRedis(testRedisUrl(), 'request');
     extra.push(crashed);
     const limits = { ...roomy, tenantMax: 1 };
-    await new Capacity({ redis: crashed, prefix }).acquire('dead-call', 'a', limits, 300);
+    await new Capacity({ redis: crashed, prefix }).acquire('dead-call', 'a', limits, 1000);
+    const expiry = (await scoreOf(redis, capacityKeys(prefix).tenantLeases('a'), 'dead-call'))!;
     crashed.disconnect(); // the instance dies without releasing
     expect(await cap.acquire('c2', 'a', limits, LEASE)).toEqual({ ok: false, reason: 'tenant_concurrency' });
-    await sleep(400);
+    await untilRedisTime(redis, expiry);
     expect(await cap.usage('a')).toMatchObject({ global: 0, tenant: 0 });
     expect(await cap.acquire('c2', 'a', limits, LEASE)).toEqual({ ok: true, alreadyHeld: false });
   });
 
   it('refresh keeps a slot alive past its original lease', async () => {
     const limits = { ...roomy, tenantMax: 1 };
-    await cap.acquire('c1', 'a', limits, 300);
-    for (let i = 0; i < 4; i++) {
-      await sleep(150);
-      expect(await cap.refresh([{ callId: 'c1', tenantId: 'a' }], 300)).toEqual([]);
+    const leaseMs = 1000;
+    const leases = capacityKeys(prefix).tenantLeases('a');
+    await cap.acquire('c1', 'a', limits, leaseMs);
+    const original = (await scoreOf(redis, leases, 'c1'))!;
+    let expiry = original;
+    // Refreshed each half lease (Redis's clock), three times: half a lease of slack per step.
+    for (let i = 0; i < 3; i++) {
+      await untilRedisTime(redis, expiry - leaseMs / 2);
+      expect(await cap.refresh([{ callId: 'c1', tenantId: 'a' }], leaseMs)).toEqual([]);
+      expiry = (await scoreOf(redis, leases, 'c1'))!;
     }
-    // 600 ms after a 300 ms lease: still held.
+    expect(await redisNowMs(redis)).toBeGreaterThanOrEqual(original);
+    // Half a lease past the original lease: still held.
     expect(await cap.acquire('c2', 'a', limits, LEASE)).toEqual({ ok: false, reason: 'tenant_concurrency' });
   });
 
@@ -134,8 +149,9 @@ describe('Capacity (real Redis)', () => {
     await cap.acquire('c1', 'a', roomy, LEASE);
     await cap.acquire('c2', 'a', roomy, LEASE);
     await cap.acquire('c3', 'b', roomy, 200);
+    const c3Expiry = (await scoreOf(redis, capacityKeys(prefix).tenantLeases('b'), 'c3'))!;
     await cap.release('c1', 'a');
-    await sleep(300);
+    await untilRedisTime(redis, c3Expiry);
     const gone = await cap.refresh(
       [
         { callId: 'c1', tenantId: 'a' },
@@ -153,17 +169,17 @@ describe('Capacity (real Redis)', () => {
   });
 
   it('sets key TTLs so an idle tenant leaves nothing behind', async () => {
-    const short = new Capacity({ redis, prefix, rateWindowMs: 300 });
-    await short.acquire('c1', 'a', roomy, 200);
+    const short = new Capacity({ redis, prefix, rateWindowMs: 1500 });
+    await short.acquire('c1', 'a', roomy, 1000);
     const k = capacityKeys(prefix);
     const keys = [k.globalLeases, k.tenantLeases('a'), k.tenantRate('a')];
-    for (const key of keys) {
-      const ttl = await redis.pttl(key);
+    const ttls = await Promise.all(keys.map((key) => redis.pttl(key)));
+    for (const ttl of ttls) {
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(300);
+      expect(ttl).toBeLessThanOrEqual(1500);
     }
-    await sleep(450);
-    expect(await redis.exists(...keys)).toBe(0);
+    // Gone once the longest TTL has run out (Redis expires keys by its own clock).
+    await waitUntil(async () => (await redis.exists(...keys)) === 0, Math.max(...ttls) + 10_000);
   });
 
   it('admits exactly tenantMax of 50 concurrent acquires from several clients', async () => {

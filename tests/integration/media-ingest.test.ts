@@ -2,7 +2,7 @@ import type { Encoding } from '../../src/media/audio/codecs';
 import type { Runtime } from '../../src/runtime';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
 import { createHarness, http, newCallControlId, waitUntil, type Harness } from '../support/call-harness';
-import { encodedSpeech, placeCall } from '../support/media-harness';
+import { encodedSpeech, placeCall, streamPaced } from '../support/media-harness';
 import { speechFixture } from '../support/speech-fixture';
 
 const PRE_ROLL_MS = 300;
@@ -55,9 +55,9 @@ describe('media ingest → STT over a real WebSocket, real server, real Redis', 
     // seconds on a loaded machine, which must not fall between the stream's start and its first frame.
     const audio = encodedSpeech(encoding, rate);
     const client = await placeCall(h, rt, callId, did, { encoding, sampleRate: rate });
-    // Faster than real time, but yielding after every frame: Silero scores one frame per call per
-    // event-loop turn, so an unpaced burst would overflow its (bounded) backlog.
-    await client.stream(audio, { batch: 1 });
+    // Faster than real time, but never far ahead of the VAD: an unpaced burst would overflow its
+    // (bounded) backlog on a busy machine.
+    await streamPaced(rt, callId, client, audio);
     await waitUntil(() => whisper.requests.length >= before + 2, 15_000);
     await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
     const reqs = whisper.requests.slice(before);

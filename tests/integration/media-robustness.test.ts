@@ -4,7 +4,7 @@ import { FakeMediaClient } from '../fakes/fake-media-client';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
 import { RecordingListeners } from '../fakes/recording-listener';
 import { createHarness, http, newCallControlId, waitUntil, type Harness } from '../support/call-harness';
-import { encodedSpeech, localStreamUrl, placeCall } from '../support/media-harness';
+import { encodedSpeech, localStreamUrl, placeCall, streamPaced } from '../support/media-harness';
 
 describe('media stream robustness (real server, real Redis)', () => {
   let h: Harness;
@@ -87,7 +87,7 @@ describe('media stream robustness (real server, real Redis)', () => {
       client.sendRaw(junk);
     }
     client.ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binary: true });
-    await client.stream(speech, { batch: 1 });
+    await streamPaced(rt, callId, client, speech);
     await waitUntil(() => whisper.requests.length >= before + 2 && listeners.of(callId, 'final').length === 2, 15_000);
     expect(client.closeCode).toBeUndefined(); // still open
     expect(await metric(/media_frames_total\{outcome="invalid"\} (\d+)/)).toBeGreaterThanOrEqual(invalidBefore + 5);
@@ -105,7 +105,7 @@ describe('media stream robustness (real server, real Redis)', () => {
     await waitUntil(() => rt.liveCalls!.get(a)?.stream !== undefined && rt.liveCalls!.get(b)?.stream !== undefined);
     ca.ws.terminate(); // no close frame: the TCP connection just dies
     await waitUntil(() => rt.liveCalls!.get(a)?.state.kind === 'orphaned');
-    await cb.stream(speech, { batch: 1 });
+    await streamPaced(rt, b, cb, speech);
     await waitUntil(() => listeners.of(b, 'final').length === 2, 15_000);
     await cb.close();
   });
@@ -127,10 +127,10 @@ describe('media stream robustness (real server, real Redis)', () => {
     const speech = encodedSpeech('PCMU', 8000);
     const client = await placeCall(h, rt, callId, did, { encoding: 'PCMU', sampleRate: 8000 });
     whisper.down();
-    await client.stream(speech, { batch: 1 });
+    await streamPaced(rt, callId, client, speech);
     await waitUntil(() => listeners.of(callId, 'sttError').length === 2, 20_000);
     whisper.up();
-    await client.stream(speech, { batch: 1 });
+    await streamPaced(rt, callId, client, speech);
     await waitUntil(() => listeners.of(callId, 'final').length === 2, 15_000);
     expect(client.closeCode).toBeUndefined();
     await client.close();

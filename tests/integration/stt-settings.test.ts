@@ -44,8 +44,11 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string; partia
     session.handleMessage(JSON.stringify({ event: 'media', sequence_number: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), payload: Buffer.from(frames[i]!).toString('base64') } }));
     await new Promise((r) => setImmediate(r)); // let STT requests settle, as between real 20 ms frames
   }
-  await new Promise((r) => setTimeout(r, 100));
+  // Every STT request answered (the fake answers on the event loop, the pipeline delivers finals in
+  // order right after), then the session closes and the debug dumper writes what it still holds.
+  while (stt.inFlight > 0) await new Promise((r) => setImmediate(r));
   session.close();
+  await deps.dumper.flush();
   const finals = listeners.events.filter((e) => e.type === 'final');
   const partials = listeners.events.filter((e) => e.type === 'partial');
   const skipped = (await metrics.sttPartialsSkipped.get()).values;
@@ -109,8 +112,7 @@ describe('STT settings change what Whisper receives', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
     const none = mkdtempSync(path.join(os.tmpdir(), 'stt-dump-'));
     try {
-      await run({ ...base, STT_DEBUG_DUMP_WHISPER_WAVS: 'true', STT_DEBUG_DUMP_PCM16: 'true', STT_DEBUG_DIR: dir }, { dumpDir: dir });
-      await new Promise((r) => setTimeout(r, 200));
+      await run({ ...base, STT_DEBUG_DUMP_WHISPER_WAVS: 'true', STT_DEBUG_DUMP_PCM16: 'true', STT_DEBUG_DIR: dir }, { dumpDir: dir }); // flushes the dumper
       const files = readdirSync(dir, { recursive: true }).map(String);
       expect(files.filter((f) => f.endsWith('.wav'))).toHaveLength(2);
       expect(files.some((f) => /pcm|s16|raw/.test(f))).toBe(true);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { AppError } from '../../src/lib/errors';
 import { createWhisperClient, type WhisperClient } from '../../src/lib/stt/whisper-client';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
+import { waitUntil } from '../support/call-harness';
 
 async function rejection(p: Promise<unknown>): Promise<AppError> {
   try {
@@ -118,26 +119,29 @@ describe('whisper client against a real HTTP fake', () => {
   });
 
   it('times out each attempt, retries once, then fails with 504', async () => {
-    fake.setLatency(1000);
+    // The server would answer after 10 s: two 150 ms attempts and the retry delay end long before,
+    // with seconds to spare for a starved test process.
+    fake.setLatency(10_000);
     const started = Date.now();
     const err = await rejection(make({ timeoutMs: 150 }).transcribe({ url: fake.rawUrl, pcm16k: speech }));
     expect(err).toMatchObject({ code: 'stt_failed', status: 504, retryable: true });
     expect(fake.requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(900);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('aborts an in-flight request at once, without retry, and the server sees the disconnect', async () => {
-    fake.setLatency(2000);
+    fake.setLatency(10_000);
     const ac = new AbortController();
-    const started = Date.now();
     const p = make().transcribe({ url: fake.transcriptionsUrl, pcm16k: speech, signal: ac.signal });
-    setTimeout(() => ac.abort(), 50);
+    // Aborted while the server holds the request (it answers only after 10 s).
+    await waitUntil(() => fake.inFlight === 1, 5000, 5);
+    const abortedAt = Date.now();
+    ac.abort();
     const err = await rejection(p);
     expect(err).toMatchObject({ code: 'stt_aborted', retryable: false });
-    expect(Date.now() - started).toBeLessThan(1000);
-    await new Promise((r) => setTimeout(r, 50));
+    expect(Date.now() - abortedAt).toBeLessThan(3000);
+    await waitUntil(() => fake.inFlight === 0, 5000, 5); // the server sees the disconnect
     expect(fake.requests).toHaveLength(1);
-    expect(fake.inFlight).toBe(0);
   });
 
   it('rejects an already-aborted signal and empty audio without a request', async () => {

@@ -120,9 +120,13 @@ describe('Call Control client against the fake Telnyx API', () => {
   });
 
   it('does not retry a command the caller aborted', async () => {
-    api.setLatency(300);
+    api.setLatency(10_000);
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 20);
+    // Aborted while the API holds the command (it answers only after 10 s).
+    const off = api.onCommand(() => {
+      off();
+      ac.abort();
+    });
     const err = await expectCommandError(client.send('c1', 'speak', {}, { signal: ac.signal }));
     expect(err).toMatchObject({ code: 'telnyx_network_error', retryable: false });
   });

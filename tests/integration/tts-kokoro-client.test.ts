@@ -88,11 +88,11 @@ describe('kokoro client against a real HTTP fake', () => {
   });
 
   it('times out a slow server as a retryable error', async () => {
-    fake.setLatency(1000);
+    fake.setLatency(10_000); // far beyond the 150 ms timeout, with seconds to spare for a starved test process
     const fast = createKokoroClient({ timeoutMs: 150 });
     const t0 = Date.now();
     const err = await rejection(fast.synthesize({ url: fake.speechUrl, text: 'slow', voice: 'v', sampleRate: 24000 }));
-    expect(Date.now() - t0).toBeLessThan(900);
+    expect(Date.now() - t0).toBeLessThan(3000);
     expect(err).toMatchObject({ code: 'tts_failed', retryable: true, status: 504 });
   });
 
@@ -100,7 +100,7 @@ describe('kokoro client against a real HTTP fake', () => {
     const down = await rejection(client.synthesize({ url: 'http://127.0.0.1:1/tts', text: 'x', voice: 'v', sampleRate: 24000 }));
     expect(down).toMatchObject({ code: 'tts_failed', retryable: true });
 
-    fake.setLatency(500);
+    fake.setLatency(10_000); // the abort always comes first, however late its timer fires
     const ac = new AbortController();
     const p = client.synthesize({ url: fake.ttsUrl, text: 'x', voice: 'v', sampleRate: 24000, signal: ac.signal });
     setTimeout(() => ac.abort(), 50);

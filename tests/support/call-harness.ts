@@ -12,6 +12,7 @@ import { startFakeTelnyxApi, type FakeTelnyxApi } from '../fakes/fake-telnyx-api
 import { generateTestKeyPair, makeEvent, newCallControlId, signedWebhook, type TestKeyPair } from './telnyx-signing';
 import { memoryLogger, testEnv } from './test-config';
 import { loadConfig } from '../../src/lib/config';
+import type { Logger } from '../../src/lib/logger';
 
 export const http = axios.create({ validateStatus: () => true, timeout: 10_000 });
 
@@ -40,7 +41,8 @@ export function tenantDoc(tenantId: string, did: string, extra: Record<string, u
   };
 }
 
-export async function createHarness(baseOverrides: Record<string, string | undefined> = {}): Promise<Harness> {
+/** `logger`: what the runtimes log to (default: kept in memory, warnings and errors only). */
+export async function createHarness(baseOverrides: Record<string, string | undefined> = {}, hopts: { logger?: Logger } = {}): Promise<Harness> {
   const telnyx = await startFakeTelnyxApi();
   const kokoro = await startFakeKokoro({ sampleRate: 8000 });
   const keys = generateTestKeyPair();
@@ -62,7 +64,7 @@ export async function createHarness(baseOverrides: Record<string, string | undef
     redis,
     runtimes,
     async start(overrides = {}, opts = {}) {
-      const rt = await startRuntime(loadConfig({ ...env, ...overrides }), memoryLogger('warn').logger, { defaultMetrics: false, ...opts });
+      const rt = await startRuntime(loadConfig({ ...env, ...overrides }), hopts.logger ?? memoryLogger('warn').logger, { defaultMetrics: false, ...opts });
       runtimes.push(rt);
       return rt;
     },

@@ -1,5 +1,6 @@
 import { createEncoder, type Encoding } from '../../src/media/audio/codecs';
 import type { Runtime } from '../../src/runtime';
+import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
 import { FakeMediaClient } from '../fakes/fake-media-client';
 import { waitUntil, type Harness } from './call-harness';
 import { encodeAmrWbOctetAligned } from './amrwb-encoder';
@@ -49,4 +50,30 @@ export async function connectStream(rt: Runtime, streamUrl: string, callId: stri
   const client = await FakeMediaClient.connect({ url: localStreamUrl(rt, streamUrl), callControlId: callId, ...media });
   client.start();
   return client;
+}
+
+/** Frames a test may be ahead of the call's VAD: 1 s, half the VAD's backlog (it drops audio beyond 2 s). */
+const AHEAD_FRAMES = 50;
+const CHUNK_FRAMES = 10;
+
+/** Frames the call's current stream has received but its VAD has not scored yet. */
+export function unscoredFrames(rt: Runtime, callId: string): number {
+  const p = rt.liveCalls?.get(callId)?.stream?.pipeline;
+  if (p === undefined) return 0; // no stream attached yet
+  // A pipeline of another shape would silently switch the pacing off: fail loudly instead.
+  if (!(p instanceof SpeechPipeline)) throw new Error('the call\'s speech pipeline is not a SpeechPipeline: streamPaced cannot pace');
+  return p.unscoredFrames;
+}
+
+/**
+ * Streams caller frames faster than real time, but never more than AHEAD_FRAMES ahead of the
+ * runtime's VAD scoring (its own count, SpeechPipeline.unscoredFrames). Telnyx sends in real time; an
+ * unpaced burst of seconds of audio would outrun a CPU-starved VAD worker, which then drops audio by
+ * design (utterances lost or split) — a test artefact, not the behaviour under test.
+ */
+export async function streamPaced(rt: Runtime, callId: string, client: FakeMediaClient, frames: Uint8Array[], stallMs = 15_000): Promise<void> {
+  for (let i = 0; i < frames.length; i += CHUNK_FRAMES) {
+    await waitUntil(() => unscoredFrames(rt, callId) <= AHEAD_FRAMES - CHUNK_FRAMES, stallMs, 5);
+    await client.stream(frames.slice(i, i + CHUNK_FRAMES), { batch: 1 });
+  }
 }

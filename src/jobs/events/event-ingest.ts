@@ -10,6 +10,8 @@ export type IngestOutcome = 'accepted' | 'duplicate' | 'ignored';
 
 /** Attempts for processing one event (processing is Redis work + enqueueing commands). */
 export const EVENT_ATTEMPTS = 5;
+/** Most events persisted in one batch (two Redis round trips); more in one turn form further batches. */
+export const MAX_BATCH = 256;
 
 /** BullMQ job ids cannot contain ':' (and Telnyx ids are opaque), so the id is a hash of data.id. */
 export function eventJobId(eventId: string): string {
@@ -25,41 +27,88 @@ export interface EventIngestOptions {
   persistTimeoutMs: number;
 }
 
+interface Pending {
+  event: TelnyxEvent;
+  callId: string;
+  resolve(outcome: IngestOutcome): void;
+  reject(err: unknown): void;
+}
+
+const unavailable = (cause: unknown) =>
+  new AppError('event_store_unavailable', 'could not persist the event; retry later', { status: 503, retryable: true, cause });
+
 /**
  * Persists a verified webhook event as a BullMQ job BEFORE the webhook is acknowledged, so a crash
  * after the 200 loses nothing; a redelivery of the same data.id is admitted once.
+ *
+ * Events arriving in one event-loop turn are persisted together: one pipeline admits them all (dedupe
+ * and per-call sequence numbers, in arrival order), one addBulk pipeline stores the admitted ones. Each
+ * caller still learns its own event's fate, and only after the batch's Redis reply.
  */
 export class EventIngest {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
   constructor(
     private readonly queue: Queue<EventJobData>,
     private readonly order: CallOrder,
     private readonly opts: EventIngestOptions,
   ) {}
 
-  async accept(event: TelnyxEvent): Promise<IngestOutcome> {
+  accept(event: TelnyxEvent): Promise<IngestOutcome> {
     const callId = event.payload.call_control_id;
-    if (!HANDLED_EVENTS.has(event.event_type) || !callId) return 'ignored';
-    let seq: number;
+    if (!HANDLED_EVENTS.has(event.event_type) || !callId) return Promise.resolve('ignored');
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.pending.push({ event, callId, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After this turn's I/O callbacks: every webhook read in this turn joins the batch.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = this.pending;
+    this.pending = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) void this.persist(all.slice(i, i + MAX_BATCH));
+  }
+
+  private async persist(batch: Pending[]): Promise<void> {
+    let seqs: (number | Error)[];
     try {
-      seq = await this.order.admitEvent(event.id, callId);
+      seqs = await this.order.admitEvents(batch.map((p) => ({ eventId: p.event.id, callId: p.callId })));
     } catch (err) {
-      throw new AppError('event_store_unavailable', 'could not persist the event; retry later', { status: 503, retryable: true, cause: err });
+      for (const p of batch) p.reject(unavailable(err));
+      return;
     }
-    if (seq === 0) return 'duplicate';
+    const admitted: { p: Pending; seq: number }[] = [];
+    batch.forEach((p, i) => {
+      const seq = seqs[i];
+      if (seq instanceof Error || seq === undefined) p.reject(unavailable(seq));
+      else if (seq === 0) p.resolve('duplicate');
+      else admitted.push({ p, seq });
+    });
+    if (admitted.length === 0) return;
+    const receivedAt = Date.now();
     try {
-      const add = this.queue.add(event.event_type, { event, seq, receivedAt: Date.now() }, {
-        jobId: eventJobId(event.id),
-        attempts: EVENT_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 100 },
-      });
+      const add = this.queue.addBulk(
+        admitted.map(({ p, seq }) => ({
+          name: p.event.event_type,
+          data: { event: p.event, seq, receivedAt },
+          opts: { jobId: eventJobId(p.event.id), attempts: EVENT_ATTEMPTS, backoff: { type: 'exponential', delay: 100 } },
+        })),
+      );
       // A timed-out add may still complete once Redis is back: the job id makes the redelivery's add a no-op then.
       add.catch(() => undefined);
       await withTimeout(add, this.opts.persistTimeoutMs, 'event persist');
     } catch (err) {
-      // Not known to be persisted: forget the id so Telnyx's redelivery (after our 503) is admitted.
-      await this.order.forgetEvent(event.id).catch(() => undefined);
-      throw new AppError('event_store_unavailable', 'could not persist the event; retry later', { status: 503, retryable: true, cause: err });
+      // Not known to be persisted: forget the ids so Telnyx's redeliveries (after our 503) are admitted.
+      await this.order.forgetEvents(admitted.map(({ p }) => p.event.id)).catch(() => undefined);
+      for (const { p } of admitted) p.reject(unavailable(err));
+      return;
     }
-    return 'accepted';
+    for (const { p } of admitted) p.resolve('accepted');
   }
 }

@@ -52,6 +52,27 @@ export class CallOrder {
     return this.redis.eventAdmit(this.keys.eventSeen(eventId), this.keys.seq('ev', callId), this.opts.dedupeTtlSec, this.opts.counterTtlSec);
   }
 
+  /**
+   * admitEvent for many events in one Redis round trip (one pipeline), in the given order: per call,
+   * sequence numbers follow that order. Each entry is its number (0 = duplicate) or the error of that
+   * one admit; a failed round trip rejects.
+   */
+  async admitEvents(events: readonly { eventId: string; callId: string }[]): Promise<(number | Error)[]> {
+    const p = this.redis.pipeline() as unknown as { eventAdmit(a: string, b: string, c: number, d: number): void; exec(): Promise<[Error | null, unknown][] | null> };
+    for (const e of events) p.eventAdmit(this.keys.eventSeen(e.eventId), this.keys.seq('ev', e.callId), this.opts.dedupeTtlSec, this.opts.counterTtlSec);
+    const results = await p.exec();
+    if (!results) throw new Error('event admit pipeline returned no result');
+    return results.map(([err, v]) => err ?? Number(v));
+  }
+
+  /** forgetEvent for many ids in one round trip. */
+  async forgetEvents(eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const id of eventIds) p.del(this.keys.eventSeen(id));
+    await p.exec();
+  }
+
   /** Forgets an admitted event id (used when persisting it failed, so the redelivery is accepted). */
   async forgetEvent(eventId: string): Promise<void> {
     await this.redis.del(this.keys.eventSeen(eventId));

@@ -262,6 +262,14 @@ export class SpeechPipeline implements InboundAudioSink {
     this.d.listener.final(text, { ...t, transcriptAt: now, audioMs: (audio.length * 1000) / STT_RATE });
   }
 
+  /**
+   * Frames received but not yet scored by the VAD: how far scoring lags the incoming audio (the
+   * VAD drops audio beyond its 2 s backlog). Tests that send faster than real time pace by it.
+   */
+  get unscoredFrames(): number {
+    return this.pending.length;
+  }
+
   /** The caller is talking right now (used to confirm a barge-in). */
   get inSpeech(): boolean {
     return this.d.endpointer.isInSpeech;

@@ -1,0 +1,91 @@
+/**
+ * Events accepted in one event-loop turn are persisted as one batch (one admit pipeline, one addBulk),
+ * with the guarantees of one-at-a-time ingest: every accepted event is a stored job before its promise
+ * resolves, a repeated event id is a duplicate (also within one batch), sequence numbers follow arrival
+ * order per call, and a batch the queue could not store answers 503 for each of its events and forgets
+ * their ids so the redeliveries are admitted.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { EventIngest, eventJobId, MAX_BATCH } from '../../src/jobs/events/event-ingest';
+import type { EventJobData } from '../../src/jobs/events/event-job';
+import { AppError } from '../../src/lib/errors';
+import { CallOrder } from '../../src/lib/ordering/call-order';
+import { closeRedis, createRedis } from '../../src/lib/redis';
+import { stateKeys } from '../../src/lib/state-keys';
+import { telnyxEnvelopeSchema, type TelnyxEvent } from '../../src/lib/telnyx/webhook-event';
+import { makeEvent } from '../../scripts/sim/signing';
+import { freePort } from '../../scripts/sim/redis-server';
+import { testRedisUrl } from '../support/test-config';
+
+describe('batched event ingest', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  let redis: Redis;
+  let liveConn: Redis;
+  let deadConn: Redis;
+  let queue: Queue<EventJobData>;
+  let deadQueue: Queue<EventJobData>;
+  let order: CallOrder;
+  let ingest: EventIngest;
+
+  beforeAll(async () => {
+    redis = createRedis(testRedisUrl(), 'request');
+    liveConn = createRedis(testRedisUrl(), 'bullmq');
+    deadConn = createRedis(`redis://127.0.0.1:${await freePort()}`, 'bullmq');
+    queue = new Queue('telnyx-events', { connection: liveConn, prefix: `${prefix}:bull` });
+    deadQueue = new Queue('telnyx-events', { connection: deadConn, prefix: `${prefix}:bull` });
+    for (const q of [queue, deadQueue]) q.on('error', () => undefined);
+    order = new CallOrder(redis, stateKeys(`${prefix}:state`), { dedupeTtlSec: 60, counterTtlSec: 60 });
+    ingest = new EventIngest(queue, order, { persistTimeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await queue.close();
+    deadConn.disconnect();
+    await deadQueue.close();
+    await closeRedis(liveConn);
+    await closeRedis(redis);
+  });
+
+  const callId = () => `v3:${randomBytes(8).toString('hex')}`;
+  const event = (type: string, call: string): TelnyxEvent => telnyxEnvelopeSchema.parse(makeEvent(type, { call_control_id: call })).data;
+
+  it('stores a turn of events in order per call, each job present when its promise resolves', async () => {
+    const calls = [callId(), callId(), callId()];
+    // 2.5 batches' worth in one turn, interleaved over three calls.
+    const events = Array.from({ length: Math.floor(MAX_BATCH * 2.5) }, (_, i) => event('call.hangup', calls[i % 3]!));
+    const stored = await Promise.all(
+      events.map((ev) => ingest.accept(ev).then(async (outcome) => ({ outcome, job: await queue.getJob(eventJobId(ev.id)) }))),
+    );
+    expect(stored.every((s) => s.outcome === 'accepted' && s.job !== undefined)).toBe(true);
+    for (const call of calls) {
+      const seqs = stored.filter((s) => s.job!.data.event.payload.call_control_id === call).map((s) => s.job!.data.seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    }
+  });
+
+  it('admits an event id once, within one batch and across batches', async () => {
+    const ev = event('call.hangup', callId());
+    const sameTurn = await Promise.all([ingest.accept(ev), ingest.accept(ev), ingest.accept(ev)]);
+    expect(sameTurn.sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
+    await expect(ingest.accept(ev)).resolves.toBe('duplicate');
+    expect((await queue.getJob(eventJobId(ev.id)))!.data.seq).toBe(1);
+  });
+
+  it('ignores unhandled event types without touching Redis', async () => {
+    await expect(ingest.accept(event('call.recording.saved', callId()))).resolves.toBe('ignored');
+  });
+
+  it('answers 503 for every event of a batch the queue could not store, and admits their redeliveries', async () => {
+    const events = [event('call.hangup', callId()), event('call.hangup', callId()), event('call.hangup', callId())];
+    const dead = new EventIngest(deadQueue, order, { persistTimeoutMs: 300 });
+    const errs = await Promise.all(events.map((ev) => dead.accept(ev).then(() => 'resolved', (e: unknown) => e)));
+    for (const err of errs) {
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ status: 503, code: 'event_store_unavailable' });
+    }
+    for (const ev of events) expect(await queue.getJob(eventJobId(ev.id))).toBeUndefined();
+    await expect(Promise.all(events.map((ev) => ingest.accept(ev)))).resolves.toEqual(['accepted', 'accepted', 'accepted']);
+    for (const ev of events) expect(await queue.getJob(eventJobId(ev.id))).toBeDefined();
+  });
+});
