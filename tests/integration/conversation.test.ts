@@ -60,6 +60,9 @@ describe.each(['stream', 'url'] as const)('a whole call in %s playback mode', (m
       // prompt would fire. 4 s keeps a CPU-starved runtime (a busy 2-core machine) well clear of it.
       DEAD_AIR_MS: '4000',
       TELNYX_INGEST_HEALTH_ENABLED: 'false',
+      // The Whisper fake answers from a script in request order: one request per utterance (the silence
+      // rule), so a comma pause in a line does not ask for an extra transcript (turn-taking.test.ts covers that).
+      TURN_END_MODE: 'silence',
     }, { logger: logs.logger });
     rt = await h.start();
     await h.seedTenant('acme', DID, tenantDoc('acme', DID, { greeting: GREETING }));
