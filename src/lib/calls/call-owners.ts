@@ -13,7 +13,7 @@
  *   counts as somewhere to hand calls to.
  */
 import type { Redis } from 'ioredis';
-import { numberOfKeys, readLua } from '../lua';
+import { defineLuaCommands } from '../lua';
 
 const SCRIPTS = {
   ownerTake: 'owner-take-2.lua',
@@ -29,20 +29,9 @@ interface OwnerCommands {
   ownerRelease(leases: string, owners: string, callId: string, instanceId: string): Promise<number>;
 }
 
-const sources = new Map<string, string>();
-function source(file: string): string {
-  let lua = sources.get(file);
-  if (lua === undefined) {
-    lua = readLua(__dirname, file);
-    sources.set(file, lua);
-  }
-  return lua;
-}
-
 function defineOwnerCommands(redis: Redis): OwnerCommands {
-  for (const [name, file] of Object.entries(SCRIPTS)) {
-    if (!(name in redis)) redis.defineCommand(name, { lua: source(file), numberOfKeys: numberOfKeys(file) });
-  }
+  // __dirname works from src/ (ts) and dist/ (the build copies *.lua next to the js).
+  defineLuaCommands(redis, __dirname, SCRIPTS);
   return redis as unknown as OwnerCommands;
 }
 

@@ -4,7 +4,7 @@
  * The file suffix is the number of KEYS (BullMQ convention); defineCommand needs it.
  */
 import type { Redis } from 'ioredis';
-import { numberOfKeys, readLua } from '../lua';
+import { defineLuaCommands } from '../lua';
 
 const SCRIPTS = {
   capacityAcquire: 'capacity-acquire-3.lua',
@@ -27,22 +27,8 @@ export interface CapacityCommands {
   capacityUsage(globalKey: string, tenantKey: string, rateKey: string, windowMs: number): Promise<[number, number, number]>;
 }
 
-// Read once per process: the scripts are static assets, and construction may happen per test.
-const sources = new Map<string, string>();
-
-function source(file: string): string {
-  let lua = sources.get(file);
-  if (lua === undefined) {
-    // __dirname works from src/ (ts) and dist/ (the build copies *.lua next to the js).
-    lua = readLua(__dirname, file);
-    sources.set(file, lua);
-  }
-  return lua;
-}
-
 export function defineCapacityCommands(redis: Redis): CapacityCommands {
-  for (const [name, file] of Object.entries(SCRIPTS)) {
-    redis.defineCommand(name, { lua: source(file), numberOfKeys: numberOfKeys(file), readOnly: READ_ONLY.has(name) });
-  }
+  // __dirname works from src/ (ts) and dist/ (the build copies *.lua next to the js).
+  defineLuaCommands(redis, __dirname, SCRIPTS, READ_ONLY);
   return redis as unknown as CapacityCommands;
 }
