@@ -29,3 +29,24 @@ export const realTimers: Timers = {
     return () => clearInterval(handle);
   },
 };
+
+/**
+ * Resolves `ms` from now on `timers` (0: on the next microtask), or rejects with `abortError()` as soon
+ * as `signal` aborts, cancelling the timer.
+ */
+export function abortableDelay(timers: Timers, ms: number, signal: AbortSignal | undefined, abortError: () => Error): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      cancel();
+      reject(abortError());
+    };
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    let cancel: CancelTimer = () => {};
+    if (ms > 0) cancel = timers.after(ms, done);
+    else queueMicrotask(done);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -9,7 +9,7 @@
  */
 import { AppError } from '../errors';
 import { abortedError } from '../limiter';
-import { realTimers, type Timers } from '../timers';
+import { abortableDelay, realTimers, type Timers } from '../timers';
 import type { SpeechToText, TranscribeRequest, Transcript } from './port';
 
 /** A scripted answer: text, or a function of the request (e.g. echoing its length). */
@@ -90,19 +90,6 @@ export class FakeSpeechToText implements SpeechToText {
   }
 
   private wait(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        cancel();
-        reject(abortedError('stt', signal?.reason));
-      };
-      const done = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      let cancel = () => {};
-      if (this.latencyMs > 0) cancel = this.timers.after(this.latencyMs, done);
-      else queueMicrotask(done);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return abortableDelay(this.timers, this.latencyMs, signal, () => abortedError('stt', signal?.reason));
   }
 }

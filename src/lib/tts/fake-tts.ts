@@ -8,7 +8,7 @@
  * same contract against it and the Kokoro client).
  */
 import { AppError } from '../errors';
-import { realTimers, type Timers } from '../timers';
+import { abortableDelay, realTimers, type Timers } from '../timers';
 import type { TextToSpeech, TtsAudio, TtsRequest } from './port';
 
 export interface FakeTtsOptions {
@@ -73,20 +73,7 @@ export class FakeTextToSpeech implements TextToSpeech {
   }
 
   private wait(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        cancel();
-        reject(aborted(signal?.reason));
-      };
-      const done = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      let cancel = () => {};
-      if (this.latencyMs > 0) cancel = this.timers.after(this.latencyMs, done);
-      else queueMicrotask(done);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return abortableDelay(this.timers, this.latencyMs, signal, () => aborted(signal?.reason));
   }
 }
 
