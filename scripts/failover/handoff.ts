@@ -3,13 +3,12 @@
  * conversation, then one instance gets SIGTERM (deploy) or SIGKILL (crash). Each call must move to
  * the surviving instance and its next turn must be answered with the history from before.
  *
- * Every caller: waits for the greeting, asks to book a cleaning (a brain turn), waits for the reply,
- * then stays silent until the scenario says the move is over, says "Two in the afternoon works for
- * me" (a second brain turn) and hangs up after the answer.
+ * Every caller is a pausedCaller (scripts/sim/paused-caller.ts): silent from its first answer until
+ * the move is over, then a second brain turn.
  */
+import { pausedCaller } from '../sim/paused-caller';
 import { CALLER_LINES, DEMO_DID } from '../sim/script';
-import type { CallerStep, SimCall, SimEvent } from '../sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
+import type { SimCall, SimEvent } from '../sim/simulator';
 import type { Fleet, FleetInstance } from './fleet';
 
 export type HandoffKind = 'deploy' | 'crash';
@@ -39,23 +38,6 @@ export interface HandoffResult {
   slotsAfter: number;
 }
 
-/**
- * The caller of every scenario: greeting, a brain turn, then silence until `gate.open`, a second
- * brain turn, hang up after its answer. `firstReply` runs once the first answer has been heard.
- */
-export function* conversationScript(gate: { open: boolean }, firstReply: () => void): Iterable<CallerStep> {
-  const speech = loadBundledSpeech();
-  const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
-  yield { waitForAgent: { quietMs: 400, timeoutMs: 15_000 } };
-  yield say(0);
-  yield { waitForAgent: { quietMs: 500, timeoutMs: 15_000 } };
-  firstReply();
-  while (!gate.open) yield { silenceMs: 100 };
-  yield say(2);
-  yield { waitForAgent: { quietMs: 600, timeoutMs: 15_000 } };
-  yield { hangup: true };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -69,7 +51,7 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
 export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4): Promise<HandoffResult> {
   const gate = { open: false };
   const firstReplyHeard = new Set<string>();
-  const script = (id: () => string) => conversationScript(gate, () => firstReplyHeard.add(id()));
+  const script = (id: () => string) => pausedCaller(gate, () => firstReplyHeard.add(id()));
 
   // Per call: when its old stream stopped and when a new one connected.
   const stoppedAt = new Map<string, number>();

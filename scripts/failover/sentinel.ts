@@ -20,10 +20,10 @@ import { closeRedis, createRedis, redisTarget } from '../../src/lib/redis';
 import { spawnRuntime, type RuntimeProcess } from '../lib/runtime-process';
 import { startSentinelGroup } from '../sim/redis-sentinel';
 import { freePort } from '../sim/redis-server';
-import { CALLER_LINES, CONFIRM_REPLY, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../sim/script';
+import { CONFIRM_REPLY, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../sim/script';
 import { makeEvent, signEd25519 } from '../sim/signing';
-import { TelnyxSimulator, type CallerStep } from '../sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../sim/speech';
+import { pausedCaller } from '../sim/paused-caller';
+import { TelnyxSimulator } from '../sim/simulator';
 import { startStandIns } from '../sim/stand-ins';
 import type { OptionValues, Scenario, ScenarioResult } from './scenario';
 
@@ -119,21 +119,11 @@ async function runOnce(runNo: number, log: (line: string) => void): Promise<{ ro
     closers.push(() => runtime.stop());
     await runtime.waitReady(60_000);
 
-    const speech = loadBundledSpeech();
-    const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
     let firstTurnDone!: () => void;
     const firstTurn = new Promise<void>((r) => (firstTurnDone = r));
-    let resume = false;
-    function* script(): Generator<CallerStep> {
-      yield { waitForAgent: { quietMs: 400 } };
-      yield say(0);
-      yield { waitForAgent: { quietMs: 500 } };
-      firstTurnDone();
-      while (!resume) yield { silenceMs: 100 };
-      yield say(2);
-      yield { waitForAgent: { quietMs: 500, timeoutMs: 20_000 } };
-    }
-    const call = await sim.placeCall({ to: DEMO_DID, callerAudio: { script: script() } });
+    // The caller waits on the line (silence) while Redis fails over.
+    const gate = { open: false };
+    const call = await sim.placeCall({ to: DEMO_DID, callerAudio: { script: pausedCaller(gate, firstTurnDone, { quietMs: 500, timeoutMs: 20_000 }) } });
     await firstTurn;
     log(`run ${runNo}: first turn answered; SIGKILL to the primary (pid ${group.primary.pid})`);
 
@@ -168,7 +158,7 @@ async function runOnce(runNo: number, log: (line: string) => void): Promise<{ ro
     await Promise.all([pump, watch]);
     log(`run ${runNo}: promoted ${group.replica.port}; ready again; caller speaks`);
 
-    resume = true;
+    gate.open = true;
     await call.ended;
     const nextTurnOk = stand.brainReplies.length === 2 && stand.brainReplies[1]!.reply === CONFIRM_REPLY && call.waitTimeouts === 0;
     if (!nextTurnOk) problems.push(`run ${runNo}: the turn after the failover did not complete (brain replies ${stand.brainReplies.length}, wait timeouts ${call.waitTimeouts})`);

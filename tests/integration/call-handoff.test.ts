@@ -6,7 +6,8 @@
  * and no capacity slot is left held.
  */
 import { startFleet, type Fleet } from '../../scripts/failover/fleet';
-import { agentSpokeAfter, conversationScript, percentile, runHandoff, waitFor } from '../../scripts/failover/handoff';
+import { agentSpokeAfter, percentile, runHandoff, waitFor } from '../../scripts/failover/handoff';
+import { pausedCaller } from '../../scripts/sim/paused-caller';
 import { DEMO_DID } from '../../scripts/sim/script';
 import type { SimCall } from '../../scripts/sim/simulator';
 import { testRedisUrl } from '../support/test-config';
@@ -64,7 +65,7 @@ describe('a deploy with no other instance alive', () => {
     const gate = { open: false };
     let firstReply = false;
     const ref: { call?: SimCall } = {};
-    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: conversationScript(gate, () => (firstReply = true)) } });
+    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: pausedCaller(gate, () => (firstReply = true)) } });
     const call = ref.call;
     await waitFor(() => firstReply, 60_000, 'the first reply');
     const only = fleet.instances[0]!;

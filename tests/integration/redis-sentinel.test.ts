@@ -18,8 +18,8 @@ import { freePort } from '../../scripts/sim/redis-server';
 import { startSentinelGroup, type SentinelGroup } from '../../scripts/sim/redis-sentinel';
 import { CALLER_LINES, CONFIRM_REPLY, DEMO_DID, DEMO_TENANT_ID, demoTenantConfig } from '../../scripts/sim/script';
 import { makeEvent, signEd25519 } from '../../scripts/sim/signing';
-import { TelnyxSimulator, type CallerStep } from '../../scripts/sim/simulator';
-import { loadBundledSpeech, SPEECH_RATE } from '../../scripts/sim/speech';
+import { pausedCaller } from '../../scripts/sim/paused-caller';
+import { TelnyxSimulator } from '../../scripts/sim/simulator';
 import { startStandIns, type StandIns } from '../../scripts/sim/stand-ins';
 import { http, waitUntil } from '../support/call-harness';
 import { runScript, script as scriptPath, TSX } from '../support/run-script';
@@ -88,22 +88,11 @@ describe('Redis Sentinel failover mid-call', () => {
   }
 
   it('promotes the replica, answers 503 (never a lost 200) meanwhile, is ready again within 10 s, and the next turn works', async () => {
-    const speech = loadBundledSpeech();
-    const say = (i: number): CallerStep => ({ say: speech.utterances[i]!.pcm, sampleRate: SPEECH_RATE, index: i, text: CALLER_LINES[i] });
     let firstTurnDone!: () => void;
     const firstTurn = new Promise<void>((r) => (firstTurnDone = r));
-    let resume = false;
-    function* script(): Generator<CallerStep> {
-      yield { waitForAgent: { quietMs: 400 } };
-      yield say(0);
-      yield { waitForAgent: { quietMs: 500 } };
-      firstTurnDone();
-      // The caller waits on the line (silence) while Redis fails over.
-      while (!resume) yield { silenceMs: 100 };
-      yield say(2);
-      yield { waitForAgent: { quietMs: 500, timeoutMs: 20_000 } };
-    }
-    const call = await sim.placeCall({ to: DEMO_DID, callerAudio: { script: script() } });
+    // The caller waits on the line (silence) while Redis fails over.
+    const gate = { open: false };
+    const call = await sim.placeCall({ to: DEMO_DID, callerAudio: { script: pausedCaller(gate, firstTurnDone, { quietMs: 500, timeoutMs: 20_000 }) } });
     await firstTurn;
     expect(stand.brainReplies).toHaveLength(1);
 
@@ -154,7 +143,7 @@ describe('Redis Sentinel failover mid-call', () => {
     expect(count(200)).toBeGreaterThan(0);
 
     // --- the call goes on ---------------------------------------------------------------------
-    resume = true;
+    gate.open = true;
     await call.ended;
     expect(call.endedBy).toBe('caller');
     expect(stand.brainReplies.map((r) => r.transcript)).toEqual([CALLER_LINES[0], CALLER_LINES[2]]);
