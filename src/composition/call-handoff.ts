@@ -59,14 +59,12 @@ export interface DrainResult {
 }
 
 export class CallHandoff {
-  readonly owners: CallOwners;
-  readonly instances: InstanceRegistry;
-  readonly snapshots: SnapshotStore;
+  private readonly owners: CallOwners;
+  private readonly instances: InstanceRegistry;
+  private readonly snapshots: SnapshotStore;
   /** Snapshots of calls that moved here, until their conversation is built. */
   private readonly resumable = new Map<string, CallSnapshot>();
   private readonly tracked = new Map<string, Tracked>();
-  /** Snapshot writers of conversations being built (conversationHooks → track). */
-  private readonly writers = new Map<string, SnapshotWriter>();
   /** Calls this instance took ownership of and has not let go. */
   private readonly owned = new Set<string>();
   /** Calls being handed off: when their stream was last re-pointed, and how often. */
@@ -128,26 +126,24 @@ export class CallHandoff {
     this.s.logger.info({ callControlId: id, from: previous, resumed: snap !== undefined }, 'call moved to this instance');
   }
 
-  /** What the conversation of `callControlId` resumes from and where it checkpoints (the conversation factory). */
-  conversationHooks(callControlId: string): { resumeFrom?: CallSnapshot; checkpoint(snap: CallSnapshot): void } {
+  /**
+   * Builds a call's conversation with what a handoff needs (the conversation factory calls it): the
+   * snapshot to resume from when the call moved here, and a checkpoint that stores its snapshots. The
+   * conversation is kept so a drain can snapshot and freeze it.
+   */
+  conversation<C extends Tracked['conversation']>(
+    callControlId: string,
+    speech: SpeechControl,
+    build: (hooks: { resumeFrom?: CallSnapshot; checkpoint(snap: CallSnapshot): void }) => C,
+  ): C {
     const resumeFrom = this.resumable.get(callControlId);
     this.resumable.delete(callControlId);
     const writer = new SnapshotWriter(this.snapshots, callControlId, (err) =>
       this.s.logger.warn({ callControlId, err: errorMessage(err) }, 'call snapshot not stored'),
     );
-    this.writers.set(callControlId, writer);
-    return { resumeFrom, checkpoint: (snap) => writer.write(snap) };
-  }
-
-  /** The conversation built for a call (so a handoff can snapshot and freeze it). */
-  track(callControlId: string, conversation: Tracked['conversation'], speech: SpeechControl): void {
-    const writer = this.writers.get(callControlId);
-    this.writers.delete(callControlId);
-    if (writer) this.tracked.set(callControlId, { conversation, speech, writer });
-  }
-
-  get isDraining(): boolean {
-    return this.draining;
+    const conversation = build({ resumeFrom, checkpoint: (snap) => writer.write(snap) });
+    this.tracked.set(callControlId, { conversation, speech, writer });
+    return conversation;
   }
 
   /** A media stream may be attached here (false while handing calls to other instances). */
@@ -246,19 +242,23 @@ export class CallHandoff {
       }
       // The call ended here (hangup, or its stream never came back): forget it, unless it was handed off
       // (the new owner has taken it, or will).
-      this.owned.delete(id);
-      this.tracked.delete(id);
+      this.forget(id);
       if (this.handingOff.delete(id)) continue;
       await this.owners.release(id);
       await this.snapshots.delete(id);
     }
     for (const id of await this.owners.refresh(live)) {
       // Another instance holds the call's stream now: this copy is stale.
-      this.owned.delete(id);
-      this.tracked.delete(id);
+      this.forget(id);
       this.handingOff.delete(id);
       this.liveCalls.get(id)?.end({ code: 1000, reason: 'call moved to another instance' });
     }
+  }
+
+  private forget(id: string): void {
+    this.owned.delete(id);
+    this.tracked.delete(id);
+    this.resumable.delete(id);
   }
 
   /** Claims calls whose owner stopped refreshing and re-points their streams. */

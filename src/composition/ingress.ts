@@ -170,7 +170,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   });
   const dumper = createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger });
   const mediaDeps = { config, vadFactory, stt: whisper, dumper, partialSkipReason, metrics, logger };
-  const liveCalls = new LiveCalls({
+  const liveCalls: LiveCalls = new LiveCalls({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
     audioPublicBaseUrl: config.AUDIO_PUBLIC_BASE_URL,
@@ -179,26 +179,26 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     conversationFor: ({ call, tenant, voice, commands, speech }) => {
       const replaced = opts.listenerFor?.(call, tenant);
       if (replaced) return listenerOnly(replaced, voice);
-      const conversation = makeConversation({
-        ...handoff.conversationHooks(call.callControlId),
-        callControlId: call.callControlId,
-        tenantId: call.tenantId ?? 'unknown',
-        tenant,
-        voice,
-        commands,
-        speech,
-        // url playback: Telnyx fetches files anyway, so segments go through the tts queue (stream mode synthesizes here).
-        queuedSynth: config.PLAYBACK_MODE === 'stream' ? undefined : (tts) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, tts),
-      });
-      handoff.track(call.callControlId, conversation, speech);
-      return conversation;
+      return handoff.conversation(call.callControlId, speech, (hooks) =>
+        makeConversation({
+          ...hooks,
+          callControlId: call.callControlId,
+          tenantId: call.tenantId ?? 'unknown',
+          tenant,
+          voice,
+          commands,
+          speech,
+          // url playback: Telnyx fetches files anyway, so segments go through the tts queue (stream mode synthesizes here).
+          queuedSynth: config.PLAYBACK_MODE === 'stream' ? undefined : (tts) => segmentRequester(s.queues.tts, call.callControlId, s.instanceId, tts),
+        }),
+      );
     },
     pipelineFor: (call, tenant, listener) => createSpeechPipeline(mediaDeps, tenant, call.callControlId, listener),
     sessionFor: createSessionFactory({ ...mediaDeps, streamControl: { restart: (callId, codec) => restarter.restart(callId, codec) } }),
     metrics,
     logger,
   });
-  const handoff = new CallHandoff(s, liveCalls, restarter);
+  const handoff: CallHandoff = new CallHandoff(s, liveCalls, restarter);
   handoff.start();
   const sub: Redis = createRedis(s.redisTarget, 'subscriber', logger, 'call-bus');
   s.bus.onMessage((m) => liveCalls.onBus(m));
