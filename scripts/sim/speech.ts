@@ -184,6 +184,9 @@ export interface UtteranceMatch {
  * Finds which of `utterances` a recording contains. Returns undefined for silence or audio that
  * resembles none of them (score below 0.5).
  */
+/** A recording whose speech spans less than this share of a line's is a partial transcription. */
+const PARTIAL_BELOW = 0.92;
+
 export function createUtteranceMatcher(utterances: readonly { text: string; pcm: Int16Array }[], rate = SPEECH_RATE): (pcm: Int16Array, pcmRate: number) => UtteranceMatch | undefined {
   const refs = utterances.map((u) => speechSpan(envelope(u.pcm, rate)));
   return (pcm, pcmRate) => {
@@ -193,7 +196,10 @@ export function createUtteranceMatcher(utterances: readonly { text: string; pcm:
     refs.forEach((ref, index) => {
       if (ref.length < 5) return;
       const ratio = got.length / ref.length;
-      const partial = ratio < 0.8;
+      // Whisper does not hear words that are not in the audio: a recording that stops before the
+      // line's last word (a pause inside the line, cut there by the runtime) is only its first
+      // words. Codec round trips move the span's edges by a frame or two, well inside 8 %.
+      const partial = ratio < PARTIAL_BELOW;
       let corr = -1;
       for (let lag = -4; lag <= 4; lag += 1) corr = Math.max(corr, correlation(got, ref, lag));
       const score = corr - (partial ? 0 : Math.abs(1 - ratio));

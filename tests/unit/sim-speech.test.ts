@@ -51,6 +51,15 @@ describe('bundled caller speech and the STT stand-in matcher', () => {
     expect(m!.text.length).toBeLessThan(CALLER_LINES[0]!.length);
     expect(match(new Int16Array(32000), SPEECH_RATE)).toBeUndefined();
   });
+
+  it('does not give the whole line to audio cut before its last word', () => {
+    // What the runtime sends when it cuts at a pause inside the line: ~85 % of it.
+    const u = speech.utterances[0]!;
+    const m = match(u.pcm.subarray(0, Math.round(u.pcm.length * 0.85)), SPEECH_RATE);
+    expect(m?.partial).toBe(true);
+    expect(m!.text).not.toBe(CALLER_LINES[0]);
+    expect(CALLER_LINES[0]!.startsWith(m!.text)).toBe(true);
+  });
 });
 
 describe('CallRecorder', () => {
