@@ -29,6 +29,8 @@ describe('endOfTurn (English)', () => {
     'I was thinking,',
     'Let me see...',
     'The number is…',
+    'Hi,',
+    'Yes,',
   ])('an unfinished sentence waits longer: %s', (text) => {
     expect(endOfTurn(text, 'en', s)).toEqual({ shape: 'incomplete', endAfterMs: 1500 });
   });

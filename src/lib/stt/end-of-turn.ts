@@ -85,11 +85,12 @@ export function endOfTurn(transcript: string, language: string | undefined, s: E
   const complete: TurnVerdict = { shape: 'complete', endAfterMs: Math.min(s.completeMs, s.silenceMs) };
   const incomplete: TurnVerdict = { shape: 'incomplete', endAfterMs: Math.max(s.silenceMs, s.incompleteMs) };
   const last = words[words.length - 1]!;
-  if (lists.shortAnswers.has(words.join(' ')) && words.length <= 3) return complete;
   // A question is complete whatever it ends on ("Who am I speaking with?").
   if (/\?["')\]]*$/.test(text)) return complete;
   if (lists.trailing.has(last)) return incomplete;
+  // "Hi, …", "Yes, …": a comma, dash or ellipsis says more is coming, even after a short answer.
   if (/(,|…|\.\.\.|-|—|:|;)$/.test(text)) return incomplete;
+  if (lists.shortAnswers.has(words.join(' ')) && words.length <= 3) return complete;
   if (/[.!]["')\]]*$/.test(text)) return complete;
   return unknown;
 }
