@@ -7,7 +7,8 @@
  * Caller speech is espeak-ng (sox-trimmed), streamed in real time as 20 ms frames with silence between
  * lines, like Telnyx. The Whisper stand-in answers with the words the caller has said in the audio it
  * was sent: it counts the voiced 20 ms frames of the WAV and answers the script's segments that fit
- * (a mid-sentence pause thus yields the first half only, the whole line once both halves are in).
+ * (a mid-sentence pause thus yields the first half only, the whole line once both halves are in); audio
+ * sent with a `prompt` (the rest of an utterance) gets the words after the prompt's.
  *
  * Rows (each with its bar):
  *   voice-to-voice p50/p95   complete sentence: last voiced frame sent → first agent media received
@@ -32,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { startRedisServer, type RedisServerHandle } from '../../tests/support/redis-server';
 import type { FakeMediaClient } from '../../tests/fakes/fake-media-client';
 import { fmt, parseArgs, percentile } from '../lib/stats';
-import { saidSoFar, voicedMs } from '../sim/said-so-far';
+import { saidAfter, voicedMs } from '../sim/said-so-far';
 
 const FRAME_MS = 20;
 const DEADLINE_MS = 240_000;
@@ -122,10 +123,11 @@ async function main(): Promise<void> {
   let sttAudioMs = 0;
   const whisper = await startFakeWhisper({
     latencyMs: WHISPER_MS,
-    respond: (wav) => {
+    respond: (wav, req) => {
       sttAudioMs += (wav.samples.length * 1000) / wav.sampleRate;
-      if (process.env.TT_DEBUG) console.log(`    stt ${Math.round((wav.samples.length * 1000) / wav.sampleRate)} ms → ${saidSoFar(script, saying, wav.samples, wav.sampleRate)}`);
-      return saidSoFar(script, saying, wav.samples, wav.sampleRate);
+      const text = saidAfter(script, saying, wav.samples, wav.sampleRate, req.prompt);
+      if (process.env.TT_DEBUG) console.log(`    stt ${Math.round((wav.samples.length * 1000) / wav.sampleRate)} ms${req.prompt ? ` after "${req.prompt}"` : ''} → ${text}`);
+      return text;
     },
   });
   let replyKind: 'short' | 'long' = 'short';

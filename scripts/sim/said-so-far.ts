@@ -46,3 +46,33 @@ export function saidSoFar(segments: readonly SaidSegment[], saying: number, pcm:
     .filter(Boolean)
     .join(' ');
 }
+
+const wordsOf = (s: string) => s.split(/\s+/).filter(Boolean);
+
+/**
+ * The answer of a Whisper that was sent only the rest of an utterance, with the text before it as
+ * `prompt` (the runtime's incremental transcription): the words of `segments[0..saying]` after the
+ * prompt's, as many as the audio's voiced time covers (all of them once it covers ~80 % of their
+ * time). Without a prompt, saidSoFar.
+ */
+export function saidAfter(segments: readonly SaidSegment[], saying: number, pcm: Int16Array, rate: number, prompt?: string): string {
+  if (!prompt?.trim()) return saidSoFar(segments, saying, pcm, rate);
+  const words: { word: string; ms: number }[] = [];
+  for (const seg of segments.slice(0, saying + 1)) {
+    const w = wordsOf(seg.text);
+    for (const word of w) words.push({ word, ms: seg.speechMs / Math.max(1, w.length) });
+  }
+  const rest = words.slice(wordsOf(prompt).length);
+  const restMs = rest.reduce((a, w) => a + w.ms, 0);
+  const ms = voicedMs(pcm, rate);
+  if (ms === 0) return '';
+  if (ms + 60 >= restMs * 0.8) return rest.map((w) => w.word).join(' ');
+  let covered = 0;
+  const out: string[] = [];
+  for (const w of rest) {
+    if (covered + w.ms / 2 > ms) break;
+    covered += w.ms;
+    out.push(w.word);
+  }
+  return out.join(' ');
+}

@@ -177,6 +177,8 @@ export interface UtteranceMatch {
   text: string;
   /** True when the audio held only the start of the utterance (a partial transcription). */
   partial: boolean;
+  /** The line's words said up to the end of this audio (`text` unless the audio continued a prompt). */
+  sofar: string;
   score: number;
 }
 
@@ -187,11 +189,44 @@ export interface UtteranceMatch {
 /** A recording whose speech spans less than this share of a line's is a partial transcription. */
 const PARTIAL_BELOW = 0.92;
 
-export function createUtteranceMatcher(utterances: readonly { text: string; pcm: Int16Array }[], rate = SPEECH_RATE): (pcm: Int16Array, pcmRate: number) => UtteranceMatch | undefined {
+export function createUtteranceMatcher(
+  utterances: readonly { text: string; pcm: Int16Array }[],
+  rate = SPEECH_RATE,
+): (pcm: Int16Array, pcmRate: number, prompt?: string) => UtteranceMatch | undefined {
   const refs = utterances.map((u) => speechSpan(envelope(u.pcm, rate)));
-  return (pcm, pcmRate) => {
+  const norm = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, '').split(/\s+/).filter(Boolean);
+  /**
+   * The rest of a line after `prompt` (the runtime sent only the audio after it): where the audio
+   * fits best in the line (envelope correlation) says how far into the line it reaches.
+   */
+  const continuation = (got: number[], prompt: string): UtteranceMatch | undefined => {
+    const before = norm(prompt);
+    const index = utterances.findIndex((u) => {
+      const w = norm(u.text);
+      return w.length > before.length && before.every((x, i) => w[i] === x);
+    });
+    if (index < 0) return undefined;
+    const ref = refs[index]!;
+    let at = 0;
+    let best = -2;
+    for (let o = 0; o + got.length <= ref.length + 4; o += 1) {
+      const c = correlation(got, ref, o);
+      if (c > best) [best, at] = [c, o];
+    }
+    const reach = Math.min(1, (at + got.length) / ref.length);
+    const words = utterances[index]!.text.split(/\s+/);
+    const rest = words.slice(before.length);
+    const n = reach >= 0.97 ? rest.length : Math.max(1, Math.round(words.length * reach) - before.length);
+    const text = rest.slice(0, n).join(' ');
+    return { index, text, partial: n < rest.length, score: 1, sofar: words.slice(0, before.length + n).join(' ') };
+  };
+  return (pcm, pcmRate, prompt) => {
     const got = speechSpan(envelope(pcm, pcmRate));
     if (got.length < 5) return undefined;
+    if (prompt?.trim()) {
+      const m = continuation(got, prompt);
+      if (m) return m;
+    }
     let best: UtteranceMatch | undefined;
     refs.forEach((ref, index) => {
       if (ref.length < 5) return;
@@ -206,7 +241,7 @@ export function createUtteranceMatcher(utterances: readonly { text: string; pcm:
       if (!best || score > best.score) {
         const words = utterances[index]!.text.split(/\s+/);
         const text = partial ? words.slice(0, Math.max(1, Math.round(words.length * ratio))).join(' ') : utterances[index]!.text;
-        best = { index, text, partial, score };
+        best = { index, text, partial, score, sofar: text };
       }
     });
     return best && best.score >= 0.5 ? best : undefined;

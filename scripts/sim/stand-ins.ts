@@ -33,6 +33,7 @@ export interface StandInsOptions {
 
 export interface SttAnswerRecord {
   at: number;
+  /** What the caller has said of the line so far (the answer itself, for audio sent with a prompt, is only the rest). */
   text: string;
   match?: UtteranceMatch;
   audioMs: number;
@@ -78,9 +79,9 @@ export async function startStandIns(opts: StandInsOptions = {}): Promise<StandIn
     host: opts.host,
     port: opts.ports?.whisper,
     maxRecorded,
-    respond: (wav) => {
-      const m = match(wav.samples, wav.sampleRate);
-      sttAnswers.push({ at: Date.now(), text: m?.text ?? '', match: m, audioMs: wav.durationMs });
+    respond: (wav, req) => {
+      const m = match(wav.samples, wav.sampleRate, req.prompt);
+      sttAnswers.push({ at: Date.now(), text: m?.sofar ?? '', match: m, audioMs: wav.durationMs });
       keep(sttAnswers);
       return m?.text ?? '';
     },

@@ -3,7 +3,7 @@
  * and the demo's/load test's STT stand-in; tests/fakes/fake-whisper.ts re-exports it):
  * - POST …/v1/audio/transcriptions or …/inference: multipart/form-data (parsed properly; `file` must
  *   be a WAV with a filename, `model` non-empty, `response_format` json when present);
- * - POST any other path: the original raw `Content-Type: audio/wav` body, `?language=` query.
+ * - POST any other path: the original raw `Content-Type: audio/wav` body, `?language=` and `?prompt=` query.
  * Every WAV must be RIFF, PCM16, mono, 16 kHz, else 400. Every request is recorded on arrival,
  * before the latency (injected failures and 400s included). Default answer: JSON
  * `{text:"utterance N"}` (N counts requests answered from 1), or the next entry of `script`, or
@@ -33,6 +33,8 @@ export interface RecordedSttRequest {
   protocol: 'multipart' | 'raw';
   path: string;
   language?: string;
+  /** The text the audio continues (the runtime's incremental transcription), when sent. */
+  prompt?: string;
   model?: string;
   responseFormat?: string;
   headers: http.IncomingHttpHeaders;
@@ -124,7 +126,7 @@ function readRequest(req: http.IncomingMessage, body: Buffer, path: string, url:
   const contentType = req.headers['content-type'] ?? '';
   if (!multipart) {
     if (!/^audio\/(wav|x-wav|wave)\b/i.test(contentType)) throw new BadRequest(`raw protocol needs audio/wav, got "${contentType}"`);
-    const rec: Parsed = { protocol: 'raw', path, raw: body, language: url.searchParams.get('language') ?? undefined };
+    const rec: Parsed = { protocol: 'raw', path, raw: body, language: url.searchParams.get('language') ?? undefined, prompt: url.searchParams.get('prompt') ?? undefined };
     return { ...rec, wav: validateWav(body) };
   }
   const boundary = /^multipart\/form-data;\s*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
@@ -142,7 +144,7 @@ function readRequest(req: http.IncomingMessage, body: Buffer, path: string, url:
   if (file.contentType && !/^audio\//i.test(file.contentType)) throw new BadRequest(`file must be audio, got ${file.contentType}`);
   const rec: Parsed = {
     protocol: 'multipart', path, raw: Buffer.from(file.data),
-    model: text('model'), language: text('language'), responseFormat: text('response_format'),
+    model: text('model'), language: text('language'), prompt: text('prompt'), responseFormat: text('response_format'),
   };
   if (!rec.model) throw new BadRequest('model required');
   if (rec.responseFormat !== undefined && rec.responseFormat !== 'json') throw new BadRequest('only response_format=json supported');

@@ -24,6 +24,14 @@ export interface CallInputListener {
   /** false: partial() does nothing, so no partial transcripts are requested (default: requested). */
   readonly wantsPartials?: boolean;
   final(text: string, timings: FinalTimings): void;
+  /**
+   * The caller stopped and these words may be the whole turn, but the end-of-turn rule waits a little
+   * longer: a reply may be prepared (not played) now. `final` follows with the same words if it was the
+   * turn, else `speechResumed` (the caller went on; one final with all the words comes later).
+   */
+  tentative?(text: string): void;
+  /** Speech again after a pause in the same utterance. */
+  speechResumed?(): void;
   dtmf(digit: string): void;
   /** STT failed for an utterance (outage, timeout): the caller should hear an apology, not silence. */
   sttError(err: Error): void;

@@ -20,6 +20,8 @@ interface Subject {
   setLatency(ms: number): void;
   /** Requests the service received (a retry counts). */
   received(): number;
+  /** The language and prompt of the last request received. */
+  lastContext(): { language?: string; prompt?: string };
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ async function fakeSubject(): Promise<Subject> {
     failNext: () => stt.failNext(),
     setLatency: (ms) => stt.setLatency(ms),
     received: () => stt.requests.length,
+    lastContext: () => ({ language: stt.requests.at(-1)?.language, prompt: stt.requests.at(-1)?.prompt }),
     close: async () => undefined,
   };
 }
@@ -49,6 +52,7 @@ async function whisperSubject(): Promise<Subject> {
     failNext: () => server.failNext(503, 2),
     setLatency: (ms) => server.setLatency(ms),
     received: () => server.requests.length,
+    lastContext: () => ({ language: server.requests.at(-1)?.language, prompt: server.requests.at(-1)?.prompt }),
     close: async () => {
       stt.close();
       agent.destroy();
@@ -88,6 +92,15 @@ describe.each([
     expect(t.attempts).toBe(1);
     expect(t.latencyMs).toBeGreaterThanOrEqual(0);
     expect(s.received()).toBe(1);
+  });
+
+  it('passes the language and the text the audio continues (prompt), and no prompt when there is none', async () => {
+    s.answer('tomorrow morning.');
+    await s.stt.transcribe({ url: s.url, pcm16k: speech, language: 'en', prompt: 'I would like to book an appointment for' });
+    expect(s.lastContext()).toEqual({ language: 'en', prompt: 'I would like to book an appointment for' });
+    s.answer('hello');
+    await s.stt.transcribe({ url: s.url, pcm16k: speech });
+    expect(s.lastContext()).toEqual({ language: undefined, prompt: undefined });
   });
 
   it('answers silence as empty text, not an error', async () => {

@@ -14,7 +14,7 @@ import { createHarness, newCallControlId, tenantDoc, waitUntil, type Harness } f
 import { placeCall } from '../support/media-harness';
 import { resample } from '../../scripts/sim/audio';
 import { espeakSynthesize, trimSilence } from '../../scripts/sim/speech';
-import { saidSoFar, voicedMs, type SaidSegment } from '../../scripts/sim/said-so-far';
+import { saidAfter, voicedMs, type SaidSegment } from '../../scripts/sim/said-so-far';
 
 interface Spoken extends SaidSegment {
   frames: Uint8Array[];
@@ -55,7 +55,7 @@ describe('turn-taking (end of turn from what was said)', () => {
 
   beforeAll(async () => {
     [part1, part2, question] = await Promise.all([speak('I would like to book an appointment for'), speak('tomorrow morning.'), speak('Could I book a table for two tonight?')]);
-    whisper = await startFakeWhisper({ respond: (wav) => saidSoFar(script, saying, wav.samples, wav.sampleRate) });
+    whisper = await startFakeWhisper({ respond: (wav, req) => saidAfter(script, saying, wav.samples, wav.sampleRate, req.prompt) });
     brain = await startFakeBrain({
       mode: 'sse',
       script: (body) => {

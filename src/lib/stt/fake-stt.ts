@@ -26,6 +26,7 @@ export interface FakeSttOptions {
 export interface FakeSttRequest {
   url: string;
   language?: string;
+  prompt?: string;
   /** A copy of the audio sent (the caller may reuse its buffer). */
   pcm16k: Int16Array;
 }
@@ -71,7 +72,7 @@ export class FakeSpeechToText implements SpeechToText {
     const started = this.timers.now();
     if (req.signal?.aborted) throw abortedError('stt', req.signal.reason);
     if (req.pcm16k.length === 0) throw new AppError('stt_failed', 'nothing to transcribe: no audio', { status: 400 });
-    this.requests.push({ url: req.url, language: req.language, pcm16k: req.pcm16k.slice() });
+    this.requests.push({ url: req.url, language: req.language, ...(req.prompt ? { prompt: req.prompt } : {}), pcm16k: req.pcm16k.slice() });
     if (this.requests.length > this.maxRecorded) this.requests.shift();
     this.active += 1;
     try {

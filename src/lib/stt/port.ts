@@ -20,6 +20,12 @@ export interface TranscribeRequest {
   signal?: AbortSignal;
   /** Model name where the service takes one; default "whisper-1". */
   model?: string;
+  /**
+   * What the caller said just before this audio (the same utterance, transcribed already): the service
+   * continues that text (OpenAI's and whisper.cpp's `prompt`), so the runtime need not send the earlier
+   * audio again. Omitted when there is none.
+   */
+  prompt?: string;
 }
 
 export interface Transcript {

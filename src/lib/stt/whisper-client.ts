@@ -3,10 +3,10 @@
  * SpeechToText port (port.ts). The protocol follows the URL
  * path, so users of either server keep their WHISPER_URL unchanged:
  * - `…/v1/audio/transcriptions` or `…/inference` (OpenAI, faster-whisper-server, whisper.cpp) →
- *   multipart/form-data: `file` (audio.wav, audio/wav), `model`, `language` when set,
- *   `response_format=json`;
+ *   multipart/form-data: `file` (audio.wav, audio/wav), `model`, `language` when set, `prompt` (the
+ *   utterance's text so far, when the audio continues it), `response_format=json`;
  * - anything else → the original product's raw body: the WAV bytes as `Content-Type: audio/wav`,
- *   `?language=` in the query when set.
+ *   `?language=` in the query when set, `?prompt=` likewise.
  * Audio is always sent as a 16 kHz mono PCM16 WAV. Answers: JSON `{text}`, `{transcription}`,
  * `{segments:[{text}]}` (joined) or text/plain; trimmed.
  *
@@ -77,18 +77,21 @@ export interface SttHttpRequest {
 export function buildSttRequest(req: TranscribeRequest): SttHttpRequest {
   const wav = buildWav(req.pcm16k, STT_SAMPLE_RATE);
   const language = req.language?.trim() || undefined;
+  const prompt = req.prompt?.trim() || undefined;
   const accept = 'application/json, text/plain;q=0.9, */*;q=0.1';
   if (sttProtocolFor(req.url) === 'multipart') {
     const mp = buildMultipart([
       { name: 'file', filename: 'audio.wav', contentType: 'audio/wav', data: wav },
       { name: 'model', value: req.model?.trim() || DEFAULT_STT_MODEL },
       ...(language ? [{ name: 'language', value: language }] : []),
+      ...(prompt ? [{ name: 'prompt', value: prompt }] : []),
       { name: 'response_format', value: 'json' },
     ]);
     return { protocol: 'multipart', url: req.url, body: mp.body, headers: { 'content-type': mp.contentType, accept } };
   }
   const url = new URL(req.url);
   if (language) url.searchParams.set('language', language);
+  if (prompt) url.searchParams.set('prompt', prompt);
   return { protocol: 'raw', url: url.toString(), body: wav, headers: { 'content-type': 'audio/wav', accept } };
 }
 

@@ -7,6 +7,7 @@
  *   speech ──(buffer reaches maxUtteranceMs)──▶ idle                       emits final (max_length)
  *   while in speech, after partialMinMs of speech: a partial at most every chunkMs, on speech frames
  *   speech, silence reaches pauseMs ──▶ speech (still)                      emits pause (once per silence run)
+ *   speech after a pause ──▶ speech (same utterance)                       emits resumed
  *
  * End of turn from what was said: a `pause` carries the utterance so far, for a transcript taken as
  * soon as the caller stops; the owner may then move this silence run's end with `endAfter(ms)`
@@ -82,7 +83,9 @@ export type EndpointerEvent =
       /** The pause of the silence run that ended the utterance (no speech after its audio). */
       pauseId?: number;
     }
-  | { type: 'discarded'; speechMs: number; startedAtMs: number };
+  | { type: 'discarded'; speechMs: number; startedAtMs: number }
+  /** Speech again after a pause: the same utterance goes on (the pause's transcript is not the turn). */
+  | { type: 'resumed'; pauseId: number };
 
 type State =
   | { kind: 'idle'; /** consecutive samples at or above the onset threshold */ run: number }
@@ -183,6 +186,7 @@ export class Endpointer {
     this.utterance.set(pcm.subarray(0, fit), this.len);
     this.len += fit;
     const isSpeech = speechProb >= this.offsetThreshold;
+    let resumedAfter: number | undefined;
     if (isSpeech) this.trackLevel(st, pcm);
     if (isSpeech) {
       st.speechSamples += pcm.length;
@@ -190,6 +194,7 @@ export class Endpointer {
       st.lastSpeechEnd = this.clock;
       // The caller goes on: the same utterance, and the end is the silence rule's again.
       st.limit = this.silence;
+      if (st.pauseId !== undefined) resumedAfter = st.pauseId;
       st.pauseId = undefined;
     } else if (st.silenceSamples === 0) {
       // The VAD's first silent frame: the wait starts at the end of speech, not at this verdict.
@@ -203,6 +208,7 @@ export class Endpointer {
     st.sinceLastPartial += pcm.length;
     if (this.len >= this.utterance.length) return [this.end(st, 'max_length', pcm.subarray(fit), speechProb)];
     if (st.silenceSamples >= st.limit) return [this.end(st, 'silence', pcm.subarray(pcm.length), speechProb)];
+    if (resumedAfter !== undefined) return [{ type: 'resumed', pauseId: resumedAfter }];
     if (this.pause > 0 && st.silenceSamples >= this.pause && st.pauseId === undefined && st.speechSamples >= this.minSpeech) {
       this.pauses += 1;
       st.pauseId = this.pauses;

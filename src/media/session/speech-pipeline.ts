@@ -59,7 +59,14 @@ interface PendingFrame {
  * transcribed at once; the end-of-turn rule turns that transcript into the silence that ends this
  * turn (endpointer.endAfter). If the caller goes on, the pause is stale and the utterance continues
  * (one final for both parts). A final that ends the pause's silence run reuses its transcript:
- * the audio is the same, so Whisper is asked once.
+ * the audio is the same, so Whisper is asked once. When the turn is not over yet (the rule waits
+ * longer than the silence so far) and the words are not an unfinished sentence, the listener is told
+ * them at once (`tentative`: a reply may start), and `speechResumed` if the caller then goes on.
+ *
+ * Incremental: audio already transcribed in this utterance (up to its latest pause) is not sent
+ * again. The next transcription sends only the audio after it, with that text as the service's
+ * `prompt`, and joins the two; the cut lies in the pause's silence, never inside a word. If the
+ * earlier part's transcription failed, the whole utterance is sent.
  */
 export class SpeechPipeline implements InboundAudioSink {
   private resampler: StreamingResampler | undefined;
@@ -75,6 +82,8 @@ export class SpeechPipeline implements InboundAudioSink {
   private finals = 0;
   /** The transcript of the latest pause (reused by the final that ends its silence run). */
   private lastPause: { id: number; text: Promise<string> } | undefined;
+  /** This utterance transcribed so far: its first `samples`, as `text` (`settled` once known). */
+  private heard: { samples: number; text: Promise<string>; settled?: string } | undefined;
 
   constructor(private readonly d: SpeechPipelineDeps) {}
 
@@ -158,10 +167,14 @@ export class SpeechPipeline implements InboundAudioSink {
   private onEvent(e: EndpointerEvent): void {
     switch (e.type) {
       case 'speechStart':
+        this.heard = undefined;
         this.d.listener.speechStarted(this.d.now() - (this.streamMs() - e.atMs));
         return;
       case 'pause':
         this.onPause(e.pauseId, e.audio);
+        return;
+      case 'resumed':
+        this.d.listener.speechResumed?.();
         return;
       case 'partial': {
         if (this.d.listener.wantsPartials === false) return;
@@ -175,12 +188,15 @@ export class SpeechPipeline implements InboundAudioSink {
         const endpointAt = this.d.now();
         const lag = this.streamMs();
         const timings = { speechStartAt: endpointAt - (lag - e.startedAtMs), speechEndAt: endpointAt - (lag - e.endedAtMs), endpointAt };
-        const known = e.pauseId !== undefined && this.lastPause?.id === e.pauseId ? this.lastPause.text : undefined;
+        // Same silence run as the latest pause: the same audio, so its transcript. Else what came after it.
+        const known = e.pauseId !== undefined && this.lastPause?.id === e.pauseId ? this.lastPause.text : this.continued(e.audio);
         this.lastPause = undefined;
+        this.heard = undefined;
         this.finalChain = this.finalChain.then(() => this.runFinal(e.audio, timings, known));
         return;
       }
       case 'discarded':
+        this.heard = undefined;
         this.d.metrics.utterances.inc({ outcome: 'discarded' });
         this.d.listener.speechDiscarded?.();
         return;
@@ -190,25 +206,50 @@ export class SpeechPipeline implements InboundAudioSink {
   /** The caller stopped: transcribe now and let the end-of-turn rule set when this turn ends. */
   private onPause(pauseId: number, audio: Int16Array): void {
     this.partialInFlight?.abort();
-    const ac = new AbortController();
-    const text = this.transcribe('final', audio, ac);
+    const text = this.continued(audio) ?? this.transcribe('final', audio, new AbortController());
+    const heard: NonNullable<SpeechPipeline['heard']> = { samples: audio.length, text };
+    this.heard = heard;
     this.lastPause = { id: pauseId, text };
     text.then(
       (t) => {
+        heard.settled = t;
         const rule = this.d.endOfTurn;
         if (this.closed || !rule || this.d.endpointer.currentPauseId !== pauseId) return;
-        const verdict = endOfTurn(isFillerOnly(t) ? '' : t, this.d.language, rule);
-        for (const e of this.d.endpointer.endAfter(pauseId, verdict.endAfterMs)) this.onEvent(e);
+        const said = isFillerOnly(t) ? '' : t;
+        const verdict = endOfTurn(said, this.d.language, rule);
+        const events = this.d.endpointer.endAfter(pauseId, verdict.endAfterMs);
+        // Not over yet: a reply may start on these words (cancelled if the caller goes on).
+        if (events.length === 0 && said && verdict.shape !== 'incomplete') this.d.listener.tentative?.(said);
+        for (const e of events) this.onEvent(e);
       },
       () => undefined, // the final transcribes again (runFinal)
     );
   }
 
-  private async transcribe(kind: 'partial' | 'final', audio: Int16Array, ac: AbortController): Promise<string> {
+  /**
+   * The utterance's transcript from what is already known of it: only the audio after the latest
+   * transcribed point is sent (prompted with the text before it). Undefined when nothing is known.
+   */
+  private continued(audio: Int16Array): Promise<string> | undefined {
+    const base = this.heard;
+    if (!base || base.samples >= audio.length) return undefined;
+    const ac = new AbortController();
+    const rest = this.transcribe('final', audio.subarray(base.samples), ac, base.settled);
+    return base.text.then(
+      async (before) => [before, await rest].filter(Boolean).join(' '),
+      () => {
+        rest.catch(() => undefined);
+        ac.abort();
+        return this.transcribe('final', audio, new AbortController());
+      },
+    );
+  }
+
+  private async transcribe(kind: 'partial' | 'final', audio: Int16Array, ac: AbortController, prompt?: string): Promise<string> {
     const end = this.d.metrics.sttRequests.startTimer({ kind });
     this.inFlight.add(ac);
     try {
-      const { text } = await this.d.stt.transcribe({ url: this.d.sttUrl, pcm16k: audio, language: this.d.language, signal: ac.signal });
+      const { text } = await this.d.stt.transcribe({ url: this.d.sttUrl, pcm16k: audio, language: this.d.language, signal: ac.signal, ...(prompt ? { prompt } : {}) });
       end({ outcome: 'ok' });
       return cleanTranscript(text);
     } catch (err) {
@@ -279,6 +320,7 @@ export class SpeechPipeline implements InboundAudioSink {
   reset(): void {
     this.d.endpointer.reset();
     this.lastPause = undefined;
+    this.heard = undefined;
     for (const ac of this.inFlight) ac.abort();
   }
 
