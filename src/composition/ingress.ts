@@ -156,9 +156,11 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       firstMinChars: config.BRAIN_STREAM_SEGMENT_MIN_CHARS,
       nextMaxChars: config.BRAIN_STREAM_SEGMENT_NEXT_CHARS,
       firstAudioMaxMs: config.BRAIN_STREAM_FIRST_AUDIO_MAX_MS,
+      firstClauseMinChars: config.BRAIN_STREAM_FIRST_CLAUSE_MIN_CHARS,
     },
     backchannelMaxMs: BACKCHANNEL_MAX_MS,
     backchannelByTranscript: config.TURN_END_MODE === 'transcript',
+    speculate: config.TURN_SPECULATIVE_REPLY,
   };
   const makeConversation = conversationFactory({
     brain,

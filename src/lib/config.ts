@@ -147,6 +147,8 @@ export const configSchema = z.object({
   TURN_END_MODE: z.preprocess(blankToUndefined, z.enum(['transcript', 'silence']).default('transcript')),
   TURN_COMPLETE_SILENCE_MS: int({ min: 0, def: 200 }),
   TURN_INCOMPLETE_SILENCE_MS: int({ min: 0, max: 10000, def: 1500 }),
+  /** Start the reply on a tentative end of turn (TURN_END_MODE=transcript), play it once the turn is certain. */
+  TURN_SPECULATIVE_REPLY: bool(true),
   STT_HIGHPASS_ENABLED: bool(true),
   STT_HIGHPASS_CUTOFF_HZ: int({ min: 10, max: 4000, def: 100 }),
   STT_DEBUG_DUMP_WHISPER_WAVS: bool(false),
@@ -171,6 +173,7 @@ export const configSchema = z.object({
   BRAIN_STREAM_PING_MS: int({ min: 100, def: 15000 }),
   BRAIN_STREAM_FIRST_AUDIO_MAX_MS: int({ min: 0, def: 2000 }),
   BRAIN_STREAM_SEGMENT_MIN_CHARS: int({ min: 1, def: 120 }),
+  BRAIN_STREAM_FIRST_CLAUSE_MIN_CHARS: int({ min: 0, max: 1000, def: 4 }),
   BRAIN_STREAM_SEGMENT_NEXT_CHARS: int({ min: 1, def: 180 }),
 
   // Transport

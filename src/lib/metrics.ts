@@ -152,6 +152,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       registers: r,
     }),
     bargeIns: new Counter({ name: 'barge_ins_total', help: 'Agent speech interrupted by the caller', registers: r }),
+    speculativeReplies: new Counter({
+      name: 'speculative_replies_total',
+      help: 'Replies started on a tentative end of turn, by outcome (committed: it was the turn; dropped: the caller went on)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
     deadAirPrompts: new Counter({ name: 'dead_air_prompts_total', help: '"Are you still there?" prompts played', registers: r }),
     turns: new Counter({
       name: 'conversation_turns_total',

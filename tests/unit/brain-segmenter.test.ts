@@ -55,6 +55,28 @@ describe('Segmenter', () => {
     expect(indexes).toEqual([0, 1, 2, 3]);
   });
 
+  it('with firstClauseMinChars, ends the first segment at its first comma, and only the first', () => {
+    const { seg, segments } = make({ firstClauseMinChars: 4 });
+    feed(seg, 'Sure, I can help with that, of course. Okay, anything else?', 6);
+    seg.end();
+    expect(segments).toEqual(['Sure,', 'I can help with that, of course.', 'Okay, anything else?']);
+  });
+
+  it('a first clause needs enough text before the comma, not a number, and no earlier sentence end', () => {
+    const a = make({ firstClauseMinChars: 4 });
+    feed(a.seg, 'So, we have 1, 2 or 3 rooms.');
+    a.seg.end();
+    expect(a.segments).toEqual(['So, we have 1, 2 or 3 rooms.']);
+    const b = make({ firstClauseMinChars: 4 });
+    feed(b.seg, 'Yes. Well, maybe.');
+    b.seg.end();
+    expect(b.segments).toEqual(['Yes.', 'Well, maybe.']);
+    const off = make();
+    feed(off.seg, 'Sure, I can help with that.');
+    off.seg.end();
+    expect(off.segments).toEqual(['Sure, I can help with that.']);
+  });
+
   it('waits for the character after a final "." (could be a number)', () => {
     const { seg, segments } = make();
     seg.push('It is 3.');

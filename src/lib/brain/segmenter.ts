@@ -9,7 +9,9 @@ import { type CancelTimer, realTimers, type Timers } from '../timers';
  *   trailing "." waits for the next token. CJK `。！？` cut without whitespace. A "." after a known
  *   abbreviation ("Dr.", "e.g.", "a.m.", single initials like "J.") is not a sentence end.
  * - First segment: at the first sentence end, or once the text exceeds `firstMinChars`, cut at the
- *   last word boundary within the limit. Later segments: sentence ends or `nextMaxChars`, same way.
+ *   last word boundary within the limit; with `firstClauseMinChars`, also at the first comma followed
+ *   by whitespace once that many characters precede it ("Sure," "Of course,"): the caller hears the
+ *   reply a few tokens sooner. Later segments: sentence ends or `nextMaxChars`, same way.
  *   A single word longer than the limit is cut at its end, not inside it.
  * - First audio: if nothing was emitted `firstAudioMaxMs` after the FIRST token (a real timer), the
  *   text so far is flushed up to its last word boundary (the word being streamed may be incomplete);
@@ -25,6 +27,8 @@ export interface SegmenterOptions {
   nextMaxChars: number;
   /** BRAIN_STREAM_FIRST_AUDIO_MAX_MS: flush the first segment this long after the first token. */
   firstAudioMaxMs: number;
+  /** BRAIN_STREAM_FIRST_CLAUSE_MIN_CHARS: the first segment may end at a comma after this many characters (0 = never). */
+  firstClauseMinChars?: number;
   onSegment(text: string, index: number): void;
   timers?: Timers;
 }
@@ -144,12 +148,27 @@ export class Segmenter {
     for (;;) {
       const limit = this.index === 0 ? this.opts.firstMinChars : this.opts.nextMaxChars;
       const sentence = findSentenceEnd(this.buf);
+      const clause = this.index === 0 ? this.firstClause(sentence) : -1;
       let cut = -1;
-      if (sentence > 0 && this.buf.slice(0, sentence).trim().length <= limit) cut = sentence;
+      if (clause > 0 && clause <= limit) cut = clause;
+      else if (sentence > 0 && this.buf.slice(0, sentence).trim().length <= limit) cut = sentence;
       else if (this.buf.trimStart().length > limit) cut = wordCut(this.buf, this.buf.length - this.buf.trimStart().length + limit);
       else if (this.flushAtBoundary && this.index === 0) cut = this.lastBoundary();
       if (cut <= 0 || !this.emit(cut)) return;
     }
+  }
+
+  /** Just past the first comma (followed by whitespace, before any sentence end) with enough text before it, or -1. */
+  private firstClause(sentenceEnd: number): number {
+    const min = this.opts.firstClauseMinChars ?? 0;
+    if (min <= 0) return -1;
+    const re = /,(?=\s)/g;
+    for (let m = re.exec(this.buf); m; m = re.exec(this.buf)) {
+      if (sentenceEnd > 0 && m.index >= sentenceEnd) return -1;
+      const before = this.buf.slice(0, m.index).trim();
+      if (before.length >= min && SPEAKABLE.test(before) && !/\d$/.test(before)) return m.index + 1;
+    }
+    return -1;
   }
 
   /** End of the last complete word with speakable text before it, or -1. */

@@ -1,3 +1,4 @@
+import type { BrainHistoryEntry } from '../../lib/brain/port';
 import { Segmenter } from '../../lib/brain/segmenter';
 import { errorMessage } from '../../lib/errors';
 import { STRICT_URL_POLICY } from '../../lib/net/url-policy';
@@ -24,9 +25,15 @@ export interface BrainTurnHooks {
  * A transfer is checked against the tenant (gateTransfer) and kept on the turn, acted on once the
  * reply is played. An empty answer or a failure gets an apology, so the caller never hears silence.
  */
-export function askBrain(d: ConversationDeps, report: TurnReport, t: Turn, transcript: string, hooks: BrainTurnHooks): void {
+export function askBrain(
+  d: ConversationDeps,
+  report: TurnReport,
+  t: Turn,
+  ask: { transcript: string; /** The conversation before this turn. */ history: BrainHistoryEntry[] },
+  hooks: BrainTurnHooks,
+): void {
+  const { transcript, history } = ask;
   const seg = new Segmenter({ ...d.settings.segment, timers: d.timers, onSegment: (text) => hooks.requestSegment(t, text) });
-  const history = d.history.entries().slice(0, -1);
   d.brain
     .reply(
       {

@@ -35,7 +35,7 @@ export interface ConversationSettings {
   deadAirMs: number;
   /** Unanswered "Are you still there?" prompts before saying goodbye. */
   maxDeadAirPrompts: number;
-  segment: { firstMinChars: number; nextMaxChars: number; firstAudioMaxMs: number };
+  segment: { firstMinChars: number; nextMaxChars: number; firstAudioMaxMs: number; firstClauseMinChars?: number };
   /** After a barge-in, speech still going on this long confirms the interruption (else: backchannel). */
   backchannelMaxMs: number;
   /**
@@ -50,6 +50,12 @@ export interface ConversationSettings {
    * Default 3000.
    */
   interruptionVerdictMs?: number;
+  /**
+   * TURN_SPECULATIVE_REPLY: on a tentative end of turn, start the reply (brain, first TTS segments)
+   * before the turn is certain; play it if the final has the same words, drop it if the caller goes
+   * on. Default true (only a transcript-based end of turn produces tentative ends).
+   */
+  speculate?: boolean;
 }
 
 export interface ConversationDeps {

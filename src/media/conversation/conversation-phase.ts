@@ -17,6 +17,12 @@ export type ConversationPhase =
    * segment was played. `verdictTimer`: the next look at whether the caller is still talking.
    */
   | { kind: 'interrupted'; turn: Turn; heard: Map<string, number>; remaining: PlayableSegment[]; verdictTimer: CancelTimer }
+  /**
+   * The caller stopped and `transcript` may be their whole turn: the reply is prepared (brain, TTS)
+   * but not played; `held` keeps its synthesized segments in order. The final with the same words
+   * commits it (responding); the caller going on drops it. `expiry` drops it if no verdict comes.
+   */
+  | { kind: 'speculating'; turn: Turn; transcript: string; held: PlayableSegment[]; expiry: CancelTimer }
   /** Waiting for the caller; `deadAirTimer` asks "Are you still there?" when nothing comes. */
   | { kind: 'listening'; deadAirTimer: CancelTimer }
   /** The transfer command was sent: the caller may still talk (a turn), but silence is not dead air. */
@@ -32,11 +38,12 @@ export type ConversationPhaseKind = ConversationPhase['kind'];
 export function endPhase(phase: ConversationPhase): void {
   if (phase.kind === 'listening') phase.deadAirTimer();
   else if (phase.kind === 'interrupted') phase.verdictTimer();
+  else if (phase.kind === 'speculating') phase.expiry();
 }
 
 /** The agent turn the phase holds (the reply in progress), if any. */
 export function turnOf(phase: ConversationPhase): Turn | undefined {
-  return phase.kind === 'responding' || phase.kind === 'interrupted' ? phase.turn : undefined;
+  return phase.kind === 'responding' || phase.kind === 'interrupted' || phase.kind === 'speculating' ? phase.turn : undefined;
 }
 
 /** Hangup sent or the call over: caller input no longer starts anything. */

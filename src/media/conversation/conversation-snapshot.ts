@@ -14,7 +14,8 @@ export function conversationSnapshot(s: {
   dtmf: string;
   now: number;
 }): CallSnapshot {
-  const t = turnOf(s.phase);
+  // A speculative reply is not the agent's yet (its caller turn is not in the history either).
+  const t = s.phase.kind === 'speculating' ? undefined : turnOf(s.phase);
   const pendingReply = t && t.recordInHistory ? t.texts.join(' ').trim() : '';
   return {
     v: 1,

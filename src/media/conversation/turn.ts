@@ -36,8 +36,8 @@ export class Turn {
 
   constructor(
     readonly id: number,
-    /** ms epoch the caller stopped speaking (latency origin), when the turn answers speech. */
-    readonly speechEndAt: number | undefined,
+    /** ms epoch the caller stopped speaking (latency origin), when the turn answers speech (set on commit for a speculative one). */
+    public speechEndAt: number | undefined,
     readonly source: string,
   ) {}
 
