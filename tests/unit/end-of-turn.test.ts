@@ -78,3 +78,24 @@ describe('endOfTurn (languages without word lists)', () => {
     expect(endOfTurn('Yes please', 'de', s).endAfterMs).toBe(600);
   });
 });
+
+describe("endOfTurn with a tenant's own words", () => {
+  it('adds trailing words and short answers to the English lists', () => {
+    const words = { trailingWords: ['regarding', 'plus'], shortAnswers: ['sounds great to me', 'Yes, ma’am'] };
+    const t = { ...s, words };
+    expect(endOfTurn('I am calling regarding', 'en', t).shape).toBe('incomplete');
+    expect(endOfTurn('sounds great to me', 'en', t).shape).toBe('complete');
+    expect(endOfTurn('yes maam', 'en', t).shape).toBe('complete');
+    // The built-in lists still apply, and other tenants are not affected.
+    expect(endOfTurn('Book it for', 'en', t).shape).toBe('incomplete');
+    expect(endOfTurn('I am calling regarding', 'en', s).shape).toBe('unknown');
+  });
+
+  it('gives a language without built-in lists a rule of its own', () => {
+    const de = { ...s, words: { trailingWords: ['für', 'und', 'einen'], shortAnswers: ['ja bitte', 'nein danke'] } };
+    expect(endOfTurn('Ich möchte einen Termin für', 'de', de)).toEqual({ shape: 'incomplete', endAfterMs: 1500 });
+    expect(endOfTurn('Ja bitte', 'de-DE', de)).toEqual({ shape: 'complete', endAfterMs: 200 });
+    expect(endOfTurn('Ich möchte einen Termin für morgen.', 'de', de)).toEqual({ shape: 'complete', endAfterMs: 200 });
+    expect(endOfTurn('Ich möchte morgen kommen', 'de', de).shape).toBe('unknown');
+  });
+});

@@ -50,6 +50,19 @@ describe('tenant config v1 contract', () => {
     expect(parseTenantConfig('{not json', 'acme')).toEqual({ ok: false, problems: ['not valid JSON'] });
     expect(parseTenantConfig(JSON.stringify(original), 'other').ok).toBe(false);
   });
+
+  it('takes a turnTaking block and bounds it', () => {
+    const turnTaking = { mode: 'transcript', completeSilenceMs: 150, incompleteSilenceMs: 2000, speculativeReply: false, trailingWords: ['für'], shortAnswers: ['ja bitte'] };
+    const r = parseTenantConfig(JSON.stringify({ ...original, turnTaking }), 'acme');
+    expect(r.ok && r.config.turnTaking).toEqual(turnTaking);
+    const bad = parseTenantConfig(
+      JSON.stringify({ ...original, turnTaking: { mode: 'guess', incompleteSilenceMs: 60_000, trailingWords: ['two words'], shortAnswers: Array(201).fill('ok') } }),
+      'acme',
+    );
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    for (const field of ['mode', 'incompleteSilenceMs', 'trailingWords', 'shortAnswers']) expect(bad.problems.join('\n')).toContain(`turnTaking.${field}`);
+  });
 });
 
 describe('tenant config URLs (tenant data, not operator settings)', () => {

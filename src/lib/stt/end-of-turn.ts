@@ -21,6 +21,13 @@ export interface EndOfTurnSettings {
   incompleteMs: number;
   /** STT_SILENCE_MS: the silence-only rule, and the ceiling for complete sentences. */
   silenceMs: number;
+  /** A tenant's own words, added to the language's lists (and the only lists of a language without built-in ones). */
+  words?: TenantTurnWords;
+}
+
+export interface TenantTurnWords {
+  trailingWords?: readonly string[];
+  shortAnswers?: readonly string[];
 }
 
 export type TurnShape = 'complete' | 'incomplete' | 'unknown';
@@ -61,26 +68,46 @@ const ENGLISH: WordLists = {
 
 const LISTS: Readonly<Record<string, WordLists>> = { en: ENGLISH };
 
-/** The word lists for a language tag ("en", "en-US"); unset means English, the product's default. */
-function listsFor(language: string | undefined): WordLists | undefined {
-  const base = (language ?? 'en').trim().toLowerCase().split(/[-_]/)[0] ?? '';
-  return LISTS[base || 'en'];
-}
-
-/** Languages with word lists (others fall back to silence only). */
-export const END_OF_TURN_LANGUAGES: readonly string[] = Object.keys(LISTS);
-
-export function endOfTurn(transcript: string, language: string | undefined, s: EndOfTurnSettings): TurnVerdict {
-  const unknown: TurnVerdict = { shape: 'unknown', endAfterMs: s.silenceMs };
-  const lists = listsFor(language);
-  const text = transcript.trim();
-  if (!lists || !text) return unknown;
-  const words = text
+/** Lowercase words without apostrophes or punctuation, as transcripts are compared. */
+function normalizeWords(text: string): string[] {
+  return text
     .toLowerCase()
     .replace(/[’']/g, '')
     .replace(/[^\p{L}\p{N}\s]/gu, ' ')
     .split(/\s+/)
     .filter(Boolean);
+}
+
+/** Merged lists per tenant word set and language (computed once, not per transcript). */
+const merged = new WeakMap<TenantTurnWords, Map<string, WordLists>>();
+
+/** The word lists for a language tag ("en", "en-US"; unset means English), with a tenant's words added. */
+function listsFor(language: string | undefined, words: TenantTurnWords | undefined): WordLists | undefined {
+  const base = (language ?? 'en').trim().toLowerCase().split(/[-_]/)[0] || 'en';
+  const builtIn = LISTS[base];
+  if (!words || (!words.trailingWords?.length && !words.shortAnswers?.length)) return builtIn;
+  let byLanguage = merged.get(words);
+  if (!byLanguage) merged.set(words, (byLanguage = new Map()));
+  let lists = byLanguage.get(base);
+  if (!lists) {
+    lists = {
+      trailing: new Set([...(builtIn?.trailing ?? []), ...(words.trailingWords ?? []).map((w) => normalizeWords(w).join(' ')).filter(Boolean)]),
+      shortAnswers: new Set([...(builtIn?.shortAnswers ?? []), ...(words.shortAnswers ?? []).map((w) => normalizeWords(w).join(' ')).filter(Boolean)]),
+    };
+    byLanguage.set(base, lists);
+  }
+  return lists;
+}
+
+/** Languages with built-in word lists (others fall back to silence only, unless the tenant gives words). */
+export const END_OF_TURN_LANGUAGES: readonly string[] = Object.keys(LISTS);
+
+export function endOfTurn(transcript: string, language: string | undefined, s: EndOfTurnSettings): TurnVerdict {
+  const unknown: TurnVerdict = { shape: 'unknown', endAfterMs: s.silenceMs };
+  const lists = listsFor(language, s.words);
+  const text = transcript.trim();
+  if (!lists || !text) return unknown;
+  const words = normalizeWords(text);
   if (words.length === 0) return unknown;
   const complete: TurnVerdict = { shape: 'complete', endAfterMs: Math.min(s.completeMs, s.silenceMs) };
   const incomplete: TurnVerdict = { shape: 'incomplete', endAfterMs: Math.max(s.silenceMs, s.incompleteMs) };
@@ -90,7 +117,7 @@ export function endOfTurn(transcript: string, language: string | undefined, s: E
   if (lists.trailing.has(last)) return incomplete;
   // "Hi, …", "Yes, …": a comma, dash or ellipsis says more is coming, even after a short answer.
   if (/(,|…|\.\.\.|-|—|:|;)$/.test(text)) return incomplete;
-  if (lists.shortAnswers.has(words.join(' ')) && words.length <= 3) return complete;
+  if (lists.shortAnswers.has(words.join(' '))) return complete;
   if (/[.!]["')\]]*$/.test(text)) return complete;
   return unknown;
 }

@@ -30,6 +30,20 @@ export const tenantConfigSchema = z
       })
       .passthrough()
       .optional(),
+    /** Turn-taking for this tenant's callers (unset fields: the TURN_* environment defaults). */
+    turnTaking: z
+      .object({
+        mode: z.enum(['transcript', 'silence']).optional(),
+        completeSilenceMs: z.number().int().min(0).max(10_000).optional(),
+        incompleteSilenceMs: z.number().int().min(0).max(10_000).optional(),
+        speculativeReply: z.boolean().optional(),
+        /** Words that leave a sentence unfinished ("… for"), added to the built-in list of the tenant's language. */
+        trailingWords: z.array(z.string().regex(/^\S{1,40}$/, 'one word')).max(200).optional(),
+        /** Whole answers that end a turn without punctuation ("yes please"), added likewise. */
+        shortAnswers: z.array(z.string().min(1).max(80)).max(200).optional(),
+      })
+      .passthrough()
+      .optional(),
     tts: z
       .object({
         mode: z.string(),

@@ -75,7 +75,7 @@ export class Conversation extends ReplyFlow implements CallInputListener {
 
   /** These words may be the caller's whole turn: prepare the reply (brain, TTS), play it on commit. */
   tentative(text: string): void {
-    if (this.phase.kind !== 'listening' || this.d.settings.speculate === false) return;
+    if (this.phase.kind !== 'listening' || (this.d.tenant?.turnTaking?.speculativeReply ?? this.d.settings.speculate) === false) return;
     const t = this.nextTurn(undefined, 'speech');
     const expiry = this.timers.after(SPECULATION_EXPIRY_MS, () => this.dropSpeculation());
     this.setPhase({ kind: 'speculating', turn: t, transcript: text, held: [], expiry });
@@ -162,7 +162,9 @@ export class Conversation extends ReplyFlow implements CallInputListener {
   private checkInterruption(last: boolean): void {
     const p = this.phase;
     if (p.kind !== 'interrupted') return;
-    if (this.d.speech.inSpeech() && (last || !this.d.settings.backchannelByTranscript)) return this.confirmInterruption();
+    const mode = this.d.tenant?.turnTaking?.mode;
+    const byTranscript = mode ? mode === 'transcript' : this.d.settings.backchannelByTranscript;
+    if (this.d.speech.inSpeech() && (last || !byTranscript)) return this.confirmInterruption();
     if (last) return this.resume('no transcript');
     const verdictMs = this.d.settings.interruptionVerdictMs ?? DEFAULT_INTERRUPTION_VERDICT_MS;
     this.setPhase({ ...p, verdictTimer: this.timers.after(verdictMs, () => this.checkInterruption(true)) });

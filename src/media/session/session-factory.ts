@@ -104,6 +104,8 @@ export function createSpeechPipeline(
 ): SpeechPipeline {
   const c = d.config;
   const vad = d.vadFactory.create();
+  const turns = tenant?.turnTaking;
+  const byTranscript = (turns?.mode ?? c.TURN_END_MODE) === 'transcript';
   return new SpeechPipeline({
     callControlId,
     highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
@@ -117,12 +119,16 @@ export function createSpeechPipeline(
       partialMinMs: c.STT_PARTIAL_MIN_MS,
       maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
       // Silence mode: no pause transcripts, the silence rule alone (as before).
-      pauseMs: c.TURN_END_MODE === 'transcript' ? PAUSE_MS : 0,
+      pauseMs: byTranscript ? PAUSE_MS : 0,
     }),
-    endOfTurn:
-      c.TURN_END_MODE === 'transcript'
-        ? { completeMs: c.TURN_COMPLETE_SILENCE_MS, incompleteMs: c.TURN_INCOMPLETE_SILENCE_MS, silenceMs: c.STT_SILENCE_MS }
-        : undefined,
+    endOfTurn: byTranscript
+      ? {
+          completeMs: turns?.completeSilenceMs ?? c.TURN_COMPLETE_SILENCE_MS,
+          incompleteMs: turns?.incompleteSilenceMs ?? c.TURN_INCOMPLETE_SILENCE_MS,
+          silenceMs: c.STT_SILENCE_MS,
+          words: turns,
+        }
+      : undefined,
     // stt.mode "disabled": VAD still runs (speech onset drives barge-in) but nothing is transcribed.
     stt: tenant?.stt?.mode === 'disabled' ? NO_STT : d.stt,
     sttUrl: tenant?.stt?.whisperUrl ?? c.WHISPER_URL,
