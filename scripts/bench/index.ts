@@ -5,6 +5,8 @@
  *   setup    npm run bench:setup   webhook → Telnyx `answer` request latency at 20 setups/s
  *   media    npm run bench:media   concurrent PCMU calls on one runtime process, RSS per call
  *   turn     npm run bench:turn    turn latency and barge-in reaction (stream mode, instant fakes)
+ *   turn-taking  npm run bench:turn-taking  voice-to-voice, cut-offs, backchannels, interruptions, STT audio and
+ *            brain requests per turn with realistic service latencies (one call, real time)
  *   webhook  npm run load-test     signed webhook throughput and acknowledgement latency: this script
  *            starts a private redis-server, a local Telnyx Call Control API (scripts/sim) and the runtime
  *            (src/main.ts, child process, NODE_ENV=production, LOG_LEVEL=info, PROCESS_ROLE=all — one
@@ -17,11 +19,12 @@
  *
  * Each benchmark's own output goes to a log file (printed at the end; --verbose also streams it).
  *
- * Usage: npm run bench -- [--quick] [--only setup,media,turn,webhook] [--strict] [--out FILE]
+ * Usage: npm run bench -- [--quick] [--only setup,media,turn,turn-taking,webhook] [--strict] [--out FILE]
  *          [--verbose] [--log-dir DIR] [--webhook-duration 10] [--webhook-concurrency 64]
- *          [--webhook-rps 3000] [--webhook-role all|api] [--setup-args=ARGS] [--media-args=ARGS] [--turn-args=ARGS] [--webhook-args=ARGS]
+ *          [--webhook-rps 3000] [--webhook-role all|api] [--setup-args=ARGS] [--media-args=ARGS] [--turn-args=ARGS] [--turn-taking-args=ARGS] [--webhook-args=ARGS]
  *   --quick        shorter runs (bench:setup 10 s; bench:media steps 100,200 held 5 s, no micro section;
- *                  bench:turn 2 calls × 2 turns + 2 barge-ins; webhook 5 s): ~2 minutes on a 2-core box
+ *                  bench:turn 2 calls × 2 turns + 2 barge-ins; bench:turn-taking 4 turns, 2 of each other
+ *                  scenario; webhook 5 s): ~3 minutes on a 2-core box
  *                  instead of ~3 (longer where bench:media passes more of its steps, up to its 290 s limit)
  *   --only LIST    run only these benchmarks (the others show as SKIP)
  *   --X-args=ARGS  extra options for one benchmark, appended after the defaults (they win), e.g.
@@ -98,6 +101,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         'setup-args': { type: 'string' },
         'media-args': { type: 'string' },
         'turn-args': { type: 'string' },
+        'turn-taking-args': { type: 'string' },
         'webhook-args': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -129,6 +133,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       setup: splitArgs(values['setup-args']),
       media: splitArgs(values['media-args']),
       turn: splitArgs(values['turn-args']),
+      'turn-taking': splitArgs(values['turn-taking-args']),
       webhook: splitArgs(values['webhook-args']),
     },
   };
@@ -139,6 +144,7 @@ const DEFAULT_ARGS: Record<Exclude<BenchName, 'webhook'>, { full: string[]; quic
   setup: { full: [], quick: ['--duration', '10'] },
   media: { full: [], quick: ['--steps', '100,200', '--hold', '5', '--no-micro'] },
   turn: { full: [], quick: ['--calls', '2', '--turns', '2', '--barges', '2'] },
+  'turn-taking': { full: [], quick: ['--turns', '4', '--hesitations', '2', '--backchannels', '2', '--interruptions', '2'] },
 };
 
 /** The last value of `--name` in an argument list (as the benchmarks' parsers read it). */
@@ -164,6 +170,8 @@ function timeLimitMs(bench: BenchName, args: readonly string[]): number {
       return (n('max-seconds', 290) + 60) * 1000; // bench:media stops itself at --max-seconds
     case 'turn':
       return 240_000; // bench:turn has a hard deadline of 170 s
+    case 'turn-taking':
+      return 300_000; // bench:turn-taking has a hard deadline of 240 s
     case 'webhook':
       return (n('duration', 10) + 120) * 1000;
   }

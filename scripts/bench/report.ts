@@ -5,7 +5,7 @@
  * (tests/unit/bench-report.test.ts).
  */
 
-export const BENCHES = ['setup', 'media', 'turn', 'webhook'] as const;
+export const BENCHES = ['setup', 'media', 'turn', 'turn-taking', 'webhook'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 /** What became of one benchmark run. */
@@ -49,7 +49,7 @@ export interface BarDef {
   bar: string;
   op: '<=' | '>=';
   limit: number;
-  unit: 'ms' | 'calls' | 'KB' | '/s';
+  unit: 'ms' | 'calls' | 'KB' | '/s' | 'count' | '×';
   measure(result: Record<string, unknown>): Measure;
 }
 
@@ -75,6 +75,10 @@ export function formatValue(v: number, unit: BarDef['unit']): string {
       return `${Math.round(v).toLocaleString('en-US')} KB`;
     case 'calls':
       return `${Math.round(v)} calls`;
+    case 'count':
+      return `${Math.round(v)}`;
+    case '×':
+      return `${v.toFixed(2)}×`;
   }
 }
 
@@ -106,6 +110,11 @@ function mediaStepOfRecord(r: Obj): MediaStep | undefined {
 
 /** bench:media's own threshold for "the machine was shared" (CPU % of one core used by other processes). */
 const SHARED_CPU_PCT = 25;
+
+/** A bar of bench:turn-taking, read from its JSON `summary` (value `key`, context from `detail`). */
+function turnTakingBar(metric: string, bar: string, op: BarDef['op'], limit: number, unit: BarDef['unit'], key: string, detail?: (s: Obj) => string): BarDef {
+  return { bench: 'turn-taking', metric, bar, op, limit, unit, measure: (r) => ({ value: num(obj(r.summary)?.[key]), detail: detail?.(obj(r.summary) ?? {}) }) };
+}
 
 // ------------------------------------------------------------------------------------------ the bars
 
@@ -234,6 +243,16 @@ export const BARS: readonly BarDef[] = [
       return { value: num(l.p99), detail: `p50 ${ms1(l.p50)}, p95 ${ms1(l.p95)}, max ${ms1(l.max)}${saturated ? `; saturated at ${formatValue(achieved, '/s')}` : ''}` };
     },
   },
+  ...[
+    turnTakingBar('voice-to-voice, complete sentence (Whisper 150 ms, brain 350 ms, Kokoro 150 ms)', 'p50 ≤ 700 ms', '<=', 700, 'ms', 'v2vP50', (s) => `p95 ${ms1(s.v2vP95)}; n=${num(s.v2vN) ?? 0}`),
+    turnTakingBar('voice-to-voice, complete sentence', 'p95 ≤ 900 ms', '<=', 900, 'ms', 'v2vP95'),
+    turnTakingBar('cut-offs on a 900 ms mid-sentence pause', '0', '<=', 0, 'count', 'cutoffs', (s) => `of ${num(s.hesitations) ?? 0}`),
+    turnTakingBar('brain turns caused by backchannels during agent speech', '0', '<=', 0, 'count', 'bcBrainTurns', (s) => `${num(s.backchannels) ?? 0} backchannels`),
+    turnTakingBar('backchannels whose reply was neither kept nor resumed within 1 s', '0', '<=', 0, 'count', 'bcNotKept', (s) => `of ${num(s.backchannels) ?? 0}`),
+    turnTakingBar('real interruption: caller onset → `clear`', 'p95 ≤ 400 ms', '<=', 400, 'ms', 'clearP95'),
+    turnTakingBar('STT audio sent ÷ caller speech', '≤ 1.5×', '<=', 1.5, '×', 'sttRatio'),
+    turnTakingBar('brain requests per caller turn', '≤ 1.3', '<=', 1.3, '×', 'brainPerTurn'),
+  ],
 ];
 
 // ------------------------------------------------------------------------------------------ the table

@@ -357,7 +357,20 @@ async function main(): Promise<void> {
   console.log('| row | measured | bar | result |\n|---|---|---|---|');
   for (const [name, value, bar, pass] of rows) console.log(`| ${name} | ${value} | ${bar} | ${pass ? 'PASS' : 'FAIL'} |`);
   for (const f of failures) console.log(`failure: ${f}`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ rows: rows.map(([name, value, bar, pass]) => ({ name, value, bar, pass })), failures, raw: r }, null, 2));
+  const summary = {
+    v2vP50: v2v.length ? percentile(v2v, 50) : null,
+    v2vP95: v2v.length ? percentile(v2v, 95) : null,
+    v2vN: v2v.length,
+    cutoffs: r.cutoffs,
+    hesitations: r.hesitations,
+    bcBrainTurns: r.bcBrainTurns,
+    backchannels: r.backchannels,
+    bcNotKept: r.backchannels - bcKept,
+    clearP95: clears.length === INTERRUPTIONS ? percentile(clears, 95) : null,
+    sttRatio,
+    brainPerTurn: perTurn,
+  };
+  if (args.json) writeFileSync(args.json, JSON.stringify({ summary, rows: rows.map(([name, value, bar, pass]) => ({ name, value, bar, pass })), failures, raw: r }, null, 2));
 }
 
 main().then(
