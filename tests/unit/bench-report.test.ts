@@ -50,8 +50,12 @@ const webhookJson = {
   setup: { concurrency: 64, offeredRps: 3000, durationSec: 10 },
 };
 
+const turnTakingJson = {
+  summary: { v2vP50: 640.2, v2vP95: 912.5, v2vN: 6, cutoffs: 0, hesitations: 3, bcBrainTurns: 0, backchannels: 3, bcNotKept: 1, clearP95: 60.1, sttRatio: 1.29, brainPerTurn: 1 },
+};
+
 const ok = (bench: BenchOutcome['bench'], result: unknown): BenchOutcome => ({ bench, status: 'ok', result, exitCode: 0 });
-const all = (): BenchOutcome[] => [ok('setup', setupJson), ok('media', mediaJson), ok('turn', turnJson), ok('webhook', webhookJson)];
+const all = (): BenchOutcome[] => [ok('setup', setupJson), ok('media', mediaJson), ok('turn', turnJson), ok('turn-taking', turnTakingJson), ok('webhook', webhookJson)];
 const row = (rows: Row[], metric: RegExp) => {
   const r = rows.find((x) => metric.test(x.metric));
   if (!r) throw new Error(`no row ${metric}`);
@@ -61,8 +65,11 @@ const row = (rows: Row[], metric: RegExp) => {
 describe('bench report: comparing with the bars', () => {
   it('has one row per bar of docs/design.md §Bars, in order', () => {
     const rows = buildRows(all());
-    expect(rows.map((r) => r.bench)).toEqual(['setup', 'turn', 'turn', 'media', 'media', 'webhook', 'webhook']);
-    expect(rows.map((r) => r.bar)).toEqual(['p95 ≤ 25 ms', 'p95 ≤ 40 ms', '≤ 150 ms (every barge-in)', '≥ 500 calls', '≤ 1 MB RSS', '≥ 3,000/s', 'p99 ≤ 10 ms']);
+    expect(rows.map((r) => r.bench)).toEqual(['setup', 'turn', 'turn', 'media', 'media', 'webhook', 'webhook', ...Array(8).fill('turn-taking')]);
+    expect(rows.map((r) => r.bar)).toEqual([
+      'p95 ≤ 25 ms', 'p95 ≤ 40 ms', '≤ 150 ms (every barge-in)', '≥ 500 calls', '≤ 1 MB RSS', '≥ 3,000/s', 'p99 ≤ 10 ms',
+      'p50 ≤ 700 ms', 'p95 ≤ 900 ms', '0', '0', '0', 'p95 ≤ 400 ms', '≤ 1.5×', '≤ 1.3',
+    ]);
   });
 
   it('passes and fails by the value and the direction of each bar', () => {
@@ -76,7 +83,11 @@ describe('bench report: comparing with the bars', () => {
     expect(row(rows, /memory/)).toMatchObject({ value: 470, verdict: 'PASS' });
     expect(row(rows, /per second/)).toMatchObject({ value: 3000, verdict: 'PASS' });
     expect(row(rows, /acknowledgement latency/)).toMatchObject({ value: 8.9, verdict: 'PASS' });
-    expect(totals(rows)).toEqual({ pass: 5, fail: 2, skip: 0, error: 0 });
+    expect(row(rows, /voice-to-voice.*Whisper/)).toMatchObject({ value: 640.2, verdict: 'PASS', measured: '640.2 ms (p95 912.5; n=6)' });
+    expect(row(rows, /^voice-to-voice, complete sentence$/)).toMatchObject({ value: 912.5, verdict: 'FAIL' });
+    expect(row(rows, /neither kept nor resumed/)).toMatchObject({ value: 1, verdict: 'FAIL', measured: '1 (of 3)' });
+    expect(row(rows, /STT audio/)).toMatchObject({ value: 1.29, verdict: 'PASS', measured: '1.29×' });
+    expect(totals(rows)).toEqual({ pass: 11, fail: 4, skip: 0, error: 0 });
   });
 
   it('puts context beside the value: percentiles, counts, why a load step failed', () => {
@@ -147,7 +158,7 @@ describe('bench report: missing and crashed benchmarks', () => {
     expect(rows.filter((r) => r.bench === 'media').map((r) => r.verdict)).toEqual(['ERROR', 'ERROR']);
     expect(row(rows, /concurrent PCMU/).measured).toBe('no result: exit code 1, no result file');
     expect(rows.filter((r) => r.bench === 'turn' || r.bench === 'webhook').every((r) => r.verdict === 'SKIP' && r.measured === 'not run')).toBe(true);
-    expect(totals(rows)).toEqual({ pass: 1, fail: 0, skip: 4, error: 2 });
+    expect(totals(rows)).toEqual({ pass: 1, fail: 0, skip: 12, error: 2 });
   });
 
   it('an ok outcome without a usable result object is an ERROR, not a crash of the report', () => {
