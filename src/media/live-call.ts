@@ -105,15 +105,18 @@ export class LiveCall<T extends LiveTransport = LiveTransport> extends EventEmit
       playbackEnded: () => this.stream?.transport.playbackEnded?.(),
     });
     const c = this.conversation;
+    // Every event, optional ones included (`satisfies Required`: a new one cannot be forgotten here).
     this.input = {
       speechStarted: (atMs) => c.speechStarted(atMs),
       speechDiscarded: () => c.speechDiscarded?.(),
       partial: (text) => c.partial(text),
-      wantsPartials: c.wantsPartials,
+      wantsPartials: c.wantsPartials ?? true,
       final: (text, timings) => c.final(text, timings),
+      tentative: (text) => c.tentative?.(text),
+      speechResumed: () => c.speechResumed?.(),
       dtmf: (digit) => c.dtmf(digit),
       sttError: (err) => c.sttError(err),
-    };
+    } satisfies Required<CallInputListener>;
     const stream: LiveStream<T> = { transport, pipeline: this.d.pipeline(this.input) };
     this.current = { kind: 'awaiting_stream', stream };
     try {
