@@ -116,6 +116,8 @@ describe('barge-in', () => {
     expect(h.brain.calls).toHaveLength(1);
     expect(h.brain.last.signal.aborted).toBe(false);
     expect(h.voice.ids).toEqual(['t2-s1', 't2-s2']);
+    // The cut segment goes on where it stopped (half of its 1 s was heard), 400 ms before it; the next from its start.
+    expect(h.voice.queue.map((s) => s.fromMs)).toEqual([100, undefined]);
     h.brain.last.finish();
     await flush();
     h.voice.finishAll();

@@ -7,6 +7,14 @@ export interface PlayableSegment {
   text: string;
   /** The audio in memory (stream mode, synthesized in this process); else read from `fileName`. */
   samples?: Int16Array;
+  /** Play from this far into the audio (a reply resumed after a backchannel); URL playback starts over. */
+  fromMs?: number;
+}
+
+/** The part of `samples` from `fromMs` on (all of it when unset). */
+export function fromOffset(samples: Int16Array, sampleRate: number, fromMs: number | undefined): Int16Array {
+  if (!fromMs || fromMs <= 0) return samples;
+  return samples.subarray(Math.min(samples.length, Math.round((fromMs * sampleRate) / 1000)));
 }
 
 export interface VoiceEvents {

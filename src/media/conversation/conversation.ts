@@ -12,6 +12,8 @@ export type { ConversationDeps, ConversationSettings, HistoryStore, SegmentSynth
 
 /** ConversationSettings.interruptionVerdictMs when unset. */
 const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
+/** A reply resumed after a backchannel starts this much before where it was cut. */
+const RESUME_OVERLAP_MS = 400;
 /** A speculative reply whose final never came (dropped as a duplicate) is let go after this. */
 const SPECULATION_EXPIRY_MS = 10_000;
 
@@ -183,7 +185,11 @@ export class Conversation extends ReplyFlow implements CallInputListener {
     const t = p.turn;
     this.setPhase({ kind: 'responding', turn: t });
     this.d.logger.info({ callControlId: this.d.callControlId, why }, 'not a real interruption: resuming the reply');
-    for (const s of p.remaining) this.playSegment(t, s);
+    // The cut segment goes on where it stopped (a little before, to pick the sentence up again).
+    for (const s of p.remaining) {
+      const heard = (p.heard.get(s.id) ?? 0) * s.durationMs;
+      this.playSegment(t, heard > RESUME_OVERLAP_MS ? { ...s, fromMs: heard - RESUME_OVERLAP_MS } : s);
+    }
     if (t.allReleased && !this.d.voice.busy) this.finishTurn(t);
   }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger';
 import { parseWav } from '../../lib/audio/wav';
 import type { StreamPlayout } from '../playout/playout';
 import type { PlayoutEvents } from '../playout/types';
-import type { AgentVoice, PlayableSegment, VoiceEvents } from './agent-voice';
+import { fromOffset, type AgentVoice, type PlayableSegment, type VoiceEvents } from './agent-voice';
 
 /**
  * Streams segments over the call's media socket (bidirectional RTP) through a StreamPlayout:
@@ -55,7 +55,7 @@ export class StreamVoice implements AgentVoice {
         const buf = await read;
         const wav = buf ? parseWav(buf) : { samples: inMemory!, sampleRate: seg.sampleRate };
         if (gen !== this.generation) return;
-        this.playout.enqueue({ id: seg.id, samples: wav.samples, sampleRate: wav.sampleRate });
+        this.playout.enqueue({ id: seg.id, samples: fromOffset(wav.samples, wav.sampleRate, seg.fromMs), sampleRate: wav.sampleRate });
       })
       .catch((err: unknown) => {
         if (gen !== this.generation) return;
@@ -70,7 +70,7 @@ export class StreamVoice implements AgentVoice {
 
   private enqueueNow(seg: PlayableSegment, samples: Int16Array, gen: number): void {
     try {
-      this.playout.enqueue({ id: seg.id, samples, sampleRate: seg.sampleRate });
+      this.playout.enqueue({ id: seg.id, samples: fromOffset(samples, seg.sampleRate, seg.fromMs), sampleRate: seg.sampleRate });
     } catch (err) {
       this.logger.warn({ segment: seg.id, err: errorMessage(err) }, 'segment audio could not be played');
       this.events.segmentDone(seg.id);
