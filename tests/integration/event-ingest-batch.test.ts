@@ -15,7 +15,10 @@ import { CallOrder } from '../../src/lib/ordering/call-order';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import { stateKeys } from '../../src/lib/state-keys';
 import { telnyxEnvelopeSchema, type TelnyxEvent } from '../../src/lib/telnyx/webhook-event';
-import { makeEvent } from '../../scripts/sim/signing';
+import { generateTestKeyPair, makeEvent, signEd25519 } from '../../scripts/sim/signing';
+import { handleWebhook } from '../../src/api/telnyx-webhook';
+import { createMetrics } from '../../src/lib/metrics';
+import { createWebhookVerifier } from '../../src/lib/telnyx/webhook-verify';
 import { freePort } from '../../scripts/sim/redis-server';
 import { testRedisUrl } from '../support/test-config';
 
@@ -90,6 +93,23 @@ describe('batched event ingest', () => {
     await redis.del(keys.seq('ev', bad));
     await expect(ingest.accept(events[1]!)).resolves.toBe('accepted');
     expect((await queue.getJob(eventJobId(events[1]!.id)))!.data.seq).toBe(1);
+  });
+
+  it('numbers the events of a call in the order their webhooks arrived, though a later one is verified first', async () => {
+    const keys = generateTestKeyPair();
+    const deps = { verifier: createWebhookVerifier({ publicKeyB64: keys.publicKeyB64 }), ingest, metrics: createMetrics({ defaultMetrics: false }) };
+    const call = callId();
+    // The first body is 4 MB (its signature takes the thread pool milliseconds longer), the second one small.
+    const first = Buffer.from(JSON.stringify(makeEvent('call.initiated', { call_control_id: call, padding: 'x'.repeat(4_000_000) })));
+    const second = Buffer.from(JSON.stringify(makeEvent('call.hangup', { call_control_id: call })));
+    const ids = [first, second].map((b) => (JSON.parse(b.toString()) as { data: { id: string } }).data.id);
+    // The thread pool's threads are up before the two race.
+    await deps.verifier.verifyAsync(signEd25519(second, keys.privateKey), second);
+    await expect(
+      Promise.all([handleWebhook(deps, signEd25519(first, keys.privateKey), first), handleWebhook(deps, signEd25519(second, keys.privateKey), second)]),
+    ).resolves.toEqual(['accepted', 'accepted']);
+    const seqs = await Promise.all(ids.map(async (id) => (await queue.getJob(eventJobId(id)))!.data.seq));
+    expect(seqs).toEqual([1, 2]);
   });
 
   it('answers 503 for every event of a batch the queue could not store, and admits their redeliveries', async () => {

@@ -172,3 +172,20 @@ describe('webhook verification: verifyAsync (Ed25519 on the thread pool)', () =>
     expect(await edOnly.verifyAsync(ed, Buffer.concat([body, Buffer.from(' ')]))).toEqual({ ok: false, reason: 'bad_signature' });
   });
 });
+
+describe('webhook verification: verifyAsync order', () => {
+  it('hands out verdicts in call order, even when a later call is decided first', async () => {
+    // A 4 MB body takes the thread pool far longer than a small one; a missing signature needs no crypto at all.
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    const small = body;
+    const order: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => order.push(name));
+    await Promise.all([
+      track('big', edOnly.verifyAsync(signEd25519(big, keys.privateKey, NOW_SEC), big)),
+      track('small', edOnly.verifyAsync(signEd25519(small, keys.privateKey, NOW_SEC), small)),
+      track('unsigned', edOnly.verifyAsync({}, small)),
+      track('small-2', edOnly.verifyAsync(signEd25519(small, keys.privateKey, NOW_SEC), small)),
+    ]);
+    expect(order).toEqual(['big', 'small', 'unsigned', 'small-2']);
+  });
+});

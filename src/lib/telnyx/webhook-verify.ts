@@ -41,6 +41,8 @@ export interface WebhookVerifier {
   /**
    * The same verdict as `verify`, with the Ed25519 check run on libuv's thread pool instead of the event
    * loop (~80 µs of CPU per signature): the route that verifies thousands a second keeps its loop for I/O.
+   * Verdicts are delivered in the order of the calls, whichever pool thread finishes first: the webhook
+   * route admits events (numbers them per call) in the order their requests arrived, as with `verify`.
    */
   verifyAsync(headers: WebhookHeaders, rawBody: Buffer): Promise<VerifyResult>;
 }
@@ -159,6 +161,27 @@ export function createWebhookVerifier(opts: WebhookVerifierOptions): WebhookVeri
     return failure ?? { ok: false, reason: 'missing_signature' };
   };
 
+  const verdictAsync = async (headers: WebhookHeaders, rawBody: Buffer): Promise<VerifyResult> => {
+    const pre = precheck(headers);
+    if ('ok' in pre) return pre;
+    let failure: VerifyResult | undefined;
+    if (pre.edSig !== undefined) {
+      failure = await verifyEd25519Async(pre.ts, pre.edSig, rawBody);
+      if (failure.ok) return failure;
+    }
+    return withHmac(pre.ts, pre.hmacSig, rawBody, failure);
+  };
+
+  // Calls waiting for their verdict, oldest first; a verdict is handed out only when every older call has
+  // had its own, all in one synchronous pass, so the callers resume in call order.
+  const inOrder: { verdict: VerifyResult | undefined; resolve(v: VerifyResult): void }[] = [];
+  const release = () => {
+    while (inOrder.length > 0 && inOrder[0]!.verdict !== undefined) {
+      const e = inOrder.shift()!;
+      e.resolve(e.verdict!);
+    }
+  };
+
   return {
     verify(headers, rawBody) {
       const pre = precheck(headers);
@@ -170,15 +193,16 @@ export function createWebhookVerifier(opts: WebhookVerifierOptions): WebhookVeri
       }
       return withHmac(pre.ts, pre.hmacSig, rawBody, failure);
     },
-    async verifyAsync(headers, rawBody) {
-      const pre = precheck(headers);
-      if ('ok' in pre) return pre;
-      let failure: VerifyResult | undefined;
-      if (pre.edSig !== undefined) {
-        failure = await verifyEd25519Async(pre.ts, pre.edSig, rawBody);
-        if (failure.ok) return failure;
-      }
-      return withHmac(pre.ts, pre.hmacSig, rawBody, failure);
+    verifyAsync(headers, rawBody) {
+      return new Promise<VerifyResult>((resolve) => {
+        const entry: (typeof inOrder)[number] = { verdict: undefined, resolve };
+        inOrder.push(entry);
+        const settle = (v: VerifyResult) => {
+          entry.verdict = v;
+          release();
+        };
+        verdictAsync(headers, rawBody).then(settle, () => settle(BAD_SIGNATURE));
+      });
     },
   };
 }
