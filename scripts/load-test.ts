@@ -18,6 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
+import { KeepAliveConnection } from './lib/keepalive-http';
 import { makeEvent, newCallControlId, signEd25519, signHmac, type SignatureHeaders } from './sim/signing';
 
 export const DEFAULT_URL = 'http://localhost:3000/v1/telnyx/webhook';
@@ -69,6 +70,11 @@ export interface LoadTestResult {
   latencyMs: LatencySummary;
   /** The first few distinct failure descriptions, to tell a bad key from a down server. */
   sampleErrors: string[];
+  /**
+   * This load generator's own CPU time during the run (user + system, every thread), ms: on a shared
+   * machine it is CPU the runtime under test did not get.
+   */
+  loadGeneratorCpuMs: number;
   pass: boolean;
 }
 
@@ -202,8 +208,28 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadTestResult
   let hangups = 0;
   let unconfirmedHangups = 0;
 
-  const post = (rawBody: Buffer, headers: SignatureHeaders): Promise<Outcome> =>
-    new Promise((resolve) => {
+  // Plain http goes through one lean keep-alive connection per worker (scripts/lib/keepalive-http.ts):
+  // Node's http client would cost this process about as much CPU per request as the runtime spends.
+  const connections: KeepAliveConnection[] = [];
+  const requestHead = (rawBody: Buffer, headers: SignatureHeaders) => {
+    let head = `POST ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\ncontent-type: application/json\r\ncontent-length: ${rawBody.length}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    return `${head}\r\n`;
+  };
+  const postLean = async (conn: KeepAliveConnection, rawBody: Buffer, headers: SignatureHeaders): Promise<Outcome> => {
+    const t0 = performance.now();
+    try {
+      const res = await conn.request(requestHead(rawBody, headers), rawBody);
+      const ok = res.status >= 200 && res.status < 300;
+      return { ok, key: String(res.status), ms: performance.now() - t0, error: ok ? undefined : `HTTP ${res.status} ${res.body.toString('utf8').slice(0, 200)}` };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, key: e.code ?? 'error', ms: performance.now() - t0, error: e.code === 'timeout' ? e.message : `${e.code ?? ''} ${e.message}`.trim() };
+    }
+  };
+
+  const post = (rawBody: Buffer, headers: SignatureHeaders, conn?: KeepAliveConnection): Promise<Outcome> =>
+    conn ? postLean(conn, rawBody, headers) : new Promise((resolve) => {
       const t0 = performance.now();
       let settled = false;
       const done = (o: Omit<Outcome, 'ms'>) => {
@@ -242,10 +268,10 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadTestResult
       req.end(rawBody);
     });
 
-  const send = async (eventType: string, payload: Record<string, unknown>): Promise<Outcome> => {
+  const send = async (eventType: string, payload: Record<string, unknown>, conn?: KeepAliveConnection): Promise<Outcome> => {
     const rawBody = Buffer.from(JSON.stringify(makeEvent(eventType, payload, { deliveredTo: opts.url })));
     const headers = opts.signer.scheme === 'ed25519' ? signEd25519(rawBody, opts.signer.privateKey) : signHmac(rawBody, opts.signer.secret);
-    const o = await post(rawBody, headers);
+    const o = await post(rawBody, headers, conn);
     requests += 1;
     statuses[o.key] = (statuses[o.key] ?? 0) + 1;
     latency.add(o.ms);
@@ -265,25 +291,28 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadTestResult
     if (due > now) await sleep(due - now);
   };
 
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const deadline = started + opts.durationSec * 1000;
   const running = () => performance.now() < deadline;
 
   const worker = async () => {
+    const conn = isHttps ? undefined : new KeepAliveConnection({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 80), timeoutMs: opts.timeoutMs });
+    if (conn) connections.push(conn);
     while (running()) {
       await pace();
       if (!running()) break;
       const callId = newCallControlId();
       const call = { call_control_id: callId, call_leg_id: randomUUID(), call_session_id: randomUUID(), from: opts.from, to: opts.to };
       initiated += 1;
-      await send('call.initiated', { ...call, state: 'parked' });
+      await send('call.initiated', { ...call, state: 'parked' }, conn);
       // Always hang up what we started: even a failed/timed-out initiated may have been accepted.
       let confirmed = false;
       for (let attempt = 1; attempt <= HANGUP_ATTEMPTS && !confirmed; attempt += 1) {
         if (attempt > 1) await sleep(200 * attempt);
         else if (running()) await pace();
         hangups += 1;
-        const o = await send('call.hangup', { ...call, state: 'hangup', hangup_cause: 'normal_clearing', hangup_source: 'caller' });
+        const o = await send('call.hangup', { ...call, state: 'hangup', hangup_cause: 'normal_clearing', hangup_source: 'caller' }, conn);
         confirmed = o.ok;
         // 4xx will not change on retry (bad signature, bad request): stop there.
         if (/^4\d\d$/.test(o.key)) break;
@@ -303,9 +332,11 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadTestResult
   } finally {
     if (progress) clearInterval(progress);
     agent.destroy();
+    for (const c of connections) c.close();
   }
 
   const elapsedSec = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const failed = requests - succeeded;
   const errorRate = requests === 0 ? 1 : failed / requests;
   return {
@@ -321,6 +352,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadTestResult
     unconfirmedHangups,
     latencyMs: latency.summary(),
     sampleErrors,
+    loadGeneratorCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     pass: requests > 0 && errorRate <= MAX_ERROR_RATE,
   };
 }
@@ -376,6 +408,7 @@ export function formatReport(r: LoadTestResult): string {
     `Status:    ${statusLine || '-'}`,
     `Calls:     ${r.initiated} call.initiated, ${r.hangups} call.hangup${r.unconfirmedHangups ? `  (${r.unconfirmedHangups} hangups never acknowledged)` : ''}`,
     `Latency:   p50 ${fmtMs(l.p50)}  p95 ${fmtMs(l.p95)}  p99 ${fmtMs(l.p99)}  max ${fmtMs(l.max)}  (mean ${fmtMs(l.mean)})`,
+    `Load generator CPU: ${r.loadGeneratorCpuMs} ms${r.requests ? ` (${((r.loadGeneratorCpuMs / r.requests) * 1000).toFixed(0)} µs per request)` : ''}`,
   ];
   if (r.sampleErrors.length) lines.push('Errors:', ...r.sampleErrors.map((e) => `  ${e}`));
   if (r.statuses['401']) {

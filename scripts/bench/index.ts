@@ -333,6 +333,7 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
     ];
     rmSync(jsonFile, { force: true });
     const cpu0 = processCpuMs(runtime.pid);
+    const main0 = processCpuMs(runtime.pid, runtime.pid);
     const r = await runChild('webhook', path.join(REPO_ROOT, 'scripts', 'load-test.ts'), args, {
       logFile,
       timeoutMs: timeLimitMs('webhook', args),
@@ -345,13 +346,23 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
     // still be working off the events): CPU per acknowledged webhook does not depend on what else the
     // machine runs, unlike acks/s on a shared box.
     const cpuMs = cpu0 === undefined ? undefined : await cpuUntilIdle(runtime.pid, cpu0);
+    const main1 = processCpuMs(runtime.pid, runtime.pid);
+    const mainMs = main0 === undefined || main1 === undefined ? undefined : main1 - main0;
     if (out.status === 'ok') {
       const succeeded = (out.result as { succeeded?: number }).succeeded ?? 0;
       const runtimeCpu =
         cpuMs === undefined || succeeded === 0
           ? undefined
-          : { cpuMs, msPer1000Acks: Math.round((cpuMs / succeeded) * 1000 * 10) / 10, acksPerCpuSecond: Math.round(succeeded / (cpuMs / 1000)) };
-      if (runtimeCpu) console.log(`\nbench: webhook runtime CPU ${runtimeCpu.cpuMs} ms for ${succeeded} acks = ${runtimeCpu.msPer1000Acks} ms per 1,000 (${runtimeCpu.acksPerCpuSecond} acks per CPU-second, PROCESS_ROLE=${o.webhookRole})`);
+          : {
+              cpuMs,
+              msPer1000Acks: Math.round((cpuMs / succeeded) * 1000 * 10) / 10,
+              acksPerCpuSecond: Math.round(succeeded / (cpuMs / 1000)),
+              // The event loop's share: what bounds one process's rate (the rest ran on other threads).
+              mainThreadMsPer1000Acks: mainMs === undefined ? undefined : Math.round((mainMs / succeeded) * 1000 * 10) / 10,
+            };
+      const lg = (out.result as { loadGeneratorCpuMs?: number; requests?: number }).loadGeneratorCpuMs;
+      if (lg !== undefined) console.log(`\nbench: webhook load generator CPU ${lg} ms (separate process, same cores)`);
+      if (runtimeCpu) console.log(`\nbench: webhook runtime CPU ${runtimeCpu.cpuMs} ms for ${succeeded} acks = ${runtimeCpu.msPer1000Acks} ms per 1,000 (main thread ${runtimeCpu.mainThreadMsPer1000Acks ?? '?'} ms; ${runtimeCpu.acksPerCpuSecond} acks per CPU-second, PROCESS_ROLE=${o.webhookRole})`);
       out.result = {
         ...(out.result as object),
         runtimeCpu,
@@ -382,10 +393,13 @@ async function webhookRun(o: Options, dir: string): Promise<BenchOutcome> {
   }
 }
 
-/** user + system CPU time of a process in ms (Linux /proc), undefined elsewhere. */
-function processCpuMs(pid: number): number | undefined {
+/**
+ * user + system CPU time of a process in ms (Linux /proc), undefined elsewhere; with `thread`, of that one
+ * thread (the main thread's id is the pid: its event loop, without the thread pool and worker threads).
+ */
+function processCpuMs(pid: number, thread?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
     return (Number(fields[11]) + Number(fields[12])) * 10;

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger';
+import type { IngestOutcome } from '../jobs/events/event-ingest';
 import { toHttpError } from './error-handler';
 import { handleWebhook, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATHS, type WebhookDeps } from './telnyx-webhook';
 
@@ -35,6 +36,13 @@ const CONTENT_LENGTH = /^\d{1,7}$/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const EMPTY = Buffer.alloc(0);
 export const SUMMARY_INTERVAL_MS = 10_000;
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** The 200 bodies, built once: `{"received":true,"outcome":…}` as the Express route sends them. */
+const OK_BODIES: Record<IngestOutcome, Buffer> = {
+  accepted: Buffer.from(JSON.stringify({ received: true, outcome: 'accepted' })),
+  duplicate: Buffer.from(JSON.stringify({ received: true, outcome: 'duplicate' })),
+  ignored: Buffer.from(JSON.stringify({ received: true, outcome: 'ignored' })),
+};
 
 export function webhookFastPath(opts: WebhookFastPathOptions): WebhookFastPath {
   const { logger, metrics } = opts;
@@ -60,23 +68,20 @@ export function webhookFastPath(opts: WebhookFastPathOptions): WebhookFastPath {
   const timer = setInterval(summarize, intervalMs);
   timer.unref();
 
-  const answer = (res: ServerResponse, path: string, requestId: string, endTimer: (labels: Record<string, string>) => void, status: number, body: object) => {
+  const answer = (res: ServerResponse, path: string, requestId: string, endTimer: (labels: Record<string, string>) => void, status: number, body: object | Buffer) => {
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     endTimer({ method: 'POST', route: path, status: String(status) });
     if (res.headersSent || res.writableEnded) return;
-    const payload = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(payload),
-      'x-request-id': requestId,
-    });
+    const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    // The raw header list form: no header-object walk or per-name validation for constant names.
+    res.writeHead(status, ['content-type', JSON_TYPE, 'content-length', String(payload.length), 'x-request-id', requestId]);
     res.end(payload);
   };
 
   const run = (req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, endTimer: (labels: Record<string, string>) => void) => {
     const path = req.url!;
     handleWebhook(opts, req.headers, body).then(
-      (outcome) => answer(res, path, requestId, endTimer, 200, { received: true, outcome }),
+      (outcome) => answer(res, path, requestId, endTimer, 200, OK_BODIES[outcome]),
       (err: unknown) => {
         const { status, body: errBody } = toHttpError(err);
         if (status >= 500 && !errorLogged) {

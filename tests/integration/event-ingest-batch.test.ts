@@ -1,9 +1,9 @@
 /**
- * Events accepted in one event-loop turn are persisted as one batch (one admit pipeline, one addBulk),
+ * Events accepted in one event-loop turn are persisted as one batch (one admit script run, one addBulk),
  * with the guarantees of one-at-a-time ingest: every accepted event is a stored job before its promise
  * resolves, a repeated event id is a duplicate (also within one batch), sequence numbers follow arrival
  * order per call, and a batch the queue could not store answers 503 for each of its events and forgets
- * their ids so the redeliveries are admitted.
+ * their ids so the redeliveries are admitted; one event whose admit fails in Redis fails alone.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -15,7 +15,10 @@ import { CallOrder } from '../../src/lib/ordering/call-order';
 import { closeRedis, createRedis } from '../../src/lib/redis';
 import { stateKeys } from '../../src/lib/state-keys';
 import { telnyxEnvelopeSchema, type TelnyxEvent } from '../../src/lib/telnyx/webhook-event';
-import { makeEvent } from '../../scripts/sim/signing';
+import { generateTestKeyPair, makeEvent, signEd25519 } from '../../scripts/sim/signing';
+import { handleWebhook } from '../../src/api/telnyx-webhook';
+import { createMetrics } from '../../src/lib/metrics';
+import { createWebhookVerifier } from '../../src/lib/telnyx/webhook-verify';
 import { freePort } from '../../scripts/sim/redis-server';
 import { testRedisUrl } from '../support/test-config';
 
@@ -74,6 +77,39 @@ describe('batched event ingest', () => {
 
   it('ignores unhandled event types without touching Redis', async () => {
     await expect(ingest.accept(event('call.recording.saved', callId()))).resolves.toBe('ignored');
+  });
+
+  it('answers 503 for an event whose admit failed in Redis, stores the rest of its batch, and admits its redelivery', async () => {
+    const bad = callId();
+    const keys = stateKeys(`${prefix}:state`);
+    // A counter key of the wrong type: INCR fails for this call only.
+    await redis.hset(keys.seq('ev', bad), 'x', '1');
+    const events = [event('call.hangup', callId()), event('call.hangup', bad), event('call.hangup', callId())];
+    const outcomes = await Promise.all(events.map((ev) => ingest.accept(ev).then((o) => o, (e: unknown) => e)));
+    expect(outcomes[0]).toBe('accepted');
+    expect(outcomes[1]).toMatchObject({ status: 503, code: 'event_store_unavailable' });
+    expect(outcomes[2]).toBe('accepted');
+    expect(await queue.getJob(eventJobId(events[1]!.id))).toBeUndefined();
+    await redis.del(keys.seq('ev', bad));
+    await expect(ingest.accept(events[1]!)).resolves.toBe('accepted');
+    expect((await queue.getJob(eventJobId(events[1]!.id)))!.data.seq).toBe(1);
+  });
+
+  it('numbers the events of a call in the order their webhooks arrived, though a later one is verified first', async () => {
+    const keys = generateTestKeyPair();
+    const deps = { verifier: createWebhookVerifier({ publicKeyB64: keys.publicKeyB64 }), ingest, metrics: createMetrics({ defaultMetrics: false }) };
+    const call = callId();
+    // The first body is 4 MB (its signature takes the thread pool milliseconds longer), the second one small.
+    const first = Buffer.from(JSON.stringify(makeEvent('call.initiated', { call_control_id: call, padding: 'x'.repeat(4_000_000) })));
+    const second = Buffer.from(JSON.stringify(makeEvent('call.hangup', { call_control_id: call })));
+    const ids = [first, second].map((b) => (JSON.parse(b.toString()) as { data: { id: string } }).data.id);
+    // The thread pool's threads are up before the two race.
+    await deps.verifier.verifyAsync(signEd25519(second, keys.privateKey), second);
+    await expect(
+      Promise.all([handleWebhook(deps, signEd25519(first, keys.privateKey), first), handleWebhook(deps, signEd25519(second, keys.privateKey), second)]),
+    ).resolves.toEqual(['accepted', 'accepted']);
+    const seqs = await Promise.all(ids.map(async (id) => (await queue.getJob(eventJobId(id)))!.data.seq));
+    expect(seqs).toEqual([1, 2]);
   });
 
   it('answers 503 for every event of a batch the queue could not store, and admits their redeliveries', async () => {

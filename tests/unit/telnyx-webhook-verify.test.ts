@@ -142,3 +142,50 @@ describe('webhook verification: HMAC (local signing)', () => {
     expect(verifier.verify(bothBad, body)).toEqual({ ok: false, reason: 'bad_signature' });
   });
 });
+
+describe('webhook verification: verifyAsync (Ed25519 on the thread pool)', () => {
+  it('gives the verdict of verify for every kind of request', async () => {
+    const ed = signEd25519(body, keys.privateKey, NOW_SEC);
+    const hm = signHmac(body, SECRET, NOW_SEC);
+    const other = generateTestKeyPair();
+    const garbage = Buffer.alloc(64, 7).toString('base64');
+    const cases: [string, Record<string, string>, Buffer][] = [
+      ['valid Ed25519', ed, body],
+      ['tampered body', ed, Buffer.from(body.toString().replace('+1555', '+1556'))],
+      ['another key', signEd25519(body, other.privateKey, NOW_SEC), body],
+      ['garbage signature', { ...ed, 'telnyx-signature-ed25519': garbage }, body],
+      ['malformed signature', { ...ed, 'telnyx-signature-ed25519': 'abc' }, body],
+      ['stale', signEd25519(body, keys.privateKey, NOW_SEC - 1000), body],
+      ['no timestamp', { 'telnyx-signature-ed25519': ed['telnyx-signature-ed25519']! }, body],
+      ['no signature', {}, body],
+      ['valid HMAC', hm, body],
+      ['bad Ed25519, valid HMAC', { ...hm, 'telnyx-signature-ed25519': garbage }, body],
+      ['both bad', { ...hm, 'telnyx-signature-ed25519': garbage, 'telnyx-signature': signHmac(body, 'other', NOW_SEC)['telnyx-signature']! }, body],
+    ];
+    for (const v of [verifier, edOnly]) {
+      for (const [name, headers, raw] of cases) {
+        expect({ name, verdict: await v.verifyAsync(headers, raw) }).toEqual({ name, verdict: v.verify(headers, raw) });
+      }
+    }
+    // The two verdicts that matter most, spelled out (so a change to both cannot pass unnoticed).
+    expect(await edOnly.verifyAsync(ed, body)).toEqual({ ok: true, scheme: 'ed25519' });
+    expect(await edOnly.verifyAsync(ed, Buffer.concat([body, Buffer.from(' ')]))).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+});
+
+describe('webhook verification: verifyAsync order', () => {
+  it('hands out verdicts in call order, even when a later call is decided first', async () => {
+    // A 4 MB body takes the thread pool far longer than a small one; a missing signature needs no crypto at all.
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    const small = body;
+    const order: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => order.push(name));
+    await Promise.all([
+      track('big', edOnly.verifyAsync(signEd25519(big, keys.privateKey, NOW_SEC), big)),
+      track('small', edOnly.verifyAsync(signEd25519(small, keys.privateKey, NOW_SEC), small)),
+      track('unsigned', edOnly.verifyAsync({}, small)),
+      track('small-2', edOnly.verifyAsync(signEd25519(small, keys.privateKey, NOW_SEC), small)),
+    ]);
+    expect(order).toEqual(['big', 'small', 'unsigned', 'small-2']);
+  });
+});

@@ -41,7 +41,7 @@ const unavailable = (cause: unknown) =>
  * Persists a verified webhook event as a BullMQ job BEFORE the webhook is acknowledged, so a crash
  * after the 200 loses nothing; a redelivery of the same data.id is admitted once.
  *
- * Events arriving in one event-loop turn are persisted together: one pipeline admits them all (dedupe
+ * Events arriving in one event-loop turn are persisted together: one script run admits them all (dedupe
  * and per-call sequence numbers, in arrival order), one addBulk pipeline stores the admitted ones. Each
  * caller still learns its own event's fate, and only after the batch's Redis reply.
  */

@@ -9,8 +9,12 @@ const SCRIPTS = {
   sequenceAdvance: 'sequence-advance-1.lua',
 } as const;
 
+/** Takes a variable number of keys (two per event): ioredis gets the key count as the first argument. */
+const EVENT_ADMIT_BATCH = 'event-admit-batch-n.lua';
+
 type OrderRedis = Redis & {
   eventAdmit(dedupeKey: string, seqKey: string, dedupeTtl: number, seqTtl: number): Promise<number>;
+  eventAdmitBatch(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   sequenceNext(seqKey: string, ttl: number): Promise<number>;
   sequenceAdvance(doneKey: string, seq: number, ttl: number): Promise<number>;
 };
@@ -43,6 +47,7 @@ export class CallOrder {
     for (const [name, file] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: numberOfKeys(file), lua: readLua(__dirname, file) });
     }
+    if (!('eventAdmitBatch' in redis)) redis.defineCommand('eventAdmitBatch', { lua: readLua(__dirname, EVENT_ADMIT_BATCH) });
     this.redis = redis as OrderRedis;
     this.timers = opts.timers ?? realTimers;
   }
@@ -53,16 +58,23 @@ export class CallOrder {
   }
 
   /**
-   * admitEvent for many events in one Redis round trip (one pipeline), in the given order: per call,
+   * admitEvent for many events in one Redis command (one script run), in the given order: per call,
    * sequence numbers follow that order. Each entry is its number (0 = duplicate) or the error of that
-   * one admit; a failed round trip rejects.
+   * one admit (nothing of it is kept); a failed command rejects.
    */
   async admitEvents(events: readonly { eventId: string; callId: string }[]): Promise<(number | Error)[]> {
-    const p = this.redis.pipeline() as unknown as { eventAdmit(a: string, b: string, c: number, d: number): void; exec(): Promise<[Error | null, unknown][] | null> };
-    for (const e of events) p.eventAdmit(this.keys.eventSeen(e.eventId), this.keys.seq('ev', e.callId), this.opts.dedupeTtlSec, this.opts.counterTtlSec);
-    const results = await p.exec();
-    if (!results) throw new Error('event admit pipeline returned no result');
-    return results.map(([err, v]) => err ?? Number(v));
+    if (events.length === 0) return [];
+    const args: (string | number)[] = new Array<string | number>(events.length * 2 + 2);
+    let i = 0;
+    for (const e of events) {
+      args[i++] = this.keys.eventSeen(e.eventId);
+      args[i++] = this.keys.seq('ev', e.callId);
+    }
+    args[i++] = this.opts.dedupeTtlSec;
+    args[i] = this.opts.counterTtlSec;
+    const seqs = await this.redis.eventAdmitBatch(events.length * 2, ...args);
+    if (!Array.isArray(seqs) || seqs.length !== events.length) throw new Error('event admit returned an unexpected reply');
+    return seqs.map((v) => (v === -1 ? new Error('the call\'s event counter could not be advanced') : Number(v)));
   }
 
   /** forgetEvent for many ids in one round trip. */
