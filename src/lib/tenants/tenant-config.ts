@@ -41,6 +41,8 @@ export const tenantConfigSchema = z
         trailingWords: z.array(z.string().regex(/^\S{1,40}$/, 'one word')).max(200).optional(),
         /** Whole answers that end a turn without punctuation ("yes please"), added likewise. */
         shortAnswers: z.array(z.string().min(1).max(80)).max(200).optional(),
+        /** Words that, alone or in pairs, acknowledge without taking the turn ("ja", "genau"), added to the English list. */
+        backchannels: z.array(z.string().regex(/^\S{1,40}$/, 'one word')).max(200).optional(),
       })
       .passthrough()
       .optional(),

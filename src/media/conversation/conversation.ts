@@ -103,7 +103,7 @@ export class Conversation extends ReplyFlow implements CallInputListener {
       this.dropSpeculation();
     }
     // "Yes" to "Are you still there?" is the answer, not a backchannel.
-    if (isBackchannel(text) && this.turn?.source !== 'dead_air') {
+    if (isBackchannel(text, this.d.tenant?.turnTaking?.backchannels) && this.turn?.source !== 'dead_air') {
       if (this.phase.kind === 'interrupted') return this.resume('backchannel');
       if (this.phase.kind === 'responding') return; // "mm-hm" while the agent has the turn: not a turn
     }

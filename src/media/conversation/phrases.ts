@@ -14,11 +14,22 @@ const BACKCHANNELS = new Set([
   'mm', 'mhm', 'mm-hm', 'mm-hmm', 'mmhmm', 'uh-huh', 'uh huh', 'yeah', 'yes', 'yep', 'ok', 'okay', 'right', 'sure', 'i see', 'got it', 'alright', 'all right', 'uh', 'um', 'hmm',
 ]);
 
-/** "mm-hm", "yeah", "okay right" — at most 2 words, every word a backchannel. */
-export function isBackchannel(text: string): boolean {
-  const t = text.toLowerCase().replace(/[^a-z\s-]/g, ' ').replace(/\s+/g, ' ').trim();
-  if (!t) return true;
-  if (BACKCHANNELS.has(t)) return true;
+/**
+ * "mm-hm", "yeah", "okay right" — at most 2 words, every word a backchannel (the English list, plus a
+ * tenant's own words from `turnTaking.backchannels`, e.g. "ja", "genau"). Letters of every script count
+ * as words: "Подождите" or "待って" is speech, not a backchannel. Only a transcript with no letters or
+ * digits at all ("…", "♪") counts as one (nothing was said).
+ */
+export function isBackchannel(text: string, extra?: readonly string[]): boolean {
+  const t = text
+    .toLowerCase()
+    .replace(/[’']/g, '')
+    .replace(/[^\p{L}\p{N}\s-]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!t || !/[\p{L}\p{N}]/u.test(t)) return true;
+  const known = (w: string) => BACKCHANNELS.has(w) || (extra?.some((x) => x.toLowerCase() === w) ?? false);
+  if (known(t)) return true;
   const words = t.split(' ');
-  return words.length <= 2 && words.every((w) => BACKCHANNELS.has(w));
+  return words.length <= 2 && words.every(known);
 }
