@@ -289,6 +289,21 @@ describe('Endpointer pauses and endAfter (end of turn from the transcript)', () 
     expect(ep.endAfter(p.pauseId + 1, 1)).toHaveLength(0);
   });
 
+  it('speech after a pause emits resumed; silence reaching settledMs emits settled once per silence run', () => {
+    const ep = new Endpointer({ ...BASE, silenceMs: 2000, pauseMs: 100, settledMs: 300 });
+    const types = (events: EndpointerEvent[]) => events.map((e) => e.type).filter((t) => t !== 'partial');
+    expect(types([...push(ep, 600, 0.9), ...push(ep, 200, 0)])).toEqual(['speechStart', 'pause']);
+    const p1 = ep.currentPauseId!;
+    expect(push(ep, 20, 0.9)).toEqual([{ type: 'resumed', pauseId: p1 }]);
+    const run = [...push(ep, 200, 0.9), ...push(ep, 600, 0)];
+    expect(types(run)).toEqual(['pause', 'settled']);
+    expect(of(run, 'settled')[0]!.pauseId).toBe(p1 + 1);
+    expect(types(push(ep, 600, 0))).toEqual([]);
+    // Without settledMs: never.
+    const plain = new Endpointer({ ...BASE, silenceMs: 2000, pauseMs: 100 });
+    expect(types([...push(plain, 600, 0.9), ...push(plain, 1000, 0)])).toEqual(['speechStart', 'pause']);
+  });
+
   it('pauseMs 0 emits no pauses (silence-only mode)', () => {
     const ep = new Endpointer({ ...BASE, pauseMs: 0 });
     const events = [...push(ep, 600, 0.9), ...push(ep, 600, 0)];

@@ -43,7 +43,7 @@ function harness(answers: FakeSttAnswer[], opts: { silenceMs?: number } = {}) {
     callControlId: 'c1',
     highPass: null,
     vad,
-    endpointer: new Endpointer({ preRollMs: 100, silenceMs, chunkMs: 60_000, partialMinMs: 60_000, pauseMs: 120, keepTrailingMs: 200 }),
+    endpointer: new Endpointer({ preRollMs: 100, silenceMs, chunkMs: 60_000, partialMinMs: 60_000, pauseMs: 120, settledMs: 300, keepTrailingMs: 200 }),
     stt,
     sttUrl: 'http://stt.invalid/v1/audio/transcriptions',
     language: 'en',
@@ -75,13 +75,8 @@ describe('speech pipeline: incremental transcription and tentative turns', () =>
     await h.feed('silence', 900); // incomplete: the rule waits up to 1.5 s
     await h.feed('speech', 600);
     await h.feed('silence', 800);
-    // The fake answers at once, before the 200 ms a finished sentence waits: tentative, then final.
-    expect(h.events).toEqual([
-      'speechStarted',
-      'resumed',
-      'tentative: I would like to book an appointment for tomorrow morning.',
-      'final: I would like to book an appointment for tomorrow morning.',
-    ]);
+    // A finished sentence ends after 200 ms of silence, before the silence settles (300 ms): no tentative step.
+    expect(h.events).toEqual(['speechStarted', 'resumed', 'final: I would like to book an appointment for tomorrow morning.']);
     expect(h.stt.requests).toHaveLength(2);
     const [first, second] = h.stt.requests;
     expect(first!.prompt).toBeUndefined();
@@ -116,6 +111,14 @@ describe('speech pipeline: incremental transcription and tentative turns', () =>
     await h.feed('speech', 600);
     await h.feed('silence', 1200);
     expect(h.events).toEqual(['speechStarted', 'tentative: two people', 'resumed', 'tentative: two people and a high chair please', 'final: two people and a high chair please']);
+
+    // A pause shorter than the settled silence (300 ms) inside a sentence starts nothing.
+    const short = harness(['two people', 'and a high chair please'], { silenceMs: 1000 });
+    await short.feed('speech', 600);
+    await short.feed('silence', 240);
+    await short.feed('speech', 600);
+    await short.feed('silence', 1200);
+    expect(short.events).toEqual(['speechStarted', 'resumed', 'tentative: two people and a high chair please', 'final: two people and a high chair please']);
 
     const unfinished = harness(['I would like a table for'], { silenceMs: 1000 });
     await unfinished.feed('speech', 600);

@@ -8,6 +8,7 @@
  *   while in speech, after partialMinMs of speech: a partial at most every chunkMs, on speech frames
  *   speech, silence reaches pauseMs ──▶ speech (still)                      emits pause (once per silence run)
  *   speech after a pause ──▶ speech (same utterance)                       emits resumed
+ *   speech, silence after a pause reaches settledMs ──▶ speech (still)     emits settled (once per silence run)
  *
  * End of turn from what was said: a `pause` carries the utterance so far, for a transcript taken as
  * soon as the caller stops; the owner may then move this silence run's end with `endAfter(ms)`
@@ -65,6 +66,8 @@ export interface EndpointerConfig {
   keepTrailingMs?: number;
   /** Silence (from the end of speech) that emits a pause (default 120 ms; 0 = no pause events). */
   pauseMs?: number;
+  /** Silence after a pause that emits `settled` (the caller has really stopped, for now); 0/unset = never. */
+  settledMs?: number;
   sampleRate?: number;
 }
 
@@ -85,7 +88,9 @@ export type EndpointerEvent =
     }
   | { type: 'discarded'; speechMs: number; startedAtMs: number }
   /** Speech again after a pause: the same utterance goes on (the pause's transcript is not the turn). */
-  | { type: 'resumed'; pauseId: number };
+  | { type: 'resumed'; pauseId: number }
+  /** The silence after pause `pauseId` reached settledMs (once per silence run). */
+  | { type: 'settled'; pauseId: number };
 
 type State =
   | { kind: 'idle'; /** consecutive samples at or above the onset threshold */ run: number }
@@ -105,6 +110,8 @@ type State =
       limit: number;
       /** The pause emitted in this silence run, if any. */
       pauseId: number | undefined;
+      /** `settled` was emitted in this silence run. */
+      settled: boolean;
     };
 
 const NO_EVENTS: readonly EndpointerEvent[] = Object.freeze([]);
@@ -129,6 +136,7 @@ export class Endpointer {
   private readonly vadLag: number;
   private readonly quietDb: number;
   private readonly pause: number;
+  private readonly settle: number;
   private pauses = 0;
   private readonly ring: Int16RingBuffer;
   private readonly utterance: Int16Array;
@@ -163,6 +171,7 @@ export class Endpointer {
     this.vadLag = s(Math.max(0, cfg.vadEndLagMs ?? 0));
     this.quietDb = cfg.quietDb ?? 30;
     this.pause = s(Math.max(0, cfg.pauseMs ?? 120));
+    this.settle = cfg.settledMs ? Math.max(this.pause, s(cfg.settledMs)) : 0;
     // Pre-roll plus the onset run plus slack for the frame that completes it (frames ≤ 60 ms).
     this.ring = new Int16RingBuffer(this.preRoll + this.onsetRun + s(60));
     this.utterance = new Int16Array(s(maxMs));
@@ -196,6 +205,7 @@ export class Endpointer {
       st.limit = this.silence;
       if (st.pauseId !== undefined) resumedAfter = st.pauseId;
       st.pauseId = undefined;
+      st.settled = false;
     } else if (st.silenceSamples === 0) {
       // The VAD's first silent frame: the wait starts at the end of speech, not at this verdict.
       const before = this.clock - pcm.length;
@@ -213,6 +223,10 @@ export class Endpointer {
       this.pauses += 1;
       st.pauseId = this.pauses;
       return [{ type: 'pause', pauseId: st.pauseId, audio: this.utterance.slice(0, this.len), speechMs: this.ms(st.speechSamples) }];
+    }
+    if (this.settle > 0 && st.pauseId !== undefined && !st.settled && st.silenceSamples >= this.settle) {
+      st.settled = true;
+      return [{ type: 'settled', pauseId: st.pauseId }];
     }
     if (isSpeech && st.speechSamples >= this.partialMin && (st.partials === 0 || st.sinceLastPartial >= this.chunk)) {
       st.partials += 1;
@@ -291,6 +305,7 @@ export class Endpointer {
       partials: 0,
       limit: this.silence,
       pauseId: undefined,
+      settled: false,
     });
     return [{ type: 'speechStart', atMs: this.ms(startedAt), detectedAtMs: this.ms(this.clock) }];
   }

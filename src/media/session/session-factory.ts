@@ -14,6 +14,11 @@ import { SpeechPipeline, STT_RATE } from './speech-pipeline';
 
 /** Silence after which the caller's words so far are transcribed for the end-of-turn rule. */
 const PAUSE_MS = 120;
+/**
+ * Silence after which the words of a pause may be the whole turn (a speculative reply starts): shorter
+ * pauses are common inside a sentence and would start replies for nothing.
+ */
+const SETTLED_MS = 300;
 
 /** stt.mode "disabled": every utterance is silence, and nothing is sent anywhere. */
 const NO_STT: SpeechToText = { transcribe: async () => ({ text: '', latencyMs: 0, attempts: 0 }) };
@@ -120,6 +125,7 @@ export function createSpeechPipeline(
       maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
       // Silence mode: no pause transcripts, the silence rule alone (as before).
       pauseMs: byTranscript ? PAUSE_MS : 0,
+      settledMs: byTranscript ? SETTLED_MS : 0,
     }),
     endOfTurn: byTranscript
       ? {

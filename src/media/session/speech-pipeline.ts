@@ -84,6 +84,11 @@ export class SpeechPipeline implements InboundAudioSink {
   private lastPause: { id: number; text: Promise<string> } | undefined;
   /** This utterance transcribed so far: its first `samples`, as `text` (`settled` once known). */
   private heard: { samples: number; text: Promise<string>; settled?: string } | undefined;
+  /**
+   * Tentative words of a pause, told once its silence has settled (endpointer `settled`, ~300 ms):
+   * a pause of 120–300 ms inside a sentence must not start a speculative reply.
+   */
+  private tentative: { pauseId: number; text?: string; settled: boolean } | undefined;
 
   constructor(private readonly d: SpeechPipelineDeps) {}
 
@@ -168,13 +173,19 @@ export class SpeechPipeline implements InboundAudioSink {
     switch (e.type) {
       case 'speechStart':
         this.heard = undefined;
+        this.tentative = undefined;
         this.d.listener.speechStarted(this.d.now() - (this.streamMs() - e.atMs));
         return;
       case 'pause':
         this.onPause(e.pauseId, e.audio);
         return;
       case 'resumed':
+        this.tentative = undefined;
         this.d.listener.speechResumed?.();
+        return;
+      case 'settled':
+        if (this.tentative?.pauseId !== e.pauseId) this.tentative = { pauseId: e.pauseId, settled: true };
+        else this.tellTentative(true);
         return;
       case 'partial': {
         if (this.d.listener.wantsPartials === false) return;
@@ -192,11 +203,13 @@ export class SpeechPipeline implements InboundAudioSink {
         const known = e.pauseId !== undefined && this.lastPause?.id === e.pauseId ? this.lastPause.text : this.continued(e.audio);
         this.lastPause = undefined;
         this.heard = undefined;
+        this.tentative = undefined;
         this.finalChain = this.finalChain.then(() => this.runFinal(e.audio, timings, known));
         return;
       }
       case 'discarded':
         this.heard = undefined;
+        this.tentative = undefined;
         this.d.metrics.utterances.inc({ outcome: 'discarded' });
         this.d.listener.speechDiscarded?.();
         return;
@@ -218,12 +231,23 @@ export class SpeechPipeline implements InboundAudioSink {
         const said = isFillerOnly(t) ? '' : t;
         const verdict = endOfTurn(said, this.d.language, rule);
         const events = this.d.endpointer.endAfter(pauseId, verdict.endAfterMs);
-        // Not over yet: a reply may start on these words (cancelled if the caller goes on).
-        if (events.length === 0 && said && verdict.shape !== 'incomplete') this.d.listener.tentative?.(said);
+        // Not over yet: a reply may start on these words once the silence settles (dropped if the caller goes on).
+        if (events.length === 0 && said && verdict.shape !== 'incomplete') {
+          const settled = this.tentative?.pauseId === pauseId && this.tentative.settled;
+          this.tentative = { pauseId, text: said, settled };
+          this.tellTentative(settled);
+        }
         for (const e of events) this.onEvent(e);
       },
       () => undefined, // the final transcribes again (runFinal)
     );
+  }
+
+  private tellTentative(settled: boolean): void {
+    const t = this.tentative;
+    if (!t || !settled || t.text === undefined || this.d.endpointer.currentPauseId !== t.pauseId) return;
+    this.tentative = undefined;
+    this.d.listener.tentative?.(t.text);
   }
 
   /**
@@ -321,6 +345,7 @@ export class SpeechPipeline implements InboundAudioSink {
     this.d.endpointer.reset();
     this.lastPause = undefined;
     this.heard = undefined;
+    this.tentative = undefined;
     for (const ac of this.inFlight) ac.abort();
   }
 
