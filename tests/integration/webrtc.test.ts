@@ -43,9 +43,10 @@ describe('WebRTC HD calls through the real server', () => {
 
   beforeAll(async () => {
     whisper = await startFakeWhisper({
-      respond: (wav) => {
-        const m = match(wav.samples, wav.sampleRate);
-        heard.push(m?.text);
+      // Audio that continues an utterance comes with its words so far as the prompt (incremental transcription).
+      respond: (wav, req) => {
+        const m = match(wav.samples, wav.sampleRate, req.prompt);
+        heard.push(m?.sofar);
         return m?.text ?? '';
       },
     });
