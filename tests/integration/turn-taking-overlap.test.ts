@@ -20,27 +20,8 @@ import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
 import { createHarness, http, newCallControlId, tenantDoc, waitUntil, type Harness } from '../support/call-harness';
 import { logWatch, type LogWatch } from '../support/log-watch';
 import { connectStream } from '../support/media-harness';
-import { resample } from '../../scripts/sim/audio';
-import { espeakSynthesize, trimSilence } from '../../scripts/sim/speech';
-import { saidAfter, voicedMs, type SaidSegment } from '../../scripts/sim/said-so-far';
-
-interface Spoken extends SaidSegment {
-  frames: Uint8Array[];
-}
-
-async function speak(text: string): Promise<Spoken> {
-  const { samples, sampleRate } = await espeakSynthesize(text, { voice: 'en-us', wpm: 165 });
-  const pcm = trimSilence(resample(samples, sampleRate, 8000), 8000, -45, 0);
-  const enc = createEncoder('PCMU', { sampleRate: 8000 });
-  const frames: Uint8Array[] = [];
-  for (let i = 0; i < pcm.length; i += 160) {
-    const f = new Int16Array(160);
-    f.set(pcm.subarray(i, Math.min(pcm.length, i + 160)));
-    frames.push(Uint8Array.from(enc.encode(f)));
-  }
-  enc.close();
-  return { text, speechMs: voicedMs(pcm, 8000), frames };
-}
+import { saidAfter, type SaidSegment } from '../../scripts/sim/said-so-far';
+import { speak, type Spoken } from '../support/spoken';
 
 /**
  * The caller's side of the line, like Telnyx: one frame every 20 ms (drift-corrected), silence unless

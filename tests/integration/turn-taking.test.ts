@@ -6,40 +6,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../../src/runtime';
-import { createEncoder } from '../../src/media/audio/codecs';
 import { startFakeBrain, type FakeBrain } from '../fakes/fake-brain';
 import type { FakeMediaClient } from '../fakes/fake-media-client';
 import { startFakeWhisper, type FakeWhisper } from '../fakes/fake-whisper';
 import { createHarness, newCallControlId, tenantDoc, waitUntil, type Harness } from '../support/call-harness';
 import { placeCall } from '../support/media-harness';
-import { resample } from '../../scripts/sim/audio';
-import { espeakSynthesize, trimSilence } from '../../scripts/sim/speech';
-import { saidAfter, voicedMs, type SaidSegment } from '../../scripts/sim/said-so-far';
+import { saidAfter, type SaidSegment } from '../../scripts/sim/said-so-far';
+import { silenceFrames, speak, type Spoken } from '../support/spoken';
 
-interface Spoken extends SaidSegment {
-  frames: Uint8Array[];
-}
-
-async function speak(text: string): Promise<Spoken> {
-  const { samples, sampleRate } = await espeakSynthesize(text, { voice: 'en-us', wpm: 165 });
-  const pcm = trimSilence(resample(samples, sampleRate, 8000), 8000, -45, 0);
-  const enc = createEncoder('PCMU', { sampleRate: 8000 });
-  const frames: Uint8Array[] = [];
-  for (let i = 0; i < pcm.length; i += 160) {
-    const f = new Int16Array(160);
-    f.set(pcm.subarray(i, Math.min(pcm.length, i + 160)));
-    frames.push(Uint8Array.from(enc.encode(f)));
-  }
-  enc.close();
-  return { text, speechMs: voicedMs(pcm, 8000), frames };
-}
-
-const silence = (ms: number): Uint8Array[] => {
-  const enc = createEncoder('PCMU', { sampleRate: 8000 });
-  const f = Uint8Array.from(enc.encode(new Int16Array(160)));
-  enc.close();
-  return Array.from({ length: ms / 20 }, () => f);
-};
+const silence = silenceFrames;
 
 describe('turn-taking (end of turn from what was said)', () => {
   let h: Harness;

@@ -1,19 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseTelnyxEnvelopeFast } from '../../src/lib/telnyx/webhook-envelope-fast';
 import { telnyxEnvelopeSchema } from '../../src/lib/telnyx/webhook-event';
+import { rng } from '../support/audio-signals';
 import { makeEvent } from '../support/telnyx-signing';
 
-/** Deterministic PRNG (mulberry32) so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LENGTHS = [0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 499, 500, 501, 511, 512, 513, 2047, 2048, 2049, 4095, 4096, 4097];
 const NUMBERS = [0, -0, 1, -1, 1.5, 8000, 16000, 192_000, 192_001, 1_000_000, 1_000_001, 2 ** 53, 1e300, -1e-9];
