@@ -3,6 +3,7 @@
  * disableOnnxTelemetry). Parsed once with zod into a frozen object; every problem is reported at once
  * so an operator fixes a bad deployment in one pass.
  */
+import os from 'node:os';
 import { z } from 'zod';
 import { parseTrustProxy, TRUST_PROXY_DEFAULT } from './trust-proxy';
 import { productionProblems } from './production-checks';
@@ -154,6 +155,11 @@ export const configSchema = z.object({
   STT_DEBUG_DIR: optionalString,
   /** silero = Silero VAD v5 on onnxruntime (energy-gated); energy = adaptive energy VAD only. */
   VAD_MODE: z.preprocess(blankToUndefined, z.enum(['silero', 'energy']).default('silero')),
+  /**
+   * Worker threads running the speech front end (resample, high-pass, VAD, endpointer) of the
+   * calls; 0 = on the main thread. Default: one per core.
+   */
+  MEDIA_WORKERS: int({ min: 0, max: 64, def: Math.max(1, os.availableParallelism()) }),
   STT_TIMEOUT_MS: int({ min: 500, def: 10000 }),
   STT_MAX_CONCURRENT: int({ min: 1, def: 32 }),
   STT_MAX_UTTERANCE_MS: int({ min: 2000, max: 120000, def: 30000 }),
