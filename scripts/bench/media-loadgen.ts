@@ -45,6 +45,9 @@ interface Call {
   playedUntil: number;
   /** Utterances of the loop whose first frame this call has sent (only those count as spoken). */
   begun: boolean[];
+  /** Frames this call has sent, and that count when its latest utterance ended (-1: none yet). */
+  sentCount: number;
+  lastEnd: number;
 }
 
 const FRAME_MS = 20;
@@ -61,18 +64,18 @@ let floor = false;
 let payloads: string[] = [];
 /** Per loop frame index: the utterance that starts there (its first voiced frame), or -1. */
 let utteranceStartAt: Int8Array = new Int8Array(0);
-/**
- * Per loop frame index: the utterance whose final must exist once this frame is sent (its end +
- * COUNT_AFTER_MS, longer than any end-of-turn wait), or -1.
- */
-let utteranceCountAt: Int8Array = new Int8Array(0);
-/** Caller utterances completed (spoken, then COUNT_AFTER_MS of silence sent) over all calls. */
+/** Per loop frame index: the utterance that ends there (its last voiced frame), or -1. */
+let utteranceEndAt: Int8Array = new Int8Array(0);
+/** Caller utterances spoken to their end, over all calls. */
 let spoken = 0;
 /** Utterance spans in loop frames [start, end). */
 let spans: { start: number; end: number }[] = [];
 /** Share of the loop that is speech (fixture utterance spans). */
 let voicedShare = 0;
-/** After an utterance's end: longer than STT_SILENCE_MS and TURN_INCOMPLETE_SILENCE_MS (1.5 s) + margin. */
+/**
+ * After an utterance's end its final is due within this much silence (longer than STT_SILENCE_MS and
+ * TURN_INCOMPLETE_SILENCE_MS, 1.5 s, + margin); calls paused sooner after an end are `pending`.
+ */
 const COUNT_AFTER_MS = 1700;
 const calls: Call[] = [];
 const answers = new Map<string, (streamUrl: string | undefined) => void>();
@@ -114,11 +117,11 @@ function buildAudio(extraSilenceMs: number, noiseDbfs: number): string[] {
   const fx = speechFixture();
   const frames = Math.floor((fx.pcm8k.length + (extraSilenceMs * 8000) / 1000) / 160);
   utteranceStartAt = new Int8Array(frames).fill(-1);
-  utteranceCountAt = new Int8Array(frames).fill(-1);
+  utteranceEndAt = new Int8Array(frames).fill(-1);
   let voicedMs = 0;
   fx.utterances.forEach((u, k) => {
     utteranceStartAt[Math.floor(u.startMs / FRAME_MS) % frames] = k;
-    utteranceCountAt[Math.floor((u.endMs + COUNT_AFTER_MS) / FRAME_MS) % frames] = k;
+    utteranceEndAt[Math.floor(u.endMs / FRAME_MS) % frames] = k;
     voicedMs += u.endMs - u.startMs;
   });
   spans = fx.utterances.map((u) => ({ start: Math.floor(u.startMs / FRAME_MS), end: Math.ceil(u.endMs / FRAME_MS) }));
@@ -139,10 +142,12 @@ function sendFrame(c: Call, lateMs: number): void {
   const p = payloads[c.idx]!;
   const starts = utteranceStartAt[c.idx]!;
   if (starts >= 0) c.begun[starts] = true;
-  const ends = utteranceCountAt[c.idx]!;
+  c.sentCount += 1;
+  const ends = utteranceEndAt[c.idx]!;
   if (ends >= 0 && c.begun[ends]) {
     c.begun[ends] = false;
     spoken += 1;
+    c.lastEnd = c.sentCount;
   }
   c.idx = (c.idx + 1) % payloads.length;
   c.ws.send(
@@ -208,7 +213,7 @@ async function setupCall(): Promise<void> {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
     const sid = `stream-${id.slice(-8)}`;
-    const c: Call = { id, ws, sid, seq: 1, chunk: 0, next: 0, idx: startIndex(), phase: Math.random() * FRAME_MS, open: true, playedUntil: 0, begun: [] };
+    const c: Call = { id, ws, sid, seq: 1, chunk: 0, next: 0, idx: startIndex(), phase: Math.random() * FRAME_MS, open: true, playedUntil: 0, begun: [], sentCount: 0, lastEnd: -1 };
     ws.on('error', () => undefined);
     // Agent audio (conversation mode): "play" it in real time and echo each mark once the audio
     // sent before it has played, as Telnyx does; `clear` drops what is queued.
@@ -280,6 +285,8 @@ function stats(type: string) {
     type,
     sent,
     spoken,
+    /** Utterances ended less than COUNT_AFTER_MS of audio ago: their finals may not exist yet. */
+    pending: calls.filter((c) => c.lastEnd >= 0 && c.sentCount - c.lastEnd < COUNT_AFTER_MS / FRAME_MS).length,
     open: calls.filter((c) => c.open).length,
     closedUnexpectedly,
     setupFailures,
