@@ -17,7 +17,9 @@
  *
  * Bounds: the ring holds ~2 s of audio for 500 calls; when it is full (the worker stalled) frames
  * are dropped and counted as VAD `dropped`. If a worker dies, its calls go on with a front end on
- * the main thread (energy VAD) and the error is logged once.
+ * the main thread (energy VAD) and the error is logged once. Partials (best effort anyway) are shed by the
+worker while the main thread has not handled its last two event batches, so a lagging main thread cannot
+make the worker queue utterance copies without bound; pauses and finals are never shed.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -32,11 +34,11 @@ import type { VadStats } from '../vad/vad';
 import type { EndpointerEvent } from '../audio/endpointer';
 import type { FrontEnd, FrontEndEventHandler } from './front-end';
 import { LocalFrontEnd, STT_RATE } from './local-front-end';
-import { createRingBuffers, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingWriter, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
+import { CONSUMED, createRingBuffers, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingWriter, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
 import type { FromWorker, FrontEndWorkerInit, SlotSettings, ToWorker } from './front-end-wire';
 
-/** Ring size per worker in 16-bit words: 8 M words = 16 MB ≈ 4 s of 8 kHz audio for 250 calls. */
-const RING_WORDS = 8 * 1024 * 1024;
+/** Ring size per worker in 16-bit words: 4 M words = 8 MB ≈ 2 s of 8 kHz audio for 250 calls (resident once cycled: RSS). */
+const RING_WORDS = 4 * 1024 * 1024;
 const MAX_SLOTS = 8192;
 /** Larger pushes are split (the ring's record length is 16 bits). */
 const MAX_PUSH = 16384;
@@ -108,6 +110,7 @@ class FrontEndWorker {
   }
 
   private onOut(m: Extract<FromWorker, { type: 'out' }>): void {
+    Atomics.add(this.writer.ctl, CONSUMED, 1);
     for (const o of m.list) {
       const call = this.calls.get(o.slot);
       if (!call || call.gen !== o.gen) continue;

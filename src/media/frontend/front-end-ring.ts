@@ -4,7 +4,7 @@
  * worker, which reads them — no message per frame. Also holds each call slot's published state (in
  * speech, current pause, frames done) that the worker writes and the main thread reads.
  *
- * Layout: `ctl` (Int32): [write index, read index, doorbell, …]; `data` (Int16): records of
+ * Layout: `ctl` (Int32): [write index, read index, doorbell, event batches consumed]; `data` (Int16): records of
  * HEADER words + payload: [op, slot, length, a_hi, a_lo, b_hi, b_lo, generation] then `length` samples. A
  * record that does not fit before the end of the ring is written at 0 after a WRAP word. Indices
  * are in Int16 words and only ever move forward modulo the capacity; the writer never lets write
@@ -22,6 +22,8 @@ const W = 0;
 const R = 1;
 /** The doorbell the writer rings (Atomics.notify) once per event-loop turn with new records. */
 export const BELL = 2;
+/** Event batches the main thread has handled (the worker sheds partials while it lags behind). */
+export const CONSUMED = 3;
 const CTL_WORDS = 4;
 
 /** Per slot: [inSpeech 0/1, current pause id + 1 (0 = none), frames done, generation]. */

@@ -14,7 +14,7 @@ import { SileroVad } from '../vad/silero-vad';
 import type { EndpointerEvent } from '../audio/endpointer';
 import type { Vad } from '../vad/vad';
 import { LocalFrontEnd, STT_RATE } from './local-front-end';
-import { BELL, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingReader, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
+import { BELL, CONSUMED, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingReader, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
 import type { FromWorker, FrontEndWorkerInit, SlotSettings, ToWorker, WorkerOut } from './front-end-wire';
 
 /** An event's audio buffer when the event owns all of it (endpointer audio is always a fresh copy): transferred, not copied. */
@@ -51,15 +51,23 @@ async function main(): Promise<void> {
   const transfer: ArrayBuffer[] = [];
   let flushScheduled = false;
   let stopping = false;
+  /** Event batches posted; the main thread counts the ones it handled in the ring's CONSUMED word. */
+  let posted = 0;
+  /** Batches the main thread may have outstanding before partials are shed. */
+  const MAX_OUTSTANDING = 2;
 
   const flush = (): void => {
     flushScheduled = false;
     if (out.length === 0) return;
     const list = out;
     out = [];
+    posted += 1;
     port.postMessage({ type: 'out', list } satisfies FromWorker, transfer.splice(0));
   };
   const emit = (o: WorkerOut, buf?: ArrayBuffer): void => {
+    // Partials are best effort: not while the main thread lags behind our batches (each carries a
+    // copy of the utterance so far; queued without bound they would only grow its backlog).
+    if (o.kind === 'event' && o.e.type === 'partial' && posted - Atomics.load(reader.ctl, CONSUMED) >= MAX_OUTSTANDING) return;
     out.push(o);
     if (buf) transfer.push(buf);
     if (!flushScheduled) {
