@@ -227,6 +227,8 @@ interface StepResult {
   rssMb: number;
   rssPerCallKb: number;
   heapMb: number;
+  /** ArrayBuffers (audio, sockets) at the step's end: where RSS beyond the JS heap lives. */
+  arrayBuffersMb: number;
   framesSent: number;
   framesReceived: number;
   lost: number;
@@ -352,127 +354,134 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
   const steps: StepResult[] = [];
   let lostSoFar = 0;
   for (const calls of STEPS) {
-    const ramped = await request<AnyMsg>(gen, { cmd: 'ramp', calls }, 'ramped', 120_000);
-    const setup = ramped.setup as { p95: number };
-    if (Object.keys(ramped.errors as object).length) console.log(`  setup errors: ${JSON.stringify(ramped.errors)}`);
-    await sleep(1000);
-    await request(rt, { cmd: 'reset' }, 'reset');
-    const mark = await request<GenStats>(gen, { cmd: 'mark' }, 'mark');
-    const genCpu0 = mark.cpu;
-    const procs = { runtime: rt.pid, generator: gen.pid, redis: redis.pid, 'parent (fake Whisper/Kokoro)': process.pid };
-    const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, procCpuSec(pid)]));
-    // The runtime's main thread alone (its tid is the pid): what the event loop itself spends,
-    // CPU time actually used, so a neighbour on the cores moves it far less than loop lag.
-    const mainBefore = procCpuSec(rt.pid, rt.pid);
-    const sys0 = systemCpuSec();
-    const before = await sample();
-    if (profDir) await request(rt, { cmd: 'profile-start' }, 'profile-started');
-    const holdStart = Date.now();
-    let rssMax = before.rss;
-    while (Date.now() - holdStart < HOLD_S * 1000) {
-      await sleep(Math.min(1000, HOLD_S * 1000 - (Date.now() - holdStart)));
-      if (Date.now() - holdStart < HOLD_S * 1000) rssMax = Math.max(rssMax, (await sample()).rss);
-    }
-    let profile: ProfileSummary | undefined;
-    if (profDir) {
-      const file = path.join(profDir, `runtime-${calls}.cpuprofile`);
-      await request(rt, { cmd: 'profile-stop', file }, 'profile-stopped', 60_000);
-      profile = summarizeProfile(file);
-    }
-    const end = await sample();
-    rssMax = Math.max(rssMax, end.rss);
-    const procCpuPct: Record<string, number> = Object.fromEntries(
-      Object.entries(procs).map(([k, pid]) => [k, Math.round(((procCpuSec(pid) - cpuBefore[k]!) / (end.wallMs / 1000)) * 1000) / 10]),
-    );
-    const sys1 = systemCpuSec();
-    const mainPct = ((procCpuSec(rt.pid, rt.pid) - mainBefore) / (end.wallMs / 1000)) * 100;
-    const ours = Object.values(procCpuPct).reduce((a, b) => a + b, 0);
-    // Everything else on the machine (other users' jobs): a noisy neighbour invalidates the step.
-    procCpuPct.others = Math.max(0, Math.round(((sys1.busy - sys0.busy) / (end.wallMs / 1000)) * 1000) / 10 - ours);
-    const paused = await request<GenStats>(gen, { cmd: 'pause' }, 'paused');
-    // Let every frame in flight land, then compare totals exactly.
-    let settled = await sample();
-    for (let i = 0, last = -1; i < 50 && decodedOf(settled) !== paused.sent; i += 1) {
-      if (decodedOf(settled) === last && i > 10) break;
-      last = decodedOf(settled);
-      await sleep(100);
-      settled = await sample();
-    }
-    // Every utterance spoken more than 1.7 s of audio before the pause has its final due; wait
-    // (bounded) for the transcripts in flight to land.
-    for (let i = 0, last = -1; i < 30; i += 1) {
-      const f = settled.utterances.final ?? 0;
-      if (f >= paused.spoken || (f === last && i > 5)) break;
-      last = f;
-      await sleep(100);
-      settled = await sample();
-    }
-    const lostTotal = paused.sent - decodedOf(settled);
-    const lost = lostTotal - lostSoFar;
-    lostSoFar = lostTotal;
-    await request(gen, { cmd: 'resume' }, 'resumed');
-    const genCpuPct = ((paused.cpu.user + paused.cpu.system - genCpu0.user - genCpu0.system) / 1000 / end.wallMs) * 100;
-    const sentDuringHold = paused.sent - mark.sent;
-    const recvDuringHold = decodedOf(end) - decodedOf(before);
-    const heardDelta = (k: string) => (end.heard[k] ?? 0) - (before.heard[k] ?? 0);
-    const sttReq = Object.values(end.stt).reduce((a, b) => a + b, 0) - Object.values(before.stt).reduce((a, b) => a + b, 0);
-    const net = (v: number) => Math.max(0, v - RESOLUTION_MS);
-    const res: StepResult = {
-      calls,
-      connected: paused.open,
-      setupP95Ms: setup.p95,
-      loopDelayMs: { p50: net(end.eld.p50), p99: net(end.eld.p99), max: net(end.eld.max) },
-      loopDelayRawP99Ms: end.eld.p99,
-      cpuPct: end.cpuPct,
-      cpuUsPerFrame: recvDuringHold > 0 ? ((end.cpuPct / 100) * end.wallMs * 1000) / recvDuringHold : NaN,
-      eluPct: end.eluPct,
-      genCpuPct,
-      rssMb: mb(rssMax),
-      rssPerCallKb: (rssMax - idleRss) / 1024 / calls,
-      heapMb: mb(end.heapUsed),
-      framesSent: sentDuringHold,
-      framesReceived: recvDuringHold,
-      lost,
-      behindMsPerCall: ((paused.sent - decodedOf(end)) / calls) * 20,
-      gapFilled: (settled.frames.gap_filled ?? 0),
-      invalid: (settled.frames.invalid ?? 0) + (settled.frames.decode_failed ?? 0),
-      genLateP99Ms: paused.lateMs.p99,
-      sttRequests: sttReq,
-      procCpuPct,
-      cpuMsPerCallSec: (procCpuPct.runtime! * 10) / calls,
-      mainCpuMsPerCallSec: (mainPct * 10) / calls,
-      spoken: paused.spoken,
-      pending: paused.pending,
-      finals: settled.utterances.final ?? 0,
-      closed: paused.closedUnexpectedly,
-      pass: false,
-      why: [],
-      profile,
-    };
-    if (res.connected < calls) res.why.push(`only ${res.connected}/${calls} calls connected`);
-    if (res.loopDelayMs.p99 > BAR.loopP99Ms) res.why.push(`loop delay p99 ${f1(res.loopDelayMs.p99)} ms > ${BAR.loopP99Ms}`);
-    if (res.lost !== 0) res.why.push(`${res.lost} frames lost`);
-    if (res.closed > 0) res.why.push(`${res.closed} sockets closed`);
-    if (res.invalid > 0) res.why.push(`${res.invalid} invalid/undecodable frames`);
-    if (res.finals > res.spoken || res.finals < res.spoken - res.pending) {
-      res.why.push(`${res.finals} finals for ${res.spoken} utterances spoken (${res.pending} of them ended < 1.7 s before the pause)`);
-    }
-    if (!CONVERSATION && res.spoken === 0) res.why.push('no utterance completed');
-    res.pass = res.why.length === 0;
-    const genNote = res.genLateP99Ms > 20 ? ` [generator late p99 ${f1(res.genLateP99Ms)} ms: generator saturated]` : '';
-    console.log(
-      `  ${String(calls).padStart(4)} calls: loop delay p50 ${f1(res.loopDelayMs.p50)} / p99 ${f1(res.loopDelayMs.p99)} / max ${f1(res.loopDelayMs.max)} ms` +
-        ` | CPU ${f1(res.cpuPct)} % (ELU ${f1(res.eluPct)} %, ${f1(res.cpuUsPerFrame)} µs CPU/frame) | RSS ${f1(res.rssMb)} MB, ${res.rssPerCallKb.toFixed(0)} KB/call` +
-        ` | frames sent ${res.framesSent} recv ${res.framesReceived} lost ${res.lost}, ingest behind ${f1(res.behindMsPerCall)} ms` +
-        ` | gen CPU ${f1(genCpuPct)} %, late p99 ${f1(res.genLateP99Ms)} ms` +
-        ` | STT req ${sttReq}, finals ${CONVERSATION ? `→ conversation, agent frames back ${paused.mediaIn - mark.mediaIn}, marks ${paused.marksEchoed - mark.marksEchoed}` : heardDelta('final')} | ${res.pass ? 'PASS' : `FAIL (${res.why.join('; ')})`}${genNote}`,
-    );
-    console.log(`        CPU % of one core by process: ${Object.entries(procCpuPct).map(([k, v]) => `${k} ${f1(v)}`).join(', ')}${procCpuPct.others! > 25 ? '  ⚠ other load on the machine: numbers are pessimistic' : ''}`);
-    if (profile) printProfile(profile, `runtime @ ${calls} calls`);
-    steps.push(res);
-    if (end.logLines > 0) console.log(`  (runtime logged ${end.logLines} warn+ lines so far)`);
-    if (!res.pass && args['stop-on-fail']) {
-      console.log('  stopping the ramp at the first failing step (--stop-on-fail)');
+    try {
+      const ramped = await request<AnyMsg>(gen, { cmd: 'ramp', calls }, 'ramped', 120_000);
+      const setup = ramped.setup as { p95: number };
+      if (Object.keys(ramped.errors as object).length) console.log(`  setup errors: ${JSON.stringify(ramped.errors)}`);
+      await sleep(1000);
+      await request(rt, { cmd: 'reset' }, 'reset');
+      const mark = await request<GenStats>(gen, { cmd: 'mark' }, 'mark');
+      const genCpu0 = mark.cpu;
+      const procs = { runtime: rt.pid, generator: gen.pid, redis: redis.pid, 'parent (fake Whisper/Kokoro)': process.pid };
+      const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, procCpuSec(pid)]));
+      // The runtime's main thread alone (its tid is the pid): what the event loop itself spends,
+      // CPU time actually used, so a neighbour on the cores moves it far less than loop lag.
+      const mainBefore = procCpuSec(rt.pid, rt.pid);
+      const sys0 = systemCpuSec();
+      const before = await sample();
+      if (profDir) await request(rt, { cmd: 'profile-start' }, 'profile-started');
+      const holdStart = Date.now();
+      let rssMax = before.rss;
+      while (Date.now() - holdStart < HOLD_S * 1000) {
+        await sleep(Math.min(1000, HOLD_S * 1000 - (Date.now() - holdStart)));
+        if (Date.now() - holdStart < HOLD_S * 1000) rssMax = Math.max(rssMax, (await sample()).rss);
+      }
+      let profile: ProfileSummary | undefined;
+      if (profDir) {
+        const file = path.join(profDir, `runtime-${calls}.cpuprofile`);
+        await request(rt, { cmd: 'profile-stop', file }, 'profile-stopped', 60_000);
+        profile = summarizeProfile(file);
+      }
+      const end = await sample();
+      rssMax = Math.max(rssMax, end.rss);
+      const procCpuPct: Record<string, number> = Object.fromEntries(
+        Object.entries(procs).map(([k, pid]) => [k, Math.round(((procCpuSec(pid) - cpuBefore[k]!) / (end.wallMs / 1000)) * 1000) / 10]),
+      );
+      const sys1 = systemCpuSec();
+      const mainPct = ((procCpuSec(rt.pid, rt.pid) - mainBefore) / (end.wallMs / 1000)) * 100;
+      const ours = Object.values(procCpuPct).reduce((a, b) => a + b, 0);
+      // Everything else on the machine (other users' jobs): a noisy neighbour invalidates the step.
+      procCpuPct.others = Math.max(0, Math.round(((sys1.busy - sys0.busy) / (end.wallMs / 1000)) * 1000) / 10 - ours);
+      const paused = await request<GenStats>(gen, { cmd: 'pause' }, 'paused');
+      // Let every frame in flight land, then compare totals exactly.
+      let settled = await sample();
+      for (let i = 0, last = -1; i < 50 && decodedOf(settled) !== paused.sent; i += 1) {
+        if (decodedOf(settled) === last && i > 10) break;
+        last = decodedOf(settled);
+        await sleep(100);
+        settled = await sample();
+      }
+      // Every utterance spoken more than 1.7 s of audio before the pause has its final due; wait
+      // (bounded) for the transcripts in flight to land.
+      for (let i = 0, last = -1; i < 30; i += 1) {
+        const f = settled.utterances.final ?? 0;
+        if (f >= paused.spoken || (f === last && i > 5)) break;
+        last = f;
+        await sleep(100);
+        settled = await sample();
+      }
+      const lostTotal = paused.sent - decodedOf(settled);
+      const lost = lostTotal - lostSoFar;
+      lostSoFar = lostTotal;
+      await request(gen, { cmd: 'resume' }, 'resumed');
+      const genCpuPct = ((paused.cpu.user + paused.cpu.system - genCpu0.user - genCpu0.system) / 1000 / end.wallMs) * 100;
+      const sentDuringHold = paused.sent - mark.sent;
+      const recvDuringHold = decodedOf(end) - decodedOf(before);
+      const heardDelta = (k: string) => (end.heard[k] ?? 0) - (before.heard[k] ?? 0);
+      const sttReq = Object.values(end.stt).reduce((a, b) => a + b, 0) - Object.values(before.stt).reduce((a, b) => a + b, 0);
+      const net = (v: number) => Math.max(0, v - RESOLUTION_MS);
+      const res: StepResult = {
+        calls,
+        connected: paused.open,
+        setupP95Ms: setup.p95,
+        loopDelayMs: { p50: net(end.eld.p50), p99: net(end.eld.p99), max: net(end.eld.max) },
+        loopDelayRawP99Ms: end.eld.p99,
+        cpuPct: end.cpuPct,
+        cpuUsPerFrame: recvDuringHold > 0 ? ((end.cpuPct / 100) * end.wallMs * 1000) / recvDuringHold : NaN,
+        eluPct: end.eluPct,
+        genCpuPct,
+        rssMb: mb(rssMax),
+        rssPerCallKb: (rssMax - idleRss) / 1024 / calls,
+        heapMb: mb(end.heapUsed),
+        arrayBuffersMb: mb(end.arrayBuffers),
+        framesSent: sentDuringHold,
+        framesReceived: recvDuringHold,
+        lost,
+        behindMsPerCall: ((paused.sent - decodedOf(end)) / calls) * 20,
+        gapFilled: (settled.frames.gap_filled ?? 0),
+        invalid: (settled.frames.invalid ?? 0) + (settled.frames.decode_failed ?? 0),
+        genLateP99Ms: paused.lateMs.p99,
+        sttRequests: sttReq,
+        procCpuPct,
+        cpuMsPerCallSec: (procCpuPct.runtime! * 10) / calls,
+        mainCpuMsPerCallSec: (mainPct * 10) / calls,
+        spoken: paused.spoken,
+        pending: paused.pending,
+        finals: settled.utterances.final ?? 0,
+        closed: paused.closedUnexpectedly,
+        pass: false,
+        why: [],
+        profile,
+      };
+      if (res.connected < calls) res.why.push(`only ${res.connected}/${calls} calls connected`);
+      if (res.loopDelayMs.p99 > BAR.loopP99Ms) res.why.push(`loop delay p99 ${f1(res.loopDelayMs.p99)} ms > ${BAR.loopP99Ms}`);
+      if (res.lost !== 0) res.why.push(`${res.lost} frames lost`);
+      if (res.closed > 0) res.why.push(`${res.closed} sockets closed`);
+      if (res.invalid > 0) res.why.push(`${res.invalid} invalid/undecodable frames`);
+      if (res.finals > res.spoken || res.finals < res.spoken - res.pending) {
+        res.why.push(`${res.finals} finals for ${res.spoken} utterances spoken (${res.pending} of them ended < 1.7 s before the pause)`);
+      }
+      if (!CONVERSATION && res.spoken === 0) res.why.push('no utterance completed');
+      res.pass = res.why.length === 0;
+      const genNote = res.genLateP99Ms > 20 ? ` [generator late p99 ${f1(res.genLateP99Ms)} ms: generator saturated]` : '';
+      console.log(
+        `  ${String(calls).padStart(4)} calls: loop delay p50 ${f1(res.loopDelayMs.p50)} / p99 ${f1(res.loopDelayMs.p99)} / max ${f1(res.loopDelayMs.max)} ms` +
+          ` | CPU ${f1(res.cpuPct)} % (ELU ${f1(res.eluPct)} %, ${f1(res.cpuUsPerFrame)} µs CPU/frame) | main thread ${res.mainCpuMsPerCallSec.toFixed(2)} ms/call-s | RSS ${f1(res.rssMb)} MB, ${res.rssPerCallKb.toFixed(0)} KB/call (heap ${f1(res.heapMb)}, ArrayBuffers ${f1(res.arrayBuffersMb)} MB)` +
+          ` | frames sent ${res.framesSent} recv ${res.framesReceived} lost ${res.lost}, ingest behind ${f1(res.behindMsPerCall)} ms` +
+          ` | gen CPU ${f1(genCpuPct)} %, late p99 ${f1(res.genLateP99Ms)} ms` +
+          ` | STT req ${sttReq}, finals ${CONVERSATION ? `→ conversation, agent frames back ${paused.mediaIn - mark.mediaIn}, marks ${paused.marksEchoed - mark.marksEchoed}` : heardDelta('final')} | ${res.pass ? 'PASS' : `FAIL (${res.why.join('; ')})`}${genNote}`,
+      );
+      console.log(`        CPU % of one core by process: ${Object.entries(procCpuPct).map(([k, v]) => `${k} ${f1(v)}`).join(', ')}${procCpuPct.others! > 25 ? '  ⚠ other load on the machine: numbers are pessimistic' : ''}`);
+      if (profile) printProfile(profile, `runtime @ ${calls} calls`);
+      steps.push(res);
+      if (end.logLines > 0) console.log(`  (runtime logged ${end.logLines} warn+ lines so far)`);
+      if (!res.pass && args['stop-on-fail']) {
+        console.log('  stopping the ramp at the first failing step (--stop-on-fail)');
+        break;
+      }
+      } catch (err) {
+      // An overloaded runtime can stop answering for minutes: that ends the ramp, the table still prints.
+      console.log(`  ${calls} calls: the runtime did not answer (${(err as Error).message}); stopping the ramp`);
       break;
     }
   }
