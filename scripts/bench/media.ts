@@ -479,7 +479,7 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
         console.log('  stopping the ramp at the first failing step (--stop-on-fail)');
         break;
       }
-      } catch (err) {
+    } catch (err) {
       // An overloaded runtime can stop answering for minutes: that ends the ramp, the table still prints.
       console.log(`  ${calls} calls: the runtime did not answer (${(err as Error).message}); stopping the ramp`);
       break;
