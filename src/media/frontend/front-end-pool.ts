@@ -18,8 +18,9 @@
  * Bounds: the ring holds ~2 s of audio for 500 calls; when it is full (the worker stalled) frames
  * are dropped and counted as VAD `dropped`. If a worker dies, its calls go on with a front end on
  * the main thread (energy VAD) and the error is logged once. Partials (best effort anyway) are shed by the
-worker while the main thread has not handled its last two event batches, so a lagging main thread cannot
-make the worker queue utterance copies without bound; pauses and finals are never shed.
+worker while the main thread has not handled its last two event batches; beyond four the worker stops reading
+its ring until the main thread catches up (the audio waits in the ring), so a main thread starved of CPU never
+has utterance copies queued for it without bound; pauses and finals are never shed.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -111,6 +112,7 @@ class FrontEndWorker {
 
   private onOut(m: Extract<FromWorker, { type: 'out' }>): void {
     Atomics.add(this.writer.ctl, CONSUMED, 1);
+    this.writer.ring(); // a worker holding back for us reads its ring again
     for (const o of m.list) {
       const call = this.calls.get(o.slot);
       if (!call || call.gen !== o.gen) continue;

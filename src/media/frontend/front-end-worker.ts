@@ -75,6 +75,13 @@ async function main(): Promise<void> {
   let posted = 0;
   /** Batches the main thread may have outstanding before partials are shed. */
   const MAX_OUTSTANDING = 2;
+  /**
+   * Beyond this many unhandled batches the worker stops reading its ring (backpressure): the audio
+   * waits there (bounded; the main thread drops frames when it is full) instead of the main thread's
+   * message queue filling with utterance copies while it is starved of CPU.
+   */
+  const MAX_UNHANDLED = 4;
+  const mainBehind = (): boolean => posted - Atomics.load(reader.ctl, CONSUMED) > MAX_UNHANDLED;
 
   const flush = (): void => {
     flushScheduled = false;
@@ -125,6 +132,7 @@ async function main(): Promise<void> {
 
   /** Applies ring records in order; stops at a record of a call whose open has not arrived yet. */
   const drain = (): void => {
+    if (mainBehind()) return; // woken again when the main thread handles a batch
     for (let rec = reader.peek(); rec; rec = reader.peek()) {
       const s = slots.get(rec.slot);
       if (!s || (s.gen & 0xffff) !== rec.gen) {
