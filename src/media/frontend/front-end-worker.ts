@@ -4,8 +4,6 @@
  * ring, woken by the ring's doorbell (Atomics.waitAsync); publishes each call's state (in speech,
  * current pause, frames done) in the shared slot table; posts events back batched per turn.
  */
-import { readlinkSync } from 'node:fs';
-import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Endpointer } from '../audio/endpointer';
 import { HighPassFilter } from '../audio/highpass';
@@ -31,27 +29,9 @@ interface Slot {
   fe: LocalFrontEnd;
 }
 
-/** Niceness of a front-end worker thread: the main thread (sockets, latency) wins when the cores are short. */
-const WORKER_NICE = 5;
-
-/**
- * Lowers this thread's priority (Linux: setpriority on the thread id). The ring buffers ~2 s, so a
- * worker that yields to the main thread for a while catches up; the main loop's lag is the bar.
- * Elsewhere (no /proc/thread-self) the thread keeps the process's priority. Once, at start.
- */
-function lowerThreadPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, Math.max(os.getPriority(tid), WORKER_NICE));
-  } catch {
-    // not Linux, or not allowed: same priority as the main thread
-  }
-}
-
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('front-end-worker must run in a worker thread');
-  lowerThreadPriority();
   const init = workerData as FrontEndWorkerInit;
   let model: SileroModel | undefined;
   if (init.vad === 'silero') {
