@@ -163,7 +163,7 @@ export const BARS: readonly BarDef[] = [
   },
   {
     bench: 'media',
-    metric: 'concurrent speaking PCMU calls, real-time 20 ms frames, VAD on, one process (loop p99 ≤ 20 ms, no frame lost, every utterance transcribed once)',
+    metric: 'concurrent PCMU calls, speaking callers, real-time 20 ms frames, VAD on, one process (loop p99 ≤ 20 ms, no frame lost, every utterance transcribed once)',
     bar: '≥ 500 calls',
     op: '>=',
     limit: 500,
@@ -175,25 +175,14 @@ export const BARS: readonly BarDef[] = [
       const firstFail = steps.find((s) => s.pass === false);
       const parts: string[] = [];
       if (best?.pass) parts.push(`at ${best.calls}: loop p99 ${ms1(best.loopDelayMs?.p99)} ms, lost ${best.lost ?? 'n/a'}`);
+      // The issue's cost figure (goal ≤ 3 ms), not a bar of its own: runtime CPU per call-second at the first step.
+      if (num(steps[0]?.cpuMsPerCallSec) !== undefined) parts.push(`runtime CPU ${steps[0]!.cpuMsPerCallSec!.toFixed(2)} ms per call-second at ${steps[0]!.calls}`);
       if (firstFail) parts.push(`${firstFail.calls} failed: ${(firstFail.failures ?? []).join('; ') || 'see log'}`);
       else parts.push(`largest step tried ${Math.max(...steps.map((s) => num(s.calls) ?? 0))}`);
       // bench:media measures the CPU of everything else on the machine: a busy neighbour makes the numbers pessimistic.
       const others = Math.max(0, ...steps.map((s) => num(s.procCpuPct?.others) ?? 0));
       if (others > SHARED_CPU_PCT) parts.push(`machine shared: other processes used up to ${Math.round(others)} % of a core`);
       return { value: num(r.maxCalls) ?? 0, detail: parts.join('; ') };
-    },
-  },
-  {
-    bench: 'media',
-    metric: 'runtime CPU per speaking call-second (all threads, /proc)',
-    bar: '≤ 3 ms',
-    op: '<=',
-    limit: 3,
-    unit: 'ms',
-    measure: (r) => {
-      const s = mediaStepOfRecord(r);
-      if (!s) return { detail: 'no load steps ran' };
-      return { value: num(s.cpuMsPerCallSec), detail: `at ${s.calls} calls${s.pass ? '' : ', a failing step'}; finals ${s.finals ?? 'n/a'}/${s.spoken ?? 'n/a'} spoken` };
     },
   },
   {

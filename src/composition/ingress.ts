@@ -34,7 +34,7 @@ import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/vad/vad-factory';
-import { FrontEndPool } from '../media/frontend/front-end-pool';
+import { defaultFrontEndWorkers, FrontEndPool } from '../media/frontend/front-end-pool';
 import { PHRASES } from '../media/conversation/phrases';
 import type { CallInputListener } from '../media/ports';
 import type { CallConversation } from '../media/live-call';
@@ -258,9 +258,10 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
  * this thread (logged).
  */
 async function startFrontEnds(config: Config, logger: Logger): Promise<FrontEndPool | undefined> {
-  if (config.MEDIA_WORKERS === 0 || config.STT_DEBUG_DUMP_PCM16) return undefined;
+  const workers = config.MEDIA_WORKERS === 'auto' ? defaultFrontEndWorkers() : config.MEDIA_WORKERS;
+  if (workers === 0 || config.STT_DEBUG_DUMP_PCM16) return undefined;
   try {
-    return await FrontEndPool.start({ workers: config.MEDIA_WORKERS, vad: config.VAD_MODE, logger });
+    return await FrontEndPool.start({ workers, vad: config.VAD_MODE, logger });
   } catch (err) {
     logger.warn({ err: errorMessage(err) }, 'speech front-end workers unavailable: the front end runs on the main thread');
     return undefined;

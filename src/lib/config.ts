@@ -3,7 +3,6 @@
  * disableOnnxTelemetry). Parsed once with zod into a frozen object; every problem is reported at once
  * so an operator fixes a bad deployment in one pass.
  */
-import os from 'node:os';
 import { z } from 'zod';
 import { parseTrustProxy, TRUST_PROXY_DEFAULT } from './trust-proxy';
 import { productionProblems } from './production-checks';
@@ -157,9 +156,9 @@ export const configSchema = z.object({
   VAD_MODE: z.preprocess(blankToUndefined, z.enum(['silero', 'energy']).default('silero')),
   /**
    * Worker threads running the speech front end (resample, high-pass, VAD, endpointer) of the
-   * calls; 0 = on the main thread. Default: one per core.
+   * calls; 0 = on the main thread; auto (default) = one per core.
    */
-  MEDIA_WORKERS: int({ min: 0, max: 64, def: Math.max(1, os.availableParallelism()) }),
+  MEDIA_WORKERS: z.preprocess((v) => blankToUndefined(v) ?? 'auto', z.union([z.literal('auto'), int({ min: 0, max: 64 })])),
   STT_TIMEOUT_MS: int({ min: 500, def: 10000 }),
   STT_MAX_CONCURRENT: int({ min: 1, def: 32 }),
   STT_MAX_UTTERANCE_MS: int({ min: 2000, max: 120000, def: 30000 }),
