@@ -43,6 +43,11 @@ interface Call {
   open: boolean;
   /** performance.now() when the agent audio received so far has finished "playing". */
   playedUntil: number;
+  /** Utterances of the loop whose first frame this call has sent (only those count as spoken). */
+  begun: boolean[];
+  /** Frames this call has sent, and that count when its latest utterance ended (-1: none yet). */
+  sentCount: number;
+  lastEnd: number;
 }
 
 const FRAME_MS = 20;
@@ -57,6 +62,21 @@ let setupConcurrency = 32;
 /** Transport-floor mode: no webhooks, connect straight to the bare WebSocket server. */
 let floor = false;
 let payloads: string[] = [];
+/** Per loop frame index: the utterance that starts there (its first voiced frame), or -1. */
+let utteranceStartAt: Int8Array = new Int8Array(0);
+/** Per loop frame index: the utterance that ends there (its last voiced frame), or -1. */
+let utteranceEndAt: Int8Array = new Int8Array(0);
+/** Caller utterances spoken to their end, over all calls. */
+let spoken = 0;
+/** Utterance spans in loop frames [start, end). */
+let spans: { start: number; end: number }[] = [];
+/** Share of the loop that is speech (fixture utterance spans). */
+let voicedShare = 0;
+/**
+ * After an utterance's end its final is due within this much silence (longer than STT_SILENCE_MS and
+ * TURN_INCOMPLETE_SILENCE_MS, 1.5 s, + margin); calls paused sooner after an end are `pending`.
+ */
+const COUNT_AFTER_MS = 1700;
 const calls: Call[] = [];
 const answers = new Map<string, (streamUrl: string | undefined) => void>();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -95,6 +115,17 @@ async function webhook(type: string, callId: string): Promise<void> {
 
 function buildAudio(extraSilenceMs: number, noiseDbfs: number): string[] {
   const fx = speechFixture();
+  const frames = Math.floor((fx.pcm8k.length + (extraSilenceMs * 8000) / 1000) / 160);
+  utteranceStartAt = new Int8Array(frames).fill(-1);
+  utteranceEndAt = new Int8Array(frames).fill(-1);
+  let voicedMs = 0;
+  fx.utterances.forEach((u, k) => {
+    utteranceStartAt[Math.floor(u.startMs / FRAME_MS) % frames] = k;
+    utteranceEndAt[Math.floor(u.endMs / FRAME_MS) % frames] = k;
+    voicedMs += u.endMs - u.startMs;
+  });
+  spans = fx.utterances.map((u) => ({ start: Math.floor(u.startMs / FRAME_MS), end: Math.ceil(u.endMs / FRAME_MS) }));
+  voicedShare = voicedMs / (frames * FRAME_MS);
   const loop = new Int16Array(fx.pcm8k.length + (extraSilenceMs * 8000) / 1000);
   loop.set(fx.pcm8k);
   const withNoise = mix(loop, whiteNoise(8000, (loop.length * 1000) / 8000, noiseDbfs, 7));
@@ -109,6 +140,15 @@ function sendFrame(c: Call, lateMs: number): void {
   c.seq += 1;
   c.chunk += 1;
   const p = payloads[c.idx]!;
+  const starts = utteranceStartAt[c.idx]!;
+  if (starts >= 0) c.begun[starts] = true;
+  c.sentCount += 1;
+  const ends = utteranceEndAt[c.idx]!;
+  if (ends >= 0 && c.begun[ends]) {
+    c.begun[ends] = false;
+    spoken += 1;
+    c.lastEnd = c.sentCount;
+  }
   c.idx = (c.idx + 1) % payloads.length;
   c.ws.send(
     `{"event":"media","sequence_number":"${c.seq}","stream_id":"${c.sid}","media":{"track":"inbound","chunk":"${c.chunk}","timestamp":"${c.chunk * FRAME_MS}","payload":"${p}"}}`,
@@ -142,6 +182,13 @@ function startTicker(): void {
   ticker = setTimeout(tick, 2);
 }
 
+/** A random loop offset outside speech: a call never begins mid-utterance, so every utterance it sends is whole. */
+function startIndex(): number {
+  const i = Math.floor(Math.random() * payloads.length);
+  const inside = spans.find((s) => i > s.start && i < s.end);
+  return inside ? inside.end % payloads.length : i;
+}
+
 async function setupCall(): Promise<void> {
   const id = newCallControlId();
   const answered = new Promise<string | undefined>((resolve, reject) => {
@@ -166,7 +213,7 @@ async function setupCall(): Promise<void> {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
     const sid = `stream-${id.slice(-8)}`;
-    const c: Call = { id, ws, sid, seq: 1, chunk: 0, next: 0, idx: Math.floor(Math.random() * payloads.length), phase: Math.random() * FRAME_MS, open: true, playedUntil: 0 };
+    const c: Call = { id, ws, sid, seq: 1, chunk: 0, next: 0, idx: startIndex(), phase: Math.random() * FRAME_MS, open: true, playedUntil: 0, begun: [], sentCount: 0, lastEnd: -1 };
     ws.on('error', () => undefined);
     // Agent audio (conversation mode): "play" it in real time and echo each mark once the audio
     // sent before it has played, as Telnyx does; `clear` drops what is queued.
@@ -237,6 +284,9 @@ function stats(type: string) {
   return {
     type,
     sent,
+    spoken,
+    /** Utterances ended less than COUNT_AFTER_MS of audio ago: their finals may not exist yet. */
+    pending: calls.filter((c) => c.lastEnd >= 0 && c.sentCount - c.lastEnd < COUNT_AFTER_MS / FRAME_MS).length,
     open: calls.filter((c) => c.open).length,
     closedUnexpectedly,
     setupFailures,
@@ -261,7 +311,7 @@ process.on('message', (m: Msg) => {
         setupConcurrency = m.setupConcurrency;
         floor = m.floor;
         payloads = buildAudio(m.extraSilenceMs, m.noiseDbfs);
-        send({ type: 'init', loopMs: payloads.length * FRAME_MS });
+        send({ type: 'init', loopMs: payloads.length * FRAME_MS, voicedShare });
         return;
       case 'ramp':
         return ramp(m.calls);

@@ -18,6 +18,7 @@ import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
 import { FinalDeduper } from '../../src/lib/stt/transcript-filter';
 import { MediaSession } from '../../src/media/session/media-session';
+import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
 import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
 import { amrWbStorageFrames, chunks, fixture, oggOpusPackets, packOctetAligned, pcmFixture } from '../../tests/fixtures/codecs/reference';
 import { speechFixture } from '../../tests/support/speech-fixture';
@@ -183,8 +184,9 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
   const listener = { speechStarted: () => undefined, partial: () => undefined, final: () => undefined, dtmf: () => undefined, sttError: () => undefined };
   const stt = { transcribe: () => Promise.resolve({ text: 'hello there', latencyMs: 0, attempts: 1 }) };
   const sessions = Array.from({ length: calls }, (_, k) => {
+    const frontEnd = new LocalFrontEnd({ highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER) });
     const pipeline = new SpeechPipeline({
-      callControlId: `bench-${k}`, highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER),
+      callControlId: `bench-${k}`, frontEnd, endpointer: frontEnd,
       stt, sttUrl: 'http://127.0.0.1:1/v1/audio/transcriptions', deduper: new FinalDeduper(), dumper, listener, metrics, logger, now: Date.now,
     });
     const s = new MediaSession(`bench-${k}`, { send: () => undefined, close: () => undefined }, {

@@ -100,6 +100,13 @@ async function counters(): Promise<Record<string, number>> {
   return out;
 }
 
+async function utteranceCounts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (!rt) return out;
+  for (const v of (await rt.metrics.utterances.get()).values) out[String(v.labels.outcome)] = v.value;
+  return out;
+}
+
 async function sttCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   if (!rt?.metrics.sttRequests) return out;
@@ -171,6 +178,7 @@ process.on('message', (m: Msg) => {
           sessions: rt?.liveCalls?.size ?? 0,
           frames: await counters(),
           stt: await sttCounts(),
+          utterances: await utteranceCounts(),
           logLines,
           heard: { ...heard },
         });

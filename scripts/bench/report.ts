@@ -93,6 +93,9 @@ interface MediaStep {
   procCpuPct?: Record<string, number>;
   lost?: number;
   rssPerCallKb?: number;
+  cpuMsPerCallSec?: number;
+  finals?: number;
+  spoken?: number;
   loopDelayMs?: { p99?: number };
   failures?: string[];
 }
@@ -169,7 +172,7 @@ export const BARS: readonly BarDef[] = [
   },
   {
     bench: 'media',
-    metric: 'concurrent PCMU calls, real-time 20 ms frames, VAD on, one process (loop p99 ≤ 20 ms, no frame lost)',
+    metric: 'concurrent PCMU calls, speaking callers, real-time 20 ms frames, VAD on, one process (loop p99 ≤ 20 ms, no frame lost, every utterance transcribed once)',
     bar: '≥ 500 calls',
     op: '>=',
     limit: 500,
@@ -181,6 +184,8 @@ export const BARS: readonly BarDef[] = [
       const firstFail = steps.find((s) => s.pass === false);
       const parts: string[] = [];
       if (best?.pass) parts.push(`at ${best.calls}: loop p99 ${ms1(best.loopDelayMs?.p99)} ms, lost ${best.lost ?? 'n/a'}`);
+      // The issue's cost figure (goal ≤ 3 ms), not a bar of its own: runtime CPU per call-second at the first step.
+      if (num(steps[0]?.cpuMsPerCallSec) !== undefined) parts.push(`runtime CPU ${steps[0]!.cpuMsPerCallSec!.toFixed(2)} ms per call-second at ${steps[0]!.calls}`);
       if (firstFail) parts.push(`${firstFail.calls} failed: ${(firstFail.failures ?? []).join('; ') || 'see log'}`);
       else parts.push(`largest step tried ${Math.max(...steps.map((s) => num(s.calls) ?? 0))}`);
       // bench:media measures the CPU of everything else on the machine: a busy neighbour makes the numbers pessimistic.

@@ -19,6 +19,9 @@ import { createSttDebugDumper } from '../lib/stt/debug-dump';
 import { createWhisperClient } from '../lib/stt/whisper-client';
 import { createWebhookVerifier } from '../lib/telnyx/webhook-verify';
 import type { TenantConfig } from '../lib/tenants/tenant-config';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { errorMessage } from '../lib/errors';
 import { StreamRestarter } from '../jobs/call-control/stream-restarter';
 import { EventIngest } from '../jobs/events/event-ingest';
 import { segmentRequester } from '../jobs/tts/segment-requester';
@@ -31,6 +34,7 @@ import { buildWebrtc } from './webrtc';
 import { TTS_CACHE_TTL_SEC } from './workers';
 import { isAmrWbAvailable } from '../media/audio/codecs';
 import { createVadFactory } from '../media/vad/vad-factory';
+import { defaultFrontEndWorkers, FrontEndPool } from '../media/frontend/front-end-pool';
 import { PHRASES } from '../media/conversation/phrases';
 import type { CallInputListener } from '../media/ports';
 import type { CallConversation } from '../media/live-call';
@@ -115,7 +119,9 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
-  const vadFactory = await createVadFactory({ mode: config.VAD_MODE, logger });
+  const frontEnds = await startFrontEnds(config, logger);
+  // With the front-end workers up, a call runs here only if every worker died: the energy VAD then.
+  const vadFactory = await createVadFactory({ mode: frontEnds ? 'energy' : config.VAD_MODE, logger });
   if (vadFactory.fellBack) logger.warn({ reason: vadFactory.fallbackReason }, 'Silero VAD degraded');
   if (!isAmrWbAvailable()) logger.warn('libopencore-amrwb not found: AMR-WB streams fall back to PCMU (apt-get install libopencore-amrwb0)');
   const whisper = createWhisperClient({ timeoutMs: config.STT_TIMEOUT_MS, maxConcurrent: config.STT_MAX_CONCURRENT, lookup: s.tenantUrlLookup, logger });
@@ -171,7 +177,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
     logger,
   });
   const dumper = createSttDebugDumper({ dir: config.STT_DEBUG_DIR, dumpWavs: config.STT_DEBUG_DUMP_WHISPER_WAVS, dumpPcm: config.STT_DEBUG_DUMP_PCM16, logger });
-  const mediaDeps = { config, vadFactory, stt: whisper, dumper, partialSkipReason, metrics, logger };
+  const mediaDeps = { config, vadFactory, frontEnds, stt: whisper, dumper, partialSkipReason, metrics, logger };
   const liveCalls: LiveCalls = new LiveCalls({
     playbackMode: config.PLAYBACK_MODE,
     bidirectionalCodec: config.TELNYX_STREAM_CODEC === 'AMR-WB' ? 'PCMU' : config.TELNYX_STREAM_CODEC,
@@ -208,7 +214,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
   // re-subscribes after every reconnect), and the server must come up meanwhile.
   s.bus.listen(sub, s.instanceId).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'call bus subscription failed'));
 
-  const webrtc = buildWebrtc(s, { vadFactory, stt: whisper, dumper, partialSkipReason, conversationFor: makeConversation });
+  const webrtc = buildWebrtc(s, { vadFactory, frontEnds, stt: whisper, dumper, partialSkipReason, conversationFor: makeConversation });
   webrtcRoutes.use(webrtc.router);
   const media = attachMediaServer(server, {
     mediaStreamToken: config.MEDIA_STREAM_TOKEN,
@@ -240,11 +246,28 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
       brain.close();
       sub.disconnect();
       await vadFactory.close();
+      await frontEnds?.close();
       loopLoad.close();
       for (const c of dependencyChecks) c.close?.();
       webhookFast.close();
     },
   };
+}
+
+/**
+ * The speech front end's worker threads (MEDIA_WORKERS > 0): one per core by default. Not with a
+ * PCM debug dump (it taps the audio on this thread); if they cannot start, the front end runs on
+ * this thread (logged).
+ */
+async function startFrontEnds(config: Config, logger: Logger): Promise<FrontEndPool | undefined> {
+  const workers = config.MEDIA_WORKERS === 'auto' ? defaultFrontEndWorkers() : config.MEDIA_WORKERS;
+  if (workers === 0 || config.STT_DEBUG_DUMP_PCM16) return undefined;
+  try {
+    return await FrontEndPool.start({ workers, vad: config.VAD_MODE, logger });
+  } catch (err) {
+    logger.warn({ err: errorMessage(err) }, 'speech front-end workers unavailable: the front end runs on the main thread');
+    return undefined;
+  }
 }
 
 /** A caller-input listener standing in for the conversation (IngressOptions.listenerFor): it only hears. */

@@ -17,6 +17,7 @@ import type { SpeechToText } from '../lib/stt/port';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
 import type { VadFactory } from '../media/vad/vad-factory';
 import { createSpeechPipeline } from '../media/session/session-factory';
+import type { FrontEndPool } from '../media/frontend/front-end-pool';
 import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';
 import { weriftPeerFactory } from '../media/webrtc/werift-peer';
@@ -25,6 +26,8 @@ import type { Shared } from './shared';
 
 export interface WebrtcParts {
   vadFactory: VadFactory;
+  /** Front-end worker threads, when running (MEDIA_WORKERS). */
+  frontEnds?: FrontEndPool;
   stt: SpeechToText;
   dumper: SttDebugDumper;
   /** Shared with phone calls: when to skip best-effort partial transcripts. */
@@ -73,7 +76,7 @@ export function buildWebrtc(s: Shared, p: WebrtcParts): WebrtcTransport {
     media: {
       speechFor: (sessionId, tenant, listener) =>
         createSpeechPipeline(
-          { config, vadFactory: p.vadFactory, stt: p.stt, dumper: p.dumper, partialSkipReason: p.partialSkipReason, metrics, logger },
+          { config, vadFactory: p.vadFactory, frontEnds: p.frontEnds, stt: p.stt, dumper: p.dumper, partialSkipReason: p.partialSkipReason, metrics, logger },
           tenant,
           sessionId,
           listener,

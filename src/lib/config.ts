@@ -156,6 +156,11 @@ export const configSchema = z.object({
   STT_DEBUG_DIR: optionalString,
   /** silero = Silero VAD v5 on onnxruntime (energy-gated); energy = adaptive energy VAD only. */
   VAD_MODE: z.preprocess(blankToUndefined, z.enum(['silero', 'energy']).default('silero')),
+  /**
+   * Worker threads running the speech front end (resample, high-pass, VAD, endpointer) of the
+   * calls; 0 = on the main thread; auto (default) = one per core.
+   */
+  MEDIA_WORKERS: z.preprocess((v) => blankToUndefined(v) ?? 'auto', z.union([z.literal('auto'), int({ min: 0, max: 64 })])),
   STT_TIMEOUT_MS: int({ min: 500, def: 10000 }),
   STT_MAX_CONCURRENT: int({ min: 1, def: 32 }),
   STT_MAX_UTTERANCE_MS: int({ min: 2000, max: 120000, def: 30000 }),

@@ -10,6 +10,7 @@ import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
 import { FakeSpeechToText, type FakeSttAnswer } from '../../src/lib/stt/fake-stt';
 import { FinalDeduper } from '../../src/lib/stt/transcript-filter';
 import { Endpointer } from '../../src/media/audio/endpointer';
+import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
 import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
 import type { CallInputListener } from '../../src/media/ports';
 import type { Vad } from '../../src/media/vad/vad';
@@ -39,11 +40,16 @@ function harness(answers: FakeSttAnswer[], opts: { silenceMs?: number } = {}) {
     dtmf: () => undefined,
     sttError: (e) => events.push(`error: ${e.message}`),
   };
-  const pipeline = new SpeechPipeline({
-    callControlId: 'c1',
+  const frontEnd = new LocalFrontEnd({
     highPass: null,
     vad,
     endpointer: new Endpointer({ preRollMs: 100, silenceMs, chunkMs: 60_000, partialMinMs: 60_000, pauseMs: 120, settledMs: 300, keepTrailingMs: 200 }),
+    onVadError: () => undefined,
+  });
+  const pipeline = new SpeechPipeline({
+    callControlId: 'c1',
+    frontEnd,
+    endpointer: frontEnd,
     stt,
     sttUrl: 'http://stt.invalid/v1/audio/transcriptions',
     language: 'en',

@@ -80,4 +80,23 @@ describe('parseInbound', () => {
     expect(parseInbound('{"event":"start","start":{}}')).toMatchObject({ kind: 'start', encoding: 'PCMU', sampleRate: undefined });
     expect(parseInbound('{"event":"start"}')).toMatchObject({ kind: 'start', encoding: 'PCMU' });
   });
+
+  it('reads the compact Telnyx media frame on its fast path exactly as the full parse does', () => {
+    const p = Buffer.alloc(160, 0x7f).toString('base64');
+    const canonical = [
+      `{"event":"media","sequence_number":"4","stream_id":"32de0dea-53cb-4b21-89a4-9610d2bf6a6f","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"${p}"}}`,
+      `{"event":"media","sequence_number":"4","media":{"track":"outbound","chunk":"2","timestamp":"40","payload":"${p}"},"stream_id":"s-1"}`,
+      // Not a safe integer: the full parse refuses it, so must the fast path.
+      `{"event":"media","sequence_number":"9999999999999999","stream_id":"s","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"${p}"}}`,
+      // Payload not a multiple of 4 characters.
+      `{"event":"media","sequence_number":"4","stream_id":"s","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"AAAAA"}}`,
+    ];
+    for (const text of canonical) {
+      // The same message with a space after the first colon never matches the fast path.
+      const slow = parseInbound(text.replace('"event":', '"event": '));
+      expect(parseInbound(text)).toEqual(slow);
+    }
+    expect(parseInbound(canonical[0]!)).toMatchObject({ kind: 'media', seq: 4, chunk: 2, timestamp: 40, track: 'inbound' });
+    expect(parseInbound(canonical[2]!)).toMatchObject({ kind: 'invalid' });
+  });
 });

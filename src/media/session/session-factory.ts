@@ -11,6 +11,10 @@ import type { CallInputListener, InboundAudioSink } from '../ports';
 import { MediaSession, type MediaSessionEvents, type MediaSocket, type StreamControl } from './media-session';
 import type { SpeechToText } from '../../lib/stt/port';
 import { SpeechPipeline, STT_RATE } from './speech-pipeline';
+import { LocalFrontEnd } from '../frontend/local-front-end';
+import type { FrontEnd } from '../frontend/front-end';
+import type { FrontEndPool } from '../frontend/front-end-pool';
+import type { SlotSettings } from '../frontend/front-end-wire';
 
 /** Silence after which the caller's words so far are transcribed for the end-of-turn rule. */
 const PAUSE_MS = 120;
@@ -52,6 +56,8 @@ type MediaConfig = Pick<
 export interface SessionFactoryDeps {
   config: MediaConfig;
   vadFactory: VadFactory;
+  /** Front-end worker threads (MEDIA_WORKERS); without them, or with a debug dump on, the front end runs here. */
+  frontEnds?: FrontEndPool;
   stt: SpeechToText;
   dumper: SttDebugDumper;
   streamControl: StreamControl;
@@ -102,31 +108,35 @@ export function createSessionFactory(d: SessionFactoryDeps) {
  * WebRTC HD browser calls (media/webrtc), so both hear the caller the same way.
  */
 export function createSpeechPipeline(
-  d: Pick<SessionFactoryDeps, 'config' | 'vadFactory' | 'stt' | 'dumper' | 'metrics' | 'logger' | 'now' | 'partialSkipReason'>,
+  d: Pick<SessionFactoryDeps, 'config' | 'vadFactory' | 'frontEnds' | 'stt' | 'dumper' | 'metrics' | 'logger' | 'now' | 'partialSkipReason'>,
   tenant: TenantConfig | undefined,
   callControlId: string,
   listener: CallInputListener,
 ): SpeechPipeline {
   const c = d.config;
-  const vad = d.vadFactory.create();
   const turns = tenant?.turnTaking;
   const byTranscript = (turns?.mode ?? c.TURN_END_MODE) === 'transcript';
-  return new SpeechPipeline({
-    callControlId,
-    highPass: c.STT_HIGHPASS_ENABLED ? new HighPassFilter(STT_RATE, c.STT_HIGHPASS_CUTOFF_HZ) : null,
-    vad,
-    endpointer: new Endpointer({
+  const settings: SlotSettings = {
+    highPassCutoffHz: c.STT_HIGHPASS_ENABLED ? c.STT_HIGHPASS_CUTOFF_HZ : null,
+    endpointer: {
       preRollMs: c.STT_PRE_ROLL_MS,
-      // Timed from the end of the caller's speech, not from the detector's late verdict.
+      // Timed from the end of the caller's speech, not from the detector's late verdict (vadEndLagMs).
       silenceMs: c.STT_SILENCE_MS,
-      vadEndLagMs: vad.endLagMs,
       chunkMs: tenant?.stt?.chunkMs ?? c.STT_CHUNK_MS,
       partialMinMs: c.STT_PARTIAL_MIN_MS,
       maxUtteranceMs: c.STT_MAX_UTTERANCE_MS,
       // Silence mode: no pause transcripts, the silence rule alone (as before).
       pauseMs: byTranscript ? PAUSE_MS : 0,
       settledMs: byTranscript ? SETTLED_MS : 0,
-    }),
+    },
+  };
+  // The debug dump taps the 16 kHz audio on this thread, so it keeps the front end here.
+  const remote = d.frontEnds && !d.dumper.enabled ? d.frontEnds.open(settings) : undefined;
+  const frontEnd: FrontEnd = remote ?? localFrontEnd(d, settings, callControlId);
+  return new SpeechPipeline({
+    callControlId,
+    frontEnd,
+    endpointer: frontEnd,
     endOfTurn: byTranscript
       ? {
           completeMs: turns?.completeSilenceMs ?? c.TURN_COMPLETE_SILENCE_MS,
@@ -146,5 +156,16 @@ export function createSpeechPipeline(
     metrics: d.metrics,
     logger: d.logger,
     now: d.now ?? Date.now,
+  });
+}
+
+function localFrontEnd(d: Pick<SessionFactoryDeps, 'vadFactory' | 'dumper' | 'logger'>, s: SlotSettings, callControlId: string): LocalFrontEnd {
+  const vad = d.vadFactory.create();
+  return new LocalFrontEnd({
+    highPass: s.highPassCutoffHz === null ? null : new HighPassFilter(STT_RATE, s.highPassCutoffHz),
+    vad,
+    endpointer: new Endpointer({ ...s.endpointer, vadEndLagMs: vad.endLagMs }),
+    tap: d.dumper.enabled ? (frame) => d.dumper.pcm(callControlId, frame) : undefined,
+    onVadError: (err) => d.logger.warn({ callControlId, err: err instanceof Error ? err.message : String(err) }, 'VAD failed on a frame'),
   });
 }

@@ -1,8 +1,6 @@
 import { buildWav } from '../../lib/audio/wav';
-import { StreamingResampler } from '../audio/resampler';
-import type { HighPassFilter } from '../audio/highpass';
-import type { Vad } from '../vad/vad';
-import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
+import type { EndpointerEvent } from '../audio/endpointer';
+import type { EndpointerControl, FrontEnd } from '../frontend/front-end';
 import { cleanTranscript, isFillerOnly, type FinalDeduper } from '../../lib/stt/transcript-filter';
 import { endOfTurn, type EndOfTurnSettings } from '../../lib/stt/end-of-turn';
 import type { SttDebugDumper } from '../../lib/stt/debug-dump';
@@ -16,10 +14,13 @@ export const STT_RATE = STT_SAMPLE_RATE;
 
 export interface SpeechPipelineDeps {
   callControlId: string;
-  /** null = high-pass disabled (STT_HIGHPASS_ENABLED=false). */
-  highPass: HighPassFilter | null;
-  vad: Vad;
-  endpointer: Endpointer;
+  /**
+   * 16 kHz → high-pass → VAD → endpointer, on this thread (LocalFrontEnd) or on a front-end worker
+   * thread (RemoteFrontEnd); its events come back to onEvent.
+   */
+  frontEnd: FrontEnd;
+  /** The front end's endpointer controls (the same object as frontEnd). */
+  endpointer: EndpointerControl;
   stt: SpeechToText;
   sttUrl: string;
   language?: string;
@@ -36,16 +37,6 @@ export interface SpeechPipelineDeps {
   metrics: Metrics;
   logger: Logger;
   now(): number;
-}
-
-interface PendingFrame {
-  readonly frame: Int16Array;
-  /** The VAD's answer for this frame: a probability, or the promise of one. */
-  readonly r: number | Promise<number>;
-  settled: boolean;
-  prob: number;
-  /** Set when the VAD promise rejected: the frame is skipped with a warning. */
-  err: unknown;
 }
 
 /**
@@ -69,12 +60,6 @@ interface PendingFrame {
  * earlier part's transcription failed, the whole utterance is sent.
  */
 export class SpeechPipeline implements InboundAudioSink {
-  private resampler: StreamingResampler | undefined;
-  private resamplerRate = 0;
-  private samples = 0;
-  /** Frames waiting for an async VAD result, oldest first. */
-  private readonly pending: PendingFrame[] = [];
-  private draining = false;
   private finalChain: Promise<void> = Promise.resolve();
   private partialInFlight: AbortController | undefined;
   private readonly inFlight = new Set<AbortController>();
@@ -90,83 +75,19 @@ export class SpeechPipeline implements InboundAudioSink {
    */
   private tentative: { pauseId: number; text?: string; settled: boolean } | undefined;
 
-  constructor(private readonly d: SpeechPipelineDeps) {}
+  constructor(private readonly d: SpeechPipelineDeps) {
+    d.frontEnd.attach((e) => {
+      if (!this.closed) this.onEvent(e);
+    });
+  }
 
   pushPcm(pcm: Int16Array, sampleRate: number): void {
     if (this.closed) return;
-    let frame = pcm;
-    if (sampleRate !== STT_RATE) {
-      if (this.resamplerRate !== sampleRate) {
-        this.resampler = new StreamingResampler(sampleRate, STT_RATE);
-        this.resamplerRate = sampleRate;
-      }
-      frame = this.resampler!.process(pcm);
-    }
-    this.d.highPass?.process(frame);
-    if (this.d.dumper.enabled) this.d.dumper.pcm(this.d.callControlId, frame);
-    const r = this.d.vad.push(frame);
-    if (typeof r === 'number' && this.pending.length === 0) {
-      this.endpoint(frame, r);
-      return;
-    }
-    // Async VAD result (Silero inference): the frame buffer is reused, so keep a copy, and keep
-    // order. A FIFO drained when results arrive, instead of a 4-promise chain per frame (profiled
-    // as a visible share of the per-frame cost at 200+ calls); consecutive frames usually wait on
-    // the same VAD promise (one 32 ms Silero frame spans 1–2 of our 20 ms frames), so one
-    // callback serves them all.
-    const entry: PendingFrame = { frame: frame.slice(), r, settled: typeof r === 'number', prob: typeof r === 'number' ? r : 0, err: undefined };
-    const last = this.pending[this.pending.length - 1];
-    this.pending.push(entry);
-    if (typeof r !== 'number' && last?.r !== r) {
-      r.then(
-        (p) => this.settle(r, p, undefined),
-        (err: unknown) => this.settle(r, 0, err ?? new Error('VAD failed')),
-      );
-    }
-    if (entry.settled) this.drain();
-  }
-
-  private settle(r: Promise<number>, prob: number, err: unknown): void {
-    for (const e of this.pending) {
-      if (e.r === r) {
-        e.settled = true;
-        e.prob = prob;
-        e.err = err;
-      }
-    }
-    this.drain();
-  }
-
-  /** Feeds settled frames to the endpointer in arrival order, stopping at the first unsettled one. */
-  private drain(): void {
-    // A listener reacting to an event must not start a nested drain over entries not yet spliced.
-    if (this.draining) return;
-    this.draining = true;
-    const q = this.pending;
-    let n = 0;
-    while (n < q.length && q[n]!.settled) {
-      const e = q[n]!;
-      n += 1;
-      try {
-        if (e.err !== undefined) throw e.err;
-        this.endpoint(e.frame, e.prob);
-      } catch (err) {
-        this.d.logger.warn({ callControlId: this.d.callControlId, err: errorMessage(err) }, 'VAD failed on a frame');
-      }
-    }
-    if (n > 0) q.splice(0, n);
-    this.draining = false;
-  }
-
-  private endpoint(frame: Int16Array, prob: number): void {
-    if (this.closed) return;
-    this.samples += frame.length;
-    const events = this.d.endpointer.push(frame, prob);
-    for (const e of events) this.onEvent(e);
+    this.d.frontEnd.push(pcm, sampleRate);
   }
 
   private streamMs(): number {
-    return (this.samples * 1000) / STT_RATE;
+    return (this.d.frontEnd.streamSamples * 1000) / STT_RATE;
   }
 
   private onEvent(e: EndpointerEvent): void {
@@ -332,7 +253,7 @@ export class SpeechPipeline implements InboundAudioSink {
    * VAD drops audio beyond its 2 s backlog). Tests that send faster than real time pace by it.
    */
   get unscoredFrames(): number {
-    return this.pending.length;
+    return this.d.frontEnd.unscoredFrames;
   }
 
   /** The caller is talking right now (used to confirm a barge-in). */
@@ -353,16 +274,15 @@ export class SpeechPipeline implements InboundAudioSink {
     if (this.closed) return;
     this.closed = true;
     for (const ac of this.inFlight) ac.abort();
-    const v = this.d.vad.stats;
-    const m = this.d.metrics.vadFrames;
-    m.inc({ outcome: 'inferred' }, v.inferred);
-    m.inc({ outcome: 'gated' }, v.gated);
-    m.inc({ outcome: 'dropped' }, v.dropped);
-    if (v.dropped > 0) {
-      this.d.logger.warn({ callControlId: this.d.callControlId, ...v }, 'VAD fell behind: frames dropped unscored');
-    }
-    if (this.d.vad.dispose) this.d.vad.dispose();
-    else this.d.vad.reset();
+    this.d.frontEnd.close((v) => {
+      const m = this.d.metrics.vadFrames;
+      m.inc({ outcome: 'inferred' }, v.inferred);
+      m.inc({ outcome: 'gated' }, v.gated);
+      m.inc({ outcome: 'dropped' }, v.dropped);
+      if (v.dropped > 0) {
+        this.d.logger.warn({ callControlId: this.d.callControlId, ...v }, 'VAD fell behind: frames dropped unscored');
+      }
+    });
     void this.d.dumper.close(this.d.callControlId);
   }
 }
