@@ -23,5 +23,6 @@ describe('isBackchannel', () => {
     expect(isBackchannel('Ja, genau.', de)).toBe(true);
     expect(isBackchannel('Ja, aber wann?', de)).toBe(false);
     expect(isBackchannel('Genau', ['Genau'])).toBe(true);
+    expect(isBackchannel("D'accord.", ["d'accord"])).toBe(true);
   });
 });

@@ -118,6 +118,14 @@ describe('barge-in', () => {
     expect(h.voice.ids).toEqual(['t2-s1', 't2-s2']);
     // The cut segment goes on where it stopped (half of its 1 s was heard), 400 ms before it; the next from its start.
     expect(h.voice.queue.map((s) => s.fromMs)).toEqual([100, undefined]);
+    // A second backchannel half-way through what was left: 100 + 0.5 × 900 = 550 ms heard in all.
+    h.voice.start();
+    h.onset();
+    jest.advanceTimersByTime(300);
+    h.speech.talking = false;
+    jest.advanceTimersByTime(400);
+    h.final('Yeah.');
+    expect(h.voice.queue.map((s) => s.fromMs)).toEqual([150, undefined]);
     h.brain.last.finish();
     await flush();
     h.voice.finishAll();

@@ -11,6 +11,20 @@ export interface PlayableSegment {
   fromMs?: number;
 }
 
+/**
+ * `AgentVoice.stop()` measures a segment played from `fromMs` by the part that was queued; this turns
+ * such shares into shares of the whole segment (what was heard of it in all), in place.
+ */
+export function wholeSegmentShares(heard: Map<string, number>, playing: readonly PlayableSegment[]): Map<string, number> {
+  for (const s of playing) {
+    const f = heard.get(s.id);
+    if (f === undefined || !s.fromMs || !(s.durationMs > 0)) continue;
+    const from = Math.min(s.fromMs, s.durationMs);
+    heard.set(s.id, (from + f * (s.durationMs - from)) / s.durationMs);
+  }
+  return heard;
+}
+
 /** The part of `samples` from `fromMs` on (all of it when unset). */
 export function fromOffset(samples: Int16Array, sampleRate: number, fromMs: number | undefined): Int16Array {
   if (!fromMs || fromMs <= 0) return samples;

@@ -3,6 +3,7 @@ import type { CallInputListener, FinalTimings } from '../ports';
 import type { ConversationDeps } from './conversation-deps';
 import { type ConversationPhase, type ConversationPhaseKind, isOver } from './conversation-phase';
 import { conversationSnapshot } from './conversation-snapshot';
+import { wholeSegmentShares } from './agent-voice';
 import { DtmfCollector } from './dtmf-collector';
 import { isBackchannel, PHRASES } from './phrases';
 import { ReplyFlow } from './reply-flow';
@@ -146,7 +147,7 @@ export class Conversation extends ReplyFlow implements CallInputListener {
 
   private bargeIn(t: Turn): void {
     const speaking = this.d.voice.busy;
-    const heard = speaking ? this.d.voice.stop() : new Map<string, number>();
+    const heard = speaking ? wholeSegmentShares(this.d.voice.stop(), t.inVoice) : new Map<string, number>();
     if (speaking) this.d.metrics.bargeIns.inc();
     // Keep what was cut off (the interrupted segment from its start, and those queued after it) in
     // case this turns out to be only a backchannel.

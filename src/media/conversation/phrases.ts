@@ -14,6 +14,16 @@ const BACKCHANNELS = new Set([
   'mm', 'mhm', 'mm-hm', 'mm-hmm', 'mmhmm', 'uh-huh', 'uh huh', 'yeah', 'yes', 'yep', 'ok', 'okay', 'right', 'sure', 'i see', 'got it', 'alright', 'all right', 'uh', 'um', 'hmm',
 ]);
 
+/** Lowercase, apostrophes dropped ("d'accord" → "daccord"), other punctuation as spaces. */
+function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[’']/g, '')
+    .replace(/[^\p{L}\p{N}\s-]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /**
  * "mm-hm", "yeah", "okay right" — at most 2 words, every word a backchannel (the English list, plus a
  * tenant's own words from `turnTaking.backchannels`, e.g. "ja", "genau"). Letters of every script count
@@ -21,14 +31,9 @@ const BACKCHANNELS = new Set([
  * digits at all ("…", "♪") counts as one (nothing was said).
  */
 export function isBackchannel(text: string, extra?: readonly string[]): boolean {
-  const t = text
-    .toLowerCase()
-    .replace(/[’']/g, '')
-    .replace(/[^\p{L}\p{N}\s-]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const t = normalize(text);
   if (!t || !/[\p{L}\p{N}]/u.test(t)) return true;
-  const known = (w: string) => BACKCHANNELS.has(w) || (extra?.some((x) => x.toLowerCase() === w) ?? false);
+  const known = (w: string) => BACKCHANNELS.has(w) || (extra?.some((x) => normalize(x) === w) ?? false);
   if (known(t)) return true;
   const words = t.split(' ');
   return words.length <= 2 && words.every(known);

@@ -4,7 +4,7 @@ import { Segmenter } from '../../lib/brain/segmenter';
 import type { CallSnapshot } from '../../lib/calls/call-snapshot';
 import { errorMessage } from '../../lib/errors';
 import { realTimers, type Timers } from '../../lib/timers';
-import type { PlayableSegment } from './agent-voice';
+import { type PlayableSegment, wholeSegmentShares } from './agent-voice';
 import { askBrain } from './brain-turn';
 import type { ConversationDeps } from './conversation-deps';
 import { type ConversationPhase, endPhase, isOver, turnOf } from './conversation-phase';
@@ -263,7 +263,7 @@ export abstract class ReplyFlow {
     const old = this.phase;
     const t = turnOf(old);
     // Not interrupted at the onset (it came before this reply began): what plays now was heard up to here.
-    const heard = old.kind === 'interrupted' ? old.heard : t && this.d.voice.busy ? this.d.voice.stop() : new Map<string, number>();
+    const heard = old.kind === 'interrupted' ? old.heard : t && this.d.voice.busy ? wholeSegmentShares(this.d.voice.stop(), t.inVoice) : new Map<string, number>();
     this.setPhase(next);
     if (!t) return;
     if (t.recordInHistory) this.remember(t, heard);

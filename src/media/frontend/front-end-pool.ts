@@ -116,9 +116,14 @@ class FrontEndWorker {
     for (const o of m.list) {
       const call = this.calls.get(o.slot);
       if (!call || call.gen !== o.gen) continue;
-      if (o.kind === 'event') call.deliver(o.e, o.samples);
-      else if (o.kind === 'closed') call.closed(o.stats);
-      else this.pool.logger?.warn({ err: o.message }, 'VAD failed on a frame');
+      // One call's failing handler must not cost the other calls of this batch their events.
+      try {
+        if (o.kind === 'event') call.deliver(o.e, o.samples);
+        else if (o.kind === 'closed') call.closed(o.stats);
+        else this.pool.logger?.warn({ err: o.message }, 'VAD failed on a frame');
+      } catch (err) {
+        this.pool.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'front-end event handler failed');
+      }
     }
   }
 

@@ -11,6 +11,8 @@ import type { Metrics } from '../../lib/metrics';
 import type { CallInputListener, InboundAudioSink } from '../ports';
 
 export const STT_RATE = STT_SAMPLE_RATE;
+/** 100 ms at 16 kHz: a continued transcription starts this much before the audio already transcribed ends. */
+const CONTINUATION_OVERLAP = 1600;
 
 export interface SpeechPipelineDeps {
   callControlId: string;
@@ -122,6 +124,8 @@ export class SpeechPipeline implements InboundAudioSink {
         const timings = { speechStartAt: endpointAt - (lag - e.startedAtMs), speechEndAt: endpointAt - (lag - e.endedAtMs), endpointAt };
         // Same silence run as the latest pause: the same audio, so its transcript. Else what came after it.
         const known = e.pauseId !== undefined && this.lastPause?.id === e.pauseId ? this.lastPause.text : this.continued(e.audio);
+        // Awaited in runFinal, which may never run it (closed): a failure must not go unhandled meanwhile.
+        known?.catch(() => undefined);
         this.lastPause = undefined;
         this.heard = undefined;
         this.tentative = undefined;
@@ -179,11 +183,16 @@ export class SpeechPipeline implements InboundAudioSink {
     const base = this.heard;
     if (!base || base.samples >= audio.length) return undefined;
     const ac = new AbortController();
-    const rest = this.transcribe('final', audio.subarray(base.samples), ac, base.settled);
+    // From a little before the cut: the VAD hears speech resume late, so the next word may have begun there.
+    const rest = this.transcribe('final', audio.subarray(Math.max(0, base.samples - CONTINUATION_OVERLAP)), ac, base.settled);
+    rest.catch(() => undefined); // awaited below; it may fail before base.text settles
     return base.text.then(
-      async (before) => [before, await rest].filter(Boolean).join(' '),
+      async (before) => {
+        const after = await rest;
+        // A blip or a hallucination on near-silence after the pause adds nothing to the words.
+        return [before, isFillerOnly(after) ? '' : after].filter(Boolean).join(' ');
+      },
       () => {
-        rest.catch(() => undefined);
         ac.abort();
         return this.transcribe('final', audio, new AbortController());
       },
