@@ -277,6 +277,9 @@ async function main(): Promise<void> {
     KOKORO_URL: kokoro.speechUrl,
     TTS_SAMPLE_RATE: String(KOKORO_RATE),
     STT_SILENCE_MS: String(SILENCE_MS),
+    // This bar is the runtime's own cost after the silence endpoint: the silence rule ends every turn. The
+    // transcript-based end of turn (the default, turns end well before STT_SILENCE_MS) is bench:turn-taking's.
+    TURN_END_MODE: 'silence',
     STT_CHUNK_MS: '1000',
     DEAD_AIR_MS: '600000',
     LOG_LEVEL: 'info',
