@@ -30,7 +30,7 @@ export interface WebhookDeps {
  * (api/webhook-fast-path.ts); failures are thrown as AppErrors (mapped by api/error-handler.ts).
  */
 export async function handleWebhook(deps: WebhookDeps, headers: WebhookHeaders, body: Buffer): Promise<IngestOutcome> {
-  const verdict = await deps.verifier.verifyAsync(headers, body);
+  const verdict = deps.verifier.verify(headers, body);
   if (!verdict.ok) {
     deps.metrics.webhooks.inc({ event_type: 'unknown', outcome: 'unauthorized' });
     throw new AppError('invalid_signature', `webhook signature rejected: ${verdict.reason}`, { status: 401 });

@@ -95,7 +95,7 @@ describe('batched event ingest', () => {
     expect((await queue.getJob(eventJobId(events[1]!.id)))!.data.seq).toBe(1);
   });
 
-  it('numbers the events of a call in the order their webhooks arrived, though a later one is verified first', async () => {
+  it('numbers the events of a call in the order their webhooks arrived, though the first takes far longer to verify', async () => {
     const keys = generateTestKeyPair();
     const deps = { verifier: createWebhookVerifier({ publicKeyB64: keys.publicKeyB64 }), ingest, metrics: createMetrics({ defaultMetrics: false }) };
     const call = callId();
@@ -103,8 +103,6 @@ describe('batched event ingest', () => {
     const first = Buffer.from(JSON.stringify(makeEvent('call.initiated', { call_control_id: call, padding: 'x'.repeat(4_000_000) })));
     const second = Buffer.from(JSON.stringify(makeEvent('call.hangup', { call_control_id: call })));
     const ids = [first, second].map((b) => (JSON.parse(b.toString()) as { data: { id: string } }).data.id);
-    // The thread pool's threads are up before the two race.
-    await deps.verifier.verifyAsync(signEd25519(second, keys.privateKey), second);
     await expect(
       Promise.all([handleWebhook(deps, signEd25519(first, keys.privateKey), first), handleWebhook(deps, signEd25519(second, keys.privateKey), second)]),
     ).resolves.toEqual(['accepted', 'accepted']);
