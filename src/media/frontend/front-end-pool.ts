@@ -23,7 +23,7 @@ its ring until the main thread catches up (the audio waits in the ring), so a ma
 has utterance copies queued for it without bound; pauses and finals are never shed.
  */
 import os from 'node:os';
-import path from 'node:path';
+import { startWorkerThread, workerModule } from '../vad/worker-thread';
 import { Worker } from 'node:worker_threads';
 import { Endpointer } from '../audio/endpointer';
 import { HighPassFilter } from '../audio/highpass';
@@ -56,10 +56,6 @@ export interface FrontEndPoolOptions {
 /** Default worker count: one per core. */
 export const defaultFrontEndWorkers = (): number => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 
-function workerEntry(): string {
-  const ts = __filename.endsWith('.ts');
-  return path.join(__dirname, ts ? 'front-end-worker.ts' : 'front-end-worker.js');
-}
 
 /** One worker: its thread, ring writer, slot table and the calls on it. */
 class FrontEndWorker {
@@ -197,31 +193,8 @@ export class FrontEndPool {
 function startWorker(opts: FrontEndPoolOptions): Promise<{ worker: Worker; rings: FrontEndWorkerInit['rings'] }> {
   const rings = createRingBuffers(RING_WORDS, MAX_SLOTS);
   const init: FrontEndWorkerInit = { rings, vad: opts.vad, model: opts.model ?? {} };
-  const worker = new Worker(path.join(__dirname, '..', 'vad', 'silero-worker-boot.js'), { workerData: { entry: workerEntry(), ...init } });
-  return new Promise((resolve, reject) => {
-    const off = () => {
-      clearTimeout(timer);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      worker.off('message', onMessage);
-    };
-    const fail = (why: string) => {
-      off();
-      void worker.terminate();
-      reject(new Error(why));
-    };
-    const onError = (err: unknown) => fail(`front-end worker failed: ${errorMessage(err)}`);
-    const onExit = (code: number) => fail(`front-end worker exited during start (code ${code})`);
-    const onMessage = (m: FromWorker) => {
-      if (m.type !== 'ready') return fail(m.type === 'error' ? m.message : 'unexpected first message from a front-end worker');
-      off();
-      resolve({ worker, rings });
-    };
-    const timer = setTimeout(() => fail('front-end worker did not start in time'), opts.startTimeoutMs ?? 20_000);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.on('message', onMessage);
-  });
+  const entry = workerModule(__dirname, 'front-end-worker', __filename);
+  return startWorkerThread(entry, { ...init }, { label: 'front-end worker', timeoutMs: opts.startTimeoutMs ?? 20_000 }).then((worker) => ({ worker, rings }));
 }
 
 /** One call's front end on a worker. */

@@ -21,7 +21,7 @@
  * dropped) so nothing queues without limit if the worker stalls; the pending buffer is flushed when
  * full. If the worker dies, every proxy falls back to an in-thread EnergyVad and says so once.
  */
-import path from 'node:path';
+import { startWorkerThread, workerModule } from './worker-thread';
 import { Worker } from 'node:worker_threads';
 import { disableOnnxTelemetry } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';
@@ -45,10 +45,6 @@ export interface SileroWorkerOptions extends WorkerInit {
   startTimeoutMs?: number;
 }
 
-function workerEntry(): string {
-  const ts = __filename.endsWith('.ts');
-  return path.join(__dirname, ts ? 'silero-worker.ts' : 'silero-worker.js');
-}
 
 export class SileroWorkerClient {
   private readonly streams = new Map<number, RemoteSileroVad>();
@@ -79,35 +75,10 @@ export class SileroWorkerClient {
   /** Starts the worker and waits for its model; rejects (worker stopped) when the model cannot load. */
   static start(opts: SileroWorkerOptions): Promise<SileroWorkerClient> {
     disableOnnxTelemetry(); // here, on the main thread: the worker's own process.env never reaches onnxruntime
-    const worker = new Worker(path.join(__dirname, 'silero-worker-boot.js'), {
-      workerData: { entry: workerEntry(), model: opts.model, vad: opts.vad },
-    });
-    return new Promise((resolve, reject) => {
-      // Only our own listeners come off: removeAllListeners() would also drop the Worker's internal
-      // ones that keep its port referenced.
-      const off = () => {
-        clearTimeout(timer);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        worker.off('message', onMessage);
-      };
-      const fail = (why: string) => {
-        off();
-        void worker.terminate();
-        reject(new Error(why));
-      };
-      const onError = (err: unknown) => fail(`Silero worker failed: ${errorMessage(err)}`);
-      const onExit = (code: number) => fail(`Silero worker exited during start (code ${code})`);
-      const onMessage = (m: WorkerReply) => {
-        if (m.type !== 'ready') return fail(m.type === 'error' ? m.message : 'unexpected first message from the Silero worker');
-        off();
-        resolve(new SileroWorkerClient(worker, opts.logger, opts.maxBehindMs ?? 3000));
-      };
-      const timer = setTimeout(() => fail('Silero worker did not start in time'), opts.startTimeoutMs ?? 20_000);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.on('message', onMessage);
-    });
+    const entry = workerModule(__dirname, 'silero-worker', __filename);
+    return startWorkerThread(entry, { model: opts.model, vad: opts.vad }, { label: 'Silero worker', timeoutMs: opts.startTimeoutMs ?? 20_000 }).then(
+      (worker) => new SileroWorkerClient(worker, opts.logger, opts.maxBehindMs ?? 3000),
+    );
   }
 
   get activeStreams(): number {
