@@ -118,6 +118,8 @@ it('applies endAfter in order with the audio: a stale pause changes nothing, the
   const s = loadBundledSpeech().utterances[0]!.pcm;
   const speech8k = new Int16Array(Math.floor(s.length / 2)).map((_, i) => s[2 * i]!);
   await feed(fe, concat(silence(8000, 300), speech8k, silence(8000, 400)));
+  // Frames are counted done in the shared table before their events' message arrives: wait for the pause itself.
+  await until(() => fe.currentPauseId !== undefined && seen.some((e) => e.type === 'pause' && e.pauseId === fe.currentPauseId));
   const pause = seen.filter((e) => e.type === 'pause').at(-1);
   expect(pause?.pauseId).toBeDefined();
   expect(fe.isInSpeech).toBe(true);
