@@ -69,8 +69,8 @@ export class SpeechPipeline implements InboundAudioSink {
   private finals = 0;
   /** The transcript of the latest pause (reused by the final that ends its silence run). */
   private lastPause: { id: number; text: Promise<string> } | undefined;
-  /** This utterance transcribed so far: its first `samples`, as `text` (`settled` once known). */
-  private heard: { samples: number; text: Promise<string>; settled?: string } | undefined;
+  /** This utterance transcribed so far: its first `samples`, as `text` (`known` once it has come). */
+  private heard: { samples: number; text: Promise<string>; known?: string } | undefined;
   /**
    * Tentative words of a pause, told once its silence has settled (endpointer `settled`, ~300 ms):
    * a pause of 120–300 ms inside a sentence must not start a speculative reply.
@@ -107,8 +107,9 @@ export class SpeechPipeline implements InboundAudioSink {
         this.d.listener.speechResumed?.();
         return;
       case 'settled':
-        if (this.tentative?.pauseId !== e.pauseId) this.tentative = { pauseId: e.pauseId, settled: true };
-        else this.tellTentative(true);
+        if (this.tentative?.pauseId === e.pauseId) this.tentative.settled = true;
+        else this.tentative = { pauseId: e.pauseId, settled: true };
+        this.tellTentative();
         return;
       case 'partial': {
         if (this.d.listener.wantsPartials === false) return;
@@ -150,7 +151,7 @@ export class SpeechPipeline implements InboundAudioSink {
     this.lastPause = { id: pauseId, text };
     text.then(
       (t) => {
-        heard.settled = t;
+        heard.known = t;
         const rule = this.d.endOfTurn;
         if (this.closed || !rule || this.d.endpointer.currentPauseId !== pauseId) return;
         const said = isFillerOnly(t) ? '' : t;
@@ -160,7 +161,7 @@ export class SpeechPipeline implements InboundAudioSink {
         if (events.length === 0 && said && verdict.shape !== 'incomplete') {
           const settled = this.tentative?.pauseId === pauseId && this.tentative.settled;
           this.tentative = { pauseId, text: said, settled };
-          this.tellTentative(settled);
+          this.tellTentative();
         }
         for (const e of events) this.onEvent(e);
       },
@@ -168,9 +169,9 @@ export class SpeechPipeline implements InboundAudioSink {
     );
   }
 
-  private tellTentative(settled: boolean): void {
+  private tellTentative(): void {
     const t = this.tentative;
-    if (!t || !settled || t.text === undefined || this.d.endpointer.currentPauseId !== t.pauseId) return;
+    if (!t || !t.settled || t.text === undefined || this.d.endpointer.currentPauseId !== t.pauseId) return;
     this.tentative = undefined;
     this.d.listener.tentative?.(t.text);
   }
@@ -184,7 +185,7 @@ export class SpeechPipeline implements InboundAudioSink {
     if (!base || base.samples >= audio.length) return undefined;
     const ac = new AbortController();
     // From a little before the cut: the VAD hears speech resume late, so the next word may have begun there.
-    const rest = this.transcribe('final', audio.subarray(Math.max(0, base.samples - CONTINUATION_OVERLAP)), ac, base.settled);
+    const rest = this.transcribe('final', audio.subarray(Math.max(0, base.samples - CONTINUATION_OVERLAP)), ac, base.known);
     rest.catch(() => undefined); // awaited below; it may fail before base.text settles
     return base.text.then(
       async (before) => {
