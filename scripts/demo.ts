@@ -433,7 +433,7 @@ async function main(): Promise<void> {
       }
       out(
         `${' '.repeat(8)}${label(call)}turn ${String(l.turn)}: runtime heard "${said.transcript ?? '?'}"${interrupted}\n` +
-          `${' '.repeat(8)}${label(call)}  from end of caller speech (incl. ${STT_SILENCE_MS} ms endpointing + STT): ` +
+          `${' '.repeat(8)}${label(call)}  from end of caller speech (incl. the end-of-turn wait + STT): ` +
           `brain first token ${ms('brainFirstTokenMs')}, first segment synthesized ${ms('firstSegmentMs')}, first audio ${ms('firstAudioMs')}${callerView}`,
       );
     });
