@@ -15,6 +15,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const r = [registry];
   const queueSources: CountableQueue[] = [];
+  /**
+   * media_frames_total{outcome="decoded"} is counted 50 times a second per call: a plain number on
+   * that path, added to the counter whenever it is read (scrape, tests, benchmarks). A labelled
+   * prom-client inc() costs ~1 µs (label hash + map), ~4 % of the media thread at 500 calls.
+   */
+  let decodedFrames = 0;
 
   const metrics = {
     registry,
@@ -99,7 +105,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       help: 'Inbound media-stream messages by outcome (decoded, decode_failed, invalid, unknown_event, late, duplicate, gap_filled, resync, not_streaming, start_rejected, handler_error, error_event)',
       labelNames: ['outcome'],
       registers: r,
+      collect() {
+        if (decodedFrames === 0) return;
+        this.labels('decoded').inc(decodedFrames);
+        decodedFrames = 0;
+      },
     }),
+    /** media_frames_total{outcome="decoded"} += 1, cheaply (see decodedFrames). */
+    mediaFrameDecoded: {
+      inc(): void {
+        decodedFrames += 1;
+      },
+    },
     mediaSessions: new Gauge({ name: 'media_sessions', help: 'Media WebSocket sessions open on this instance', registers: r }),
     mediaConnections: new Counter({
       name: 'media_connections_total',

@@ -113,7 +113,7 @@ export class MediaSession {
     this.sink = d.sink;
     const c = d.metrics.mediaFrames;
     this.frames = {
-      decoded: c.labels('decoded'),
+      decoded: d.metrics.mediaFrameDecoded,
       failed: c.labels('decode_failed'),
       invalid: c.labels('invalid'),
       unknown: c.labels('unknown_event'),
