@@ -184,7 +184,7 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
   const listener = { speechStarted: () => undefined, partial: () => undefined, final: () => undefined, dtmf: () => undefined, sttError: () => undefined };
   const stt = { transcribe: () => Promise.resolve({ text: 'hello there', latencyMs: 0, attempts: 1 }) };
   const sessions = Array.from({ length: calls }, (_, k) => {
-    const frontEnd = new LocalFrontEnd({ highPass: new HighPassFilter(16000, 100), vad: vadMake(), endpointer: new Endpointer(ENDPOINTER) });
+    const frontEnd = new LocalFrontEnd({ highPassCutoffHz: 100, vad: vadMake(), endpointer: new Endpointer(ENDPOINTER) });
     const pipeline = new SpeechPipeline({
       callControlId: `bench-${k}`, frontEnd, endpointer: frontEnd,
       stt, sttUrl: 'http://127.0.0.1:1/v1/audio/transcriptions', deduper: new FinalDeduper(), dumper, listener, metrics, logger, now: Date.now,

@@ -34,6 +34,8 @@
  *   --stop-on-fail  stop the ramp at the first failing step (default: run every step, for the cost table)
  *   --profile  CPU-profile the runtime during every hold (inspector; adds overhead) and print the
  *              top costs; profiles are kept in the OS temp dir.
+ *   --runtime-node-flags '…'  extra Node flags for the runtime child, e.g. '--cpu-prof --cpu-prof-dir=DIR'
+ *              (a V8 profile per thread, the front-end workers included, written when the runtime exits)
  *   --json FILE  also write the BENCH_RESULT object (steps, maxCalls, pass) to FILE
  * Loopback only; stops by itself (hard stop at --max-seconds); kills only the processes it started.
  */
@@ -70,6 +72,8 @@ const CHUNK_MS = Number(args['chunk-ms'] ?? 1000);
 const CONVERSATION = Boolean(args.conversation);
 /** --floor ws|parse: replace the runtime by a bare ws server (transport cost floor, diagnostic). */
 const FLOOR = args.floor === 'ws' || args.floor === 'parse' ? args.floor : undefined;
+/** --runtime-node-flags '…': extra Node flags for the runtime child (e.g. '--cpu-prof --cpu-prof-dir=DIR': one profile per thread, workers included). */
+const RUNTIME_NODE_FLAGS = (args['runtime-node-flags'] ?? '').split(' ').filter(Boolean);
 const BAR = { loopP99Ms: 20, rssPerCallMb: 1, targetCalls: 500, cpuMsPerCallSec: 3 };
 if (VAD !== 'silero' && VAD !== 'energy') throw new Error('--vad must be silero or energy');
 
@@ -128,9 +132,9 @@ async function micro(): Promise<Record<string, number>> {
 
 type AnyMsg = { type: string; [k: string]: unknown };
 
-function forkTs(file: string, name: string): ChildProcess {
+function forkTs(file: string, name: string, nodeFlags: string[] = []): ChildProcess {
   const child = fork(path.join(__dirname, file), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeFlags],
     cwd: path.resolve(__dirname, '../..'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
@@ -319,7 +323,7 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
     TENANT_CONCURRENCY_CAP_DEFAULT: '100000',
     TENANT_CALLS_PER_MIN_CAP_DEFAULT: '100000',
   });
-  const rt = forkTs('media-runtime.ts', 'runtime');
+  const rt = forkTs('media-runtime.ts', 'runtime', RUNTIME_NODE_FLAGS);
   const booted = await request<AnyMsg>(rt, { cmd: 'boot', env, resolutionMs: RESOLUTION_MS, deadlineMs: MAX_SECONDS * 1000, conversation: CONVERSATION, floor: FLOOR }, 'booted', 60_000);
   console.log(`  runtime pid ${booted.pid} at ${booted.url} (VAD ${booted.vad}); load generator pid ${gen.pid}; redis pid ${redis.pid}; ${os.cpus().length} CPUs`);
   const did = '+15557654321';

@@ -50,10 +50,12 @@ export function parseArgs(argv: string[]): Record<string, string> {
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i]!;
     if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=', 2);
-    if (v !== undefined) out[k!] = v;
-    else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) out[k!] = argv[++i]!;
-    else out[k!] = 'true';
+    const eq = a.indexOf('=');
+    const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const v = eq < 0 ? undefined : a.slice(eq + 1);
+    if (v !== undefined) out[k] = v;
+    else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) out[k] = argv[++i]!;
+    else out[k] = 'true';
   }
   return out;
 }

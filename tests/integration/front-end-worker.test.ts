@@ -6,7 +6,6 @@
  * when full instead of overwriting unread ones.
  */
 import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
-import { HighPassFilter } from '../../src/media/audio/highpass';
 import type { FrontEnd } from '../../src/media/frontend/front-end';
 import { FrontEndPool } from '../../src/media/frontend/front-end-pool';
 import { createRingBuffers, OP_CLOSE, OP_PCM, RingReader, RingWriter } from '../../src/media/frontend/front-end-ring';
@@ -78,7 +77,7 @@ async function feed(fe: FrontEnd, x: Int16Array): Promise<void> {
 function local(): LocalFrontEnd {
   const vad = new EnergyVad();
   return new LocalFrontEnd({
-    highPass: new HighPassFilter(16000, SETTINGS.highPassCutoffHz!),
+    highPassCutoffHz: SETTINGS.highPassCutoffHz,
     vad,
     endpointer: new Endpointer({ ...SETTINGS.endpointer, vadEndLagMs: vad.endLagMs }),
   });

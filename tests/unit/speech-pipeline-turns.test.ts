@@ -43,7 +43,7 @@ function harness(answers: FakeSttAnswer[], opts: { silenceMs?: number; stt?: Spe
     sttError: (e) => events.push(`error: ${e.message}`),
   };
   const frontEnd = new LocalFrontEnd({
-    highPass: null,
+    highPassCutoffHz: null,
     vad,
     endpointer: new Endpointer({ preRollMs: 100, silenceMs, chunkMs: 60_000, partialMinMs: 60_000, pauseMs: 120, settledMs: 300, keepTrailingMs: 200 }),
     onVadError: () => undefined,

@@ -6,8 +6,8 @@
  * Why: at hundreds of speaking calls the per-frame front end (and Silero round trips) kept the
  * main event loop past its 20 ms lag bar. Now the main thread does WebSocket I/O, JSON, base64 and
  * the codec's table lookup, then copies each frame into its worker's shared ring
- * (front-end-ring.ts) — no message per frame; the worker is woken once per event-loop turn
- * (Atomics.notify). Rare things are messages: a call's settings when it opens, and the worker's
+ * (front-end-ring.ts) — no message per frame; the worker reads it on a 10 ms tick (see
+ * DEFAULT_TICK_MS), and is woken at once (Atomics.notify) only for controls. Rare things are messages: a call's settings when it opens, and the worker's
  * endpointer events (audio transferred) batched per turn.
  *
  * Each call is a RemoteFrontEnd with the endpointer's meaning unchanged: events in stream order;
@@ -26,7 +26,6 @@ import os from 'node:os';
 import { startWorkerThread, workerModule } from '../vad/worker-thread';
 import { Worker } from 'node:worker_threads';
 import { Endpointer } from '../audio/endpointer';
-import { HighPassFilter } from '../audio/highpass';
 import { disableOnnxTelemetry } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -34,7 +33,7 @@ import { EnergyVad } from '../vad/energy-vad';
 import type { VadStats } from '../vad/vad';
 import type { EndpointerEvent } from '../audio/endpointer';
 import type { FrontEnd, FrontEndEventHandler } from './front-end';
-import { LocalFrontEnd, STT_RATE } from './local-front-end';
+import { LocalFrontEnd } from './local-front-end';
 import { CONSUMED, createRingBuffers, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingWriter, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
 import type { FromWorker, FrontEndWorkerInit, SlotSettings, ToWorker } from './front-end-wire';
 
@@ -51,7 +50,19 @@ export interface FrontEndPoolOptions {
   logger?: Logger;
   /** How long a worker may take to start (model load included; default 20 s). */
   startTimeoutMs?: number;
+  /** How often a worker reads the audio in its ring (default DEFAULT_TICK_MS). */
+  tickMs?: number;
 }
+
+/**
+ * Audio is read by each worker on a 10 ms tick rather than on a doorbell per main event-loop turn.
+ * A doorbell that wakes a waiting thread is a futex call and a context switch on both sides; rung
+ * on every turn (thousands a second at a few hundred calls) it was the main thread's largest single
+ * cost (~17 % of its busy time at 300 speaking calls) and it kept the workers' batches small. A
+ * tick adds ≤ 10 ms (5 ms on average) before a frame is scored, well inside the endpointing waits
+ * (hundreds of ms); controls (end-after, reset, close) still ring at once.
+ */
+export const DEFAULT_TICK_MS = 10;
 
 /** Default worker count: one per core. */
 export const defaultFrontEndWorkers = (): number => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -96,7 +107,7 @@ class FrontEndWorker {
     if (!this.dead) this.worker.postMessage(m);
   }
 
-  /** Rings the doorbell once per event-loop turn, after this turn's records. */
+  /** Rings the doorbell once per event-loop turn, after this turn's records (controls only; audio waits for the worker's tick). */
   wake(): void {
     if (this.rung) return;
     this.rung = true;
@@ -107,8 +118,7 @@ class FrontEndWorker {
   }
 
   private onOut(m: Extract<FromWorker, { type: 'out' }>): void {
-    Atomics.add(this.writer.ctl, CONSUMED, 1);
-    this.writer.ring(); // a worker holding back for us reads its ring again
+    Atomics.add(this.writer.ctl, CONSUMED, 1); // a worker holding back for us reads its ring again at its next tick
     for (const o of m.list) {
       const call = this.calls.get(o.slot);
       if (!call || call.gen !== o.gen) continue;
@@ -192,7 +202,7 @@ export class FrontEndPool {
 
 function startWorker(opts: FrontEndPoolOptions): Promise<{ worker: Worker; rings: FrontEndWorkerInit['rings'] }> {
   const rings = createRingBuffers(RING_WORDS, MAX_SLOTS);
-  const init: FrontEndWorkerInit = { rings, vad: opts.vad, model: opts.model ?? {} };
+  const init: FrontEndWorkerInit = { rings, vad: opts.vad, model: opts.model ?? {}, tickMs: opts.tickMs ?? DEFAULT_TICK_MS };
   const entry = workerModule(__dirname, 'front-end-worker', __filename);
   return startWorkerThread(entry, { ...init }, { label: 'front-end worker', timeoutMs: opts.startTimeoutMs ?? 20_000 }).then((worker) => ({ worker, rings }));
 }
@@ -235,7 +245,6 @@ class RemoteFrontEnd implements FrontEnd {
         this.pushes -= 1;
       }
     }
-    this.w.wake();
   }
 
   /** @internal An event from the worker. */
@@ -264,7 +273,7 @@ class RemoteFrontEnd implements FrontEnd {
     const vad = new EnergyVad();
     const s = this.settings;
     this.local = new LocalFrontEnd({
-      highPass: s.highPassCutoffHz === null ? null : new HighPassFilter(STT_RATE, s.highPassCutoffHz),
+      highPassCutoffHz: s.highPassCutoffHz,
       vad,
       endpointer: new Endpointer({ ...s.endpointer, vadEndLagMs: vad.endLagMs }),
     });

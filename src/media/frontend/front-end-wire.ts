@@ -13,6 +13,8 @@ export interface FrontEndWorkerInit {
   rings: RingBuffers;
   vad: 'energy' | 'silero';
   model: { modelPath?: string; maxBatch?: number; maxWaitMs?: number };
+  /** How often the worker reads the audio in its ring (ms); controls ring its doorbell at once. */
+  tickMs: number;
 }
 
 /** One call's settings; `endpointer.vadEndLagMs` is filled in by the worker from its VAD. */

@@ -1,19 +1,18 @@
 /**
  * A front-end worker thread (see front-end-pool.ts): runs the speech front end (resample →
  * high-pass → VAD → endpointer) of every call pinned to it. Reads PCM and controls from its shared
- * ring, woken by the ring's doorbell (Atomics.waitAsync); publishes each call's state (in speech,
+ * ring every `tickMs` (and at once when the doorbell rings: controls, backpressure); publishes each call's state (in speech,
  * current pause, frames done) in the shared slot table; posts events back batched per turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Endpointer } from '../audio/endpointer';
-import { HighPassFilter } from '../audio/highpass';
 import { errorMessage } from '../../lib/errors';
-import { EnergyVad } from '../vad/energy-vad';
+import { ENERGY_END_LAG_MS, EnergyVad } from '../vad/energy-vad';
 import { SileroModel, type SileroModelOptions } from '../vad/silero-model';
-import { SileroVad } from '../vad/silero-vad';
+import { SILERO_END_LAG_MS, SileroVad } from '../vad/silero-vad';
 import type { EndpointerEvent } from '../audio/endpointer';
 import type { Vad } from '../vad/vad';
-import { LocalFrontEnd, STT_RATE } from './local-front-end';
+import { LocalFrontEnd } from './local-front-end';
 import { BELL, CONSUMED, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingReader, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
 import type { FromWorker, FrontEndWorkerInit, SlotSettings, ToWorker, WorkerOut } from './front-end-wire';
 
@@ -34,9 +33,11 @@ async function main(): Promise<void> {
   if (!port) throw new Error('front-end-worker must run in a worker thread');
   const init = workerData as FrontEndWorkerInit;
   let model: SileroModel | undefined;
+  let model8k: SileroModel | undefined;
   if (init.vad === 'silero') {
     try {
       model = await SileroModel.load(init.model as SileroModelOptions);
+      model8k = await SileroModel.load({ ...(init.model as SileroModelOptions), sampleRate: 8000 });
     } catch (err) {
       port.postMessage({ type: 'error', message: errorMessage(err) } satisfies FromWorker);
       return;
@@ -92,14 +93,16 @@ async function main(): Promise<void> {
     Atomics.store(table, b + S_GEN, s.gen);
   };
 
+  /** A call's VAD once its codec rate is known: telephony (8 kHz) audio is scored by the 8 kHz model, as it arrives. */
+  const vadFor = (rate: number): Vad => (model8k && rate === 8000 ? new SileroVad(model8k) : model ? new SileroVad(model) : new EnergyVad());
+
   const open = (slot: number, gen: number, settings: SlotSettings): void => {
-    const vad: Vad = model ? new SileroVad(model) : new EnergyVad();
     const s: Slot = {
       gen,
       fe: new LocalFrontEnd({
-        highPass: settings.highPassCutoffHz === null ? null : new HighPassFilter(STT_RATE, settings.highPassCutoffHz),
-        vad,
-        endpointer: new Endpointer({ ...settings.endpointer, vadEndLagMs: vad.endLagMs }),
+        highPassCutoffHz: settings.highPassCutoffHz,
+        vad: vadFor,
+        endpointer: new Endpointer({ ...settings.endpointer, vadEndLagMs: model ? SILERO_END_LAG_MS : ENERGY_END_LAG_MS }),
         onVadError: (err) => emit({ kind: 'error', slot, gen, message: errorMessage(err) }),
         onProgress: () => publish(slot, s),
       }),
@@ -150,19 +153,20 @@ async function main(): Promise<void> {
       slots.clear();
       flush();
       const done = () => port.close();
-      if (model) model.stop().then(done, done);
-      else done();
+      Promise.all([model?.stop(), model8k?.stop()]).then(done, done);
     }
   });
 
   // Atomics.waitAsync is in Node 20 (V8) but not in the ES2022 lib this project compiles against.
-  const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync;
+  const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync;
   const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const loop = async (): Promise<void> => {
     while (!stopping) {
       const seen = reader.doorbell;
       drain();
-      const w = waitAsync(reader.ctl, BELL, seen);
+      // Audio is read on a tick (the main thread rings only for controls and backpressure): one
+      // wake-up per tick for every call instead of one per main event-loop turn.
+      const w = waitAsync(reader.ctl, BELL, seen, init.tickMs);
       // Let this thread's other work run (Silero results, messages) before the next drain.
       if (w.async) await w.value;
       else await yieldTurn();

@@ -1,11 +1,17 @@
 /**
- * The STT front end of one call in the thread that runs it: caller PCM at the codec rate → 16 kHz
- * → high-pass → VAD → endpointer → endpointer events. The speech pipeline runs one on the main
- * thread (worker threads off, or a debug dump on); a front-end worker (front-end-worker.ts) runs
- * one per call it holds. Pure computation: no I/O, no timers.
+ * The STT front end of one call in the thread that runs it: caller PCM at the codec rate →
+ * high-pass → VAD → 16 kHz → endpointer → endpointer events. The speech pipeline runs one on the
+ * main thread (worker threads off, or a debug dump on); a front-end worker (front-end-worker.ts)
+ * runs one per call it holds. Pure computation: no I/O, no timers.
+ *
+ * Rates: the high-pass runs at the codec's rate (at 8 kHz half the multiply-adds of filtering the
+ * 16 kHz signal; a cutoff at or above the codec's Nyquist is filtered after resampling instead). A
+ * VAD built for the codec's rate (Silero's 8 kHz mode for telephony audio) scores the audio before
+ * resampling; a 16 kHz VAD scores the resampled audio. The endpointer, and so STT, always gets
+ * 16 kHz.
  */
 import { StreamingResampler } from '../audio/resampler';
-import type { HighPassFilter } from '../audio/highpass';
+import { HighPassFilter } from '../audio/highpass';
 import type { Endpointer, EndpointerEvent } from '../audio/endpointer';
 import type { Vad, VadStats } from '../vad/vad';
 import type { FrontEnd, FrontEndEventHandler } from './front-end';
@@ -13,9 +19,14 @@ import type { FrontEnd, FrontEndEventHandler } from './front-end';
 export const STT_RATE = 16000;
 
 export interface LocalFrontEndDeps {
-  /** null = high-pass disabled (STT_HIGHPASS_ENABLED=false). */
-  highPass: HighPassFilter | null;
-  vad: Vad;
+  /** High-pass cutoff (STT_HIGHPASS_CUTOFF_HZ); null = disabled (STT_HIGHPASS_ENABLED=false). */
+  highPassCutoffHz: number | null;
+  /**
+   * The call's VAD, or a factory given the codec's rate at the first frame (it may return a VAD
+   * whose `sampleRate` is that rate, which then scores the audio before resampling). The endpointer
+   * must have been built with the VAD's `endLagMs`.
+   */
+  vad: Vad | ((inputRate: number) => Vad);
   endpointer: Endpointer;
   /** Sees every 16 kHz frame after the high-pass (the STT debug dump). */
   tap?: (frame16k: Int16Array) => void;
@@ -35,9 +46,20 @@ interface PendingFrame {
   err: unknown;
 }
 
+const NO_STATS: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
+
 export class LocalFrontEnd implements FrontEnd {
   private resampler: StreamingResampler | undefined;
-  private resamplerRate = 0;
+  /** The codec rate the filters below are set up for (0 = no frame yet). */
+  private inRate = 0;
+  /** High-pass at the codec rate (before resampling), or at 16 kHz (after); at most one is in use. */
+  private highPassIn: HighPassFilter | undefined;
+  private highPass16k: HighPassFilter | undefined;
+  /** The high-passed copy of an input frame (the caller's buffer is not written to). */
+  private scratch = new Int16Array(0);
+  private vad: Vad | undefined;
+  /** Counters of VADs replaced after a rate change (a codec fallback mid-call). */
+  private earlierStats: VadStats = NO_STATS;
   /** 16 kHz samples through the endpointer: the stream clock events are stamped with. */
   private samples = 0;
   /** Pushes fully through the endpointer. */
@@ -49,26 +71,48 @@ export class LocalFrontEnd implements FrontEnd {
   private closed = false;
   private handler: FrontEndEventHandler = () => undefined;
 
-  constructor(private readonly d: LocalFrontEndDeps) {}
+  constructor(private readonly d: LocalFrontEndDeps) {
+    if (typeof d.vad !== 'function') this.vad = d.vad;
+  }
 
   attach(handler: FrontEndEventHandler): void {
     this.handler = handler;
   }
 
+  /** Sets the filters (and, if it cannot take this rate, the VAD) up for a new codec rate. */
+  private setRate(rate: number): void {
+    this.inRate = rate;
+    this.resampler = rate === STT_RATE ? undefined : new StreamingResampler(rate, STT_RATE);
+    const cutoff = this.d.highPassCutoffHz;
+    const before = cutoff !== null && rate !== STT_RATE && cutoff < rate / 2;
+    this.highPassIn = before ? new HighPassFilter(rate, cutoff) : undefined;
+    this.highPass16k = cutoff !== null && !before ? (this.highPass16k ?? new HighPassFilter(STT_RATE, cutoff)) : undefined;
+    const vad = this.vad;
+    if (vad && (vad.sampleRate === STT_RATE || vad.sampleRate === rate)) return;
+    if (typeof this.d.vad !== 'function') return; // a fixed VAD always takes 16 kHz
+    if (vad) {
+      this.earlierStats = addStats(this.earlierStats, vad.stats);
+      vad.dispose?.();
+    }
+    this.vad = this.d.vad(rate);
+  }
+
   push(pcm: Int16Array, sampleRate: number): void {
     if (this.closed) return;
     this.pushes += 1;
-    let frame = pcm;
-    if (sampleRate !== STT_RATE) {
-      if (this.resamplerRate !== sampleRate) {
-        this.resampler = new StreamingResampler(sampleRate, STT_RATE);
-        this.resamplerRate = sampleRate;
-      }
-      frame = this.resampler!.process(pcm);
+    if (sampleRate !== this.inRate) this.setRate(sampleRate);
+    let input = pcm;
+    if (this.highPassIn) {
+      if (this.scratch.length < pcm.length) this.scratch = new Int16Array(pcm.length);
+      input = this.scratch.subarray(0, pcm.length);
+      input.set(pcm);
+      this.highPassIn.process(input);
     }
-    this.d.highPass?.process(frame);
+    const frame = this.resampler ? this.resampler.process(input) : input;
+    this.highPass16k?.process(frame);
     this.d.tap?.(frame);
-    const r = this.d.vad.push(frame);
+    const vad = this.vad!;
+    const r = vad.push(vad.sampleRate === STT_RATE ? frame : input);
     if (typeof r === 'number' && this.pending.length === 0) {
       this.endpoint(frame, r);
       this.d.onProgress?.();
@@ -166,8 +210,13 @@ export class LocalFrontEnd implements FrontEnd {
   close(report: (stats: VadStats) => void): void {
     if (this.closed) return;
     this.closed = true;
-    report({ ...this.d.vad.stats });
-    if (this.d.vad.dispose) this.d.vad.dispose();
-    else this.d.vad.reset();
+    const vad = this.vad;
+    report(vad ? addStats(this.earlierStats, vad.stats) : { ...this.earlierStats });
+    if (vad?.dispose) vad.dispose();
+    else vad?.reset();
   }
+}
+
+function addStats(a: VadStats, b: VadStats): VadStats {
+  return { frames: a.frames + b.frames, inferred: a.inferred + b.inferred, gated: a.gated + b.gated, dropped: a.dropped + b.dropped };
 }

@@ -5,12 +5,11 @@ import type { SttDebugDumper } from '../../lib/stt/debug-dump';
 import { FinalDeduper } from '../../lib/stt/transcript-filter';
 import type { TenantConfig } from '../../lib/tenants/tenant-config';
 import { Endpointer } from '../audio/endpointer';
-import { HighPassFilter } from '../audio/highpass';
 import type { VadFactory } from '../vad/vad-factory';
 import type { CallInputListener, InboundAudioSink } from '../ports';
 import { MediaSession, type MediaSessionEvents, type MediaSocket, type StreamControl } from './media-session';
 import type { SpeechToText } from '../../lib/stt/port';
-import { SpeechPipeline, STT_RATE } from './speech-pipeline';
+import { SpeechPipeline } from './speech-pipeline';
 import { LocalFrontEnd } from '../frontend/local-front-end';
 import type { FrontEnd } from '../frontend/front-end';
 import type { FrontEndPool } from '../frontend/front-end-pool';
@@ -162,7 +161,7 @@ export function createSpeechPipeline(
 function localFrontEnd(d: Pick<SessionFactoryDeps, 'vadFactory' | 'dumper' | 'logger'>, s: SlotSettings, callControlId: string): LocalFrontEnd {
   const vad = d.vadFactory.create();
   return new LocalFrontEnd({
-    highPass: s.highPassCutoffHz === null ? null : new HighPassFilter(STT_RATE, s.highPassCutoffHz),
+    highPassCutoffHz: s.highPassCutoffHz,
     vad,
     endpointer: new Endpointer({ ...s.endpointer, vadEndLagMs: vad.endLagMs }),
     tap: d.dumper.enabled ? (frame) => d.dumper.pcm(callControlId, frame) : undefined,

@@ -26,11 +26,14 @@ const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
 const FRAME_MS = 20;
 const OFFSET_ABS_MARGIN_DB = 6;
 
+/** The energy VAD decides per 20 ms frame with no look-behind. */
+export const ENERGY_END_LAG_MS = 0;
+
 export class EnergyVad implements Vad {
   readonly kind = 'energy' as const;
+  readonly sampleRate = 16000;
   readonly frameSamples = FRAME_SAMPLES;
-  /** Decides per 20 ms frame with no look-behind. */
-  readonly endLagMs = 0;
+  readonly endLagMs = ENERGY_END_LAG_MS;
   readonly stats: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
   private readonly onsetDb: number;
   private readonly offsetDb: number;

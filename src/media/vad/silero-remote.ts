@@ -181,6 +181,7 @@ export class SileroWorkerClient {
 /** One call's detector: forwards audio to the worker and answers with its verdicts in push order. */
 export class RemoteSileroVad implements Vad {
   readonly kind = 'silero' as const;
+  readonly sampleRate = RATE;
   readonly frameSamples = SILERO_FRAME;
   /** As SileroVad (same model, same framing). */
   readonly endLagMs = 64;

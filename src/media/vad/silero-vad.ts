@@ -1,8 +1,9 @@
 /**
  * Per-call Silero v5 VAD on top of the shared SileroModel.
  *
- * Framing (as the reference silero-vad OnnxWrapper does for v5 at 16 kHz): each 512-sample frame is
- * sent with the last 64 samples of the previous frame in front ([1, 576]), and the recurrent state
+ * Framing (as the reference silero-vad OnnxWrapper does for v5): each 32 ms frame (512 samples at
+ * 16 kHz, 256 at 8 kHz — the model's rate) is sent with the last 64 (32) samples of the previous
+ * frame in front ([1, 576] / [1, 288]), and the recurrent state
  * [2, 1, 128] is carried per call. Both live in preallocated Float32Arrays owned by this instance.
  *
  * Energy gate (how 500 calls fit on 2 cores): a frame goes to the model only when its level is at
@@ -37,30 +38,36 @@ export interface SileroVadOptions {
   onAdvance?: (consumed: number, prob: number) => void;
 }
 
-// Module-local copies: imported bindings can compile to getter calls, too slow inside sample loops.
-const SILERO_CONTEXT = sileroShape.SILERO_CONTEXT;
-const SILERO_FRAME = sileroShape.SILERO_FRAME;
-const SILERO_INPUT = sileroShape.SILERO_INPUT;
 const SILERO_STATE = sileroShape.SILERO_STATE;
-const FRAME_MS = (SILERO_FRAME / 16000) * 1000; // 32 ms
+/** One Silero window at either rate (512 samples at 16 kHz, 256 at 8 kHz). */
+const FRAME_MS = 32;
 const INT16_SCALE = 1 / 32768;
 /** Gate floor at call start: a quiet line. Noise above it is inferred until the floor adapts (≤ ~0.5 s). */
 const INITIAL_FLOOR_DBFS = -70;
 /** Probability above which the noise floor treats the caller as speaking (slower rise). */
 const SPEAKING_PROB = 0.5;
 
+/**
+ * Silero v5 keeps its probability above the offset threshold for about two 32 ms windows after
+ * speech stops (measured with bench:turn on espeak speech: ~60 ms, p95 ~80 ms), at either rate.
+ */
+export const SILERO_END_LAG_MS = 64;
+
 export class SileroVad implements Vad, SileroJob {
   readonly kind = 'silero' as const;
-  readonly frameSamples = SILERO_FRAME;
+  /** The model's rate: 16 kHz, or 8 kHz for telephony audio scored without resampling. */
+  readonly sampleRate: number;
+  readonly frameSamples: number;
   /**
    * Silero v5 keeps its probability above the offset threshold for about two 32 ms windows after
    * speech stops (measured with bench:turn on espeak speech: ~60 ms, p95 ~80 ms).
    */
-  readonly endLagMs = 64;
+  readonly endLagMs = SILERO_END_LAG_MS;
   readonly stats: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
-  readonly input = new Float32Array(SILERO_INPUT);
+  readonly input: Float32Array;
   readonly state = new Float32Array(SILERO_STATE);
-  private readonly frame = new Int16Array(SILERO_FRAME);
+  private readonly frame: Int16Array;
+  private readonly context: number;
   private readonly backlog: Int16RingBuffer;
   private readonly floor = new NoiseFloor(FRAME_MS, INITIAL_FLOOR_DBFS);
   private readonly gateMarginDb: number;
@@ -73,7 +80,7 @@ export class SileroVad implements Vad, SileroJob {
   /** Samples pushed / samples taken out of the backlog (scored, gated or dropped); the latter moves in whole frames. */
   private written = 0;
   private consumed = 0;
-  private readonly waiters = new FrameWaiters(SILERO_FRAME);
+  private readonly waiters: FrameWaiters;
   private readonly onAdvance: ((consumed: number, prob: number) => void) | undefined;
   private advanced = 0;
 
@@ -85,24 +92,32 @@ export class SileroVad implements Vad, SileroJob {
     this.gateMinDbfs = opts.gateMinDbfs ?? -60;
     this.hangoverProb = opts.hangoverProb ?? 0.2;
     this.onAdvance = opts.onAdvance;
+    this.sampleRate = model.sampleRate ?? 16000;
+    const shape = sileroShape.sileroShape(this.sampleRate === 8000 ? 8000 : 16000);
+    this.frameSamples = shape.frame;
+    this.context = shape.context;
+    this.input = new Float32Array(shape.input);
+    this.frame = new Int16Array(shape.frame);
+    this.waiters = new FrameWaiters(shape.frame);
     const frames = Math.max(2, Math.ceil((opts.maxBacklogMs ?? 2000) / FRAME_MS));
-    this.backlog = new Int16RingBuffer(frames * SILERO_FRAME);
+    this.backlog = new Int16RingBuffer(frames * shape.frame);
   }
 
-  push(pcm16k: Int16Array): number | Promise<number> {
-    let pcm = pcm16k;
+  push(pcmIn: Int16Array): number | Promise<number> {
+    const frameLen = this.frameSamples;
+    let pcm = pcmIn;
     const cap = this.backlog.capacity;
-    if (pcm.length > cap - SILERO_FRAME) {
+    if (pcm.length > cap - frameLen) {
       // Nearly the whole backlog in one push: skip leading whole frames so what is dropped below is
       // always whole frames already in the backlog.
-      const skip = Math.ceil((pcm.length - cap + SILERO_FRAME) / SILERO_FRAME) * SILERO_FRAME;
-      this.dropFrames(skip / SILERO_FRAME, false);
+      const skip = Math.ceil((pcm.length - cap + frameLen) / frameLen) * frameLen;
+      this.dropFrames(skip / frameLen, false);
       pcm = pcm.subarray(skip);
     }
     const overflow = this.backlog.length + pcm.length - cap;
-    if (overflow > 0) this.dropFrames(Math.ceil(overflow / SILERO_FRAME), true);
+    if (overflow > 0) this.dropFrames(Math.ceil(overflow / frameLen), true);
     this.backlog.write(pcm);
-    this.written += pcm16k.length;
+    this.written += pcmIn.length;
     this.pump();
     return this.waiters.verdict(this.written, this.consumed, this.lastProb);
   }
@@ -120,12 +135,13 @@ export class SileroVad implements Vad, SileroJob {
 
   /** Called by the model with the frame's speech probability (null: the run failed). */
   onResult(prob: number | null): void {
+    const frameLen = this.frameSamples;
     this.busy = false;
     if (this.staleResult) {
       this.staleResult = false;
       this.state.fill(0);
     } else {
-      this.consumed += SILERO_FRAME;
+      this.consumed += frameLen;
       if (prob === null) this.stats.dropped += 1;
       else this.lastProb = prob;
     }
@@ -135,8 +151,11 @@ export class SileroVad implements Vad, SileroJob {
 
   /** Scores backlog frames in order until one needs the model (then waits for onResult). */
   private pump(): void {
-    while (!this.busy && this.backlog.length >= SILERO_FRAME) {
-      this.backlog.shift(SILERO_FRAME, this.frame);
+    const frameLen = this.frameSamples;
+    const ctx = this.context;
+    const inputLen = frameLen + ctx;
+    while (!this.busy && this.backlog.length >= frameLen) {
+      this.backlog.shift(frameLen, this.frame);
       this.stats.frames += 1;
       const level = frameDbfs(this.frame);
       const floorDb = this.floor.db;
@@ -148,8 +167,8 @@ export class SileroVad implements Vad, SileroJob {
       // Shift the context: input = [last 64 samples of the previous frame | this frame].
       const input = this.input;
       const frame = this.frame;
-      input.copyWithin(0, SILERO_FRAME, SILERO_INPUT);
-      for (let i = 0; i < SILERO_FRAME; i += 1) input[SILERO_CONTEXT + i] = frame[i]! * INT16_SCALE;
+      input.copyWithin(0, frameLen, inputLen);
+      for (let i = 0; i < frameLen; i += 1) input[ctx + i] = frame[i]! * INT16_SCALE;
       if (run && this.model.infer(this)) {
         this.busy = true;
         this.stats.inferred += 1;
@@ -160,14 +179,15 @@ export class SileroVad implements Vad, SileroJob {
         this.stats.gated += 1;
         this.lastProb = 0;
       }
-      this.consumed += SILERO_FRAME;
+      this.consumed += frameLen;
       this.settle();
     }
   }
 
   private dropFrames(frames: number, fromBacklog: boolean): void {
-    if (fromBacklog) this.backlog.shift(frames * SILERO_FRAME);
-    this.consumed += frames * SILERO_FRAME;
+    const frameLen = this.frameSamples;
+    if (fromBacklog) this.backlog.shift(frames * frameLen);
+    this.consumed += frames * frameLen;
     this.stats.frames += frames;
     this.stats.dropped += frames;
     this.settle();

@@ -19,7 +19,9 @@ export type VadKind = 'energy' | 'silero';
 
 export interface Vad {
   readonly kind: VadKind;
-  /** Samples per scored frame at 16 kHz (EnergyVad 320 = 20 ms; SileroVad 512 = 32 ms, what v5 expects). */
+  /** The rate `push` takes: 16000, or 8000 for a Silero VAD that scores telephony audio as it arrives. */
+  readonly sampleRate: number;
+  /** Samples per scored frame at `sampleRate` (EnergyVad 320 = 20 ms; SileroVad 512 / 256 = 32 ms, what v5 expects). */
   readonly frameSamples: number;
   /**
    * How long after the audio's speech really ended this detector still reports speech (its
@@ -30,11 +32,11 @@ export interface Vad {
   /** Running counters (read at the end of a stream for metrics). */
   readonly stats: VadStats;
   /**
-   * Feeds mono PCM16 at 16 kHz (any length; normally one 20 ms frame). Every complete frame is scored
+   * Feeds mono PCM16 at `sampleRate` (any length; normally one 20 ms frame). Every complete frame is scored
    * in order. Returns the speech probability (0..1) of the most recent complete frame — or the previous
    * value when this push completed no frame — synchronously when possible, else as a promise.
    */
-  push(pcm16k: Int16Array): number | Promise<number>;
+  push(pcm: Int16Array): number | Promise<number>;
   /** Forgets all per-call history (noise floor, recurrent state, buffered samples). */
   reset(): void;
   /** The call is over: release what the detector holds outside this object (worker-side state). */
