@@ -34,6 +34,7 @@
  *   --stop-on-fail  stop the ramp at the first failing step (default: run every step, for the cost table)
  *   --profile  CPU-profile the runtime during every hold (inspector; adds overhead) and print the
  *              top costs; profiles are kept in the OS temp dir.
+ *   --media-workers N  the runtime's MEDIA_WORKERS (default: its own default, one per core)
  *   --runtime-node-flags '…'  extra Node flags for the runtime child, e.g. '--cpu-prof --cpu-prof-dir=DIR'
  *              (a V8 profile per thread, the front-end workers included, written when the runtime exits)
  *   --json FILE  also write the BENCH_RESULT object (steps, maxCalls, pass) to FILE
@@ -322,6 +323,7 @@ async function capacity(): Promise<{ steps: StepResult[]; idleRssMb: number; idl
     GLOBAL_CONCURRENCY_CAP: '100000',
     TENANT_CONCURRENCY_CAP_DEFAULT: '100000',
     TENANT_CALLS_PER_MIN_CAP_DEFAULT: '100000',
+    ...(args['media-workers'] ? { MEDIA_WORKERS: args['media-workers'] } : {}),
   });
   const rt = forkTs('media-runtime.ts', 'runtime', RUNTIME_NODE_FLAGS);
   const booted = await request<AnyMsg>(rt, { cmd: 'boot', env, resolutionMs: RESOLUTION_MS, deadlineMs: MAX_SECONDS * 1000, conversation: CONVERSATION, floor: FLOOR }, 'booted', 60_000);

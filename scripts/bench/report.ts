@@ -184,8 +184,9 @@ export const BARS: readonly BarDef[] = [
       const firstFail = steps.find((s) => s.pass === false);
       const parts: string[] = [];
       if (best?.pass) parts.push(`at ${best.calls}: loop p99 ${ms1(best.loopDelayMs?.p99)} ms, lost ${best.lost ?? 'n/a'}`);
-      // The issue's cost figure (goal ≤ 3 ms), not a bar of its own: runtime CPU per call-second at the first step.
-      if (num(steps[0]?.cpuMsPerCallSec) !== undefined) parts.push(`runtime CPU ${steps[0]!.cpuMsPerCallSec!.toFixed(2)} ms per call-second at ${steps[0]!.calls}`);
+      // The cost figure (goal ≤ 3 ms), not a bar of its own: runtime CPU per call-second at every step.
+      const costed = steps.filter((s) => num(s.cpuMsPerCallSec) !== undefined);
+      if (costed.length) parts.push(`runtime CPU ms per call-second ${costed.map((s) => s.cpuMsPerCallSec!.toFixed(2)).join(' / ')} at ${costed.map((s) => s.calls).join(' / ')} calls`);
       if (firstFail) parts.push(`${firstFail.calls} failed: ${(firstFail.failures ?? []).join('; ') || 'see log'}`);
       else parts.push(`largest step tried ${Math.max(...steps.map((s) => num(s.calls) ?? 0))}`);
       // bench:media measures the CPU of everything else on the machine: a busy neighbour makes the numbers pessimistic.

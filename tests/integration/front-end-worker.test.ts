@@ -7,7 +7,7 @@
  */
 import { Endpointer, type EndpointerEvent } from '../../src/media/audio/endpointer';
 import type { FrontEnd } from '../../src/media/frontend/front-end';
-import { FrontEndPool } from '../../src/media/frontend/front-end-pool';
+import { defaultFrontEndWorkers, FrontEndPool } from '../../src/media/frontend/front-end-pool';
 import { createRingBuffers, OP_CLOSE, OP_PCM, RingReader, RingWriter } from '../../src/media/frontend/front-end-ring';
 import type { SlotSettings } from '../../src/media/frontend/front-end-wire';
 import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
@@ -181,4 +181,8 @@ it('ring: wraps records around its end, keeps order, and refuses a record when f
     r.consume();
   }
   expect(r.peek()).toBeUndefined();
+});
+
+it('by default runs one worker per core but one, leaving a core to the main thread (at least one worker)', () => {
+  expect([1, 2, 4, 8].map((cores) => defaultFrontEndWorkers(cores))).toEqual([1, 1, 3, 7]);
 });

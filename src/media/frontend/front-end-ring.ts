@@ -20,7 +20,7 @@ export const OP_CLOSE = 5;
 export const HEADER = 8;
 const W = 0;
 const R = 1;
-/** The doorbell the writer rings (Atomics.notify) once per event-loop turn with new records. */
+/** The doorbell the writer rings (Atomics.notify) for records that must not wait for the reader's tick (controls). */
 export const BELL = 2;
 /** Event batches the main thread has handled (the worker sheds partials while it lags behind). */
 export const CONSUMED = 3;
