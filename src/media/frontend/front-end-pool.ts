@@ -6,7 +6,7 @@
  * Why: at hundreds of speaking calls the per-frame front end (and Silero round trips) kept the
  * main event loop past its 20 ms lag bar. Now the main thread does WebSocket I/O, JSON, base64 and
  * the codec's table lookup, then copies each frame into its worker's shared ring
- * (front-end-ring.ts) — no message per frame; the worker reads it on a 10 ms tick (see
+ * (front-end-ring.ts) — no message per frame; the worker reads it on a 5 ms tick (see
  * DEFAULT_TICK_MS), and is woken at once (Atomics.notify) only for controls. Rare things are messages: a call's settings when it opens, and the worker's
  * endpointer events (audio transferred) batched per turn.
  *
@@ -55,14 +55,16 @@ export interface FrontEndPoolOptions {
 }
 
 /**
- * Audio is read by each worker on a 10 ms tick rather than on a doorbell per main event-loop turn.
+ * Audio is read by each worker on a 5 ms tick rather than on a doorbell per main event-loop turn.
  * A doorbell that wakes a waiting thread is a futex call and a context switch on both sides; rung
  * on every turn (thousands a second at a few hundred calls) it was the main thread's largest single
  * cost (~17 % of its busy time at 300 speaking calls) and it kept the workers' batches small. A
- * tick adds ≤ 10 ms (5 ms on average) before a frame is scored, well inside the endpointing waits
- * (hundreds of ms); controls (end-after, reset, close) still ring at once.
+ * tick adds ≤ 5 ms (2.5 ms on average) before a frame is scored: an end of turn is seen that much
+ * later (a 10 ms tick put bench:turn's p95 at 30–39 ms against its 40 ms bar). Still only ~200
+ * wake-ups a second per worker, whatever the number of calls; controls (end-after, reset, close)
+ * ring at once.
  */
-export const DEFAULT_TICK_MS = 10;
+export const DEFAULT_TICK_MS = 5;
 
 /**
  * Default worker count: one per core but one, which is left to the main thread (at least one
