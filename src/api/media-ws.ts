@@ -118,7 +118,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('error', (err) => deps.logger.debug({ callControlId: callId, err: err.message }, 'media socket error'));
-    const pending: string[] = [];
+    const pending: Buffer[] = [];
     let stream: StreamHandle | undefined;
     let closed = false;
     const onMessage = (data: RawData, isBinary: boolean) => {
@@ -126,13 +126,15 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });
         return;
       }
-      const text = data.toString();
-      if (stream) deliver(stream, text);
-      else if (pending.length < PENDING_LIMIT) pending.push(text);
+      // ws hands a text message over as one Buffer (binaryType 'nodebuffer'); its bytes are parsed
+      // as they are — a compact media frame never becomes a string (media-frame-bytes.ts).
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.toString(), 'utf8');
+      if (stream) deliver(stream, bytes);
+      else if (pending.length < PENDING_LIMIT) pending.push(bytes);
     };
-    const deliver = (s: StreamHandle, text: string) => {
+    const deliver = (s: StreamHandle, bytes: Buffer) => {
       try {
-        s.receive(text); // the stream's transport (src/media/session/stream-transport.ts): a mark is at the playout one call later
+        s.receive(bytes); // the stream's transport (src/media/session/stream-transport.ts): a mark is at the playout one call later
       } catch (err) {
         // A frame the session could not handle is dropped; the call and the process go on.
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });

@@ -50,7 +50,8 @@ export interface LiveCallsDeps {
 
 /** Per media socket: its messages and its end, for the WebSocket edge (src/api/media-ws.ts). */
 export interface StreamHandle {
-  receive(text: string): void;
+  /** One message: the socket's bytes (read without a string when it is a compact media frame) or text. */
+  receive(data: string | Buffer): void;
   socketClosed(): void;
 }
 

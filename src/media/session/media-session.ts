@@ -1,7 +1,8 @@
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { createDecoder, isL16Rate, normalizeEncoding, type Decoder, type Encoding } from '../audio/codecs';
-import { parseInbound, type InboundFrame, type ParseFailure } from '../../lib/telnyx/media-protocol';
+import { parseInbound, type InboundFrame, type MediaTrack, type ParseFailure } from '../../lib/telnyx/media-protocol';
+import { decodeBase64Bytes, type CompactMedia } from '../../lib/telnyx/media-frame-bytes';
 import type { InboundAudioSink } from '../ports';
 import { IngestHealthMonitor, type IngestHealthConfig } from './ingest-health';
 import { ReorderBuffer, type ReorderEvent } from '../jitter/reorder-buffer';
@@ -73,6 +74,9 @@ const CLOSE_UNSUPPORTED_DATA = 1003;
 /** Telnyx `error` frames logged per stream: enough to diagnose, not a log flood a peer can drive at frame rate. */
 const MAX_ERROR_LOGS = 5;
 
+/** A media frame's base64 payload: a string (full parse) or a view of the message's bytes (compact frame). */
+type MediaPayload = string | Uint8Array;
+
 /**
  * One Telnyx media stream of one call: parses frames, restores order, decodes, watches stream
  * health and hands PCM to the call's audio sink. Never throws on bad input: malformed frames are
@@ -90,7 +94,7 @@ export class MediaSession {
   private handlerErrorLogged = false;
   /** Telnyx `error` frames logged on this stream; past MAX_ERROR_LOGS they are only counted. */
   private errorFramesLogged = 0;
-  private readonly reorder: ReorderBuffer<string>;
+  private readonly reorder: ReorderBuffer<MediaPayload>;
   private readonly monitor: IngestHealthMonitor;
   private readonly sink: InboundAudioSink;
   private readonly frames;
@@ -103,7 +107,7 @@ export class MediaSession {
     restartsSoFar = 0,
   ) {
     this.restarts = restartsSoFar;
-    this.reorder = new ReorderBuffer<string>(REORDER_WINDOW, (p) => this.decode(p), (n) => this.fillGap(n), {
+    this.reorder = new ReorderBuffer<MediaPayload>(REORDER_WINDOW, (p) => this.decode(p), (n) => this.fillGap(n), {
       maxGapFill: MAX_GAP_FILL_FRAMES,
       lateRunToResync: LATE_RUN_TO_RESYNC,
       onEvent: (e) => this.reorderEvents[e].inc(),
@@ -185,18 +189,8 @@ export class MediaSession {
     switch (f.kind) {
       case 'start':
         return this.onStart(f.encoding, f.sampleRate);
-      case 'media': {
-        if (f.track !== 'inbound') return;
-        if (this.phase === 'awaiting_start') this.onStart('PCMU'); // media before start: assume the Telnyx default
-        if (this.phase !== 'streaming' || !this.decoder) {
-          this.frames.notStreaming.inc(); // after stop, or while a restart is pending
-          return;
-        }
-        const key = f.chunk ?? f.seq;
-        if (key === undefined) this.reorder.pushUnnumbered(f.payloadB64);
-        else this.reorder.push(key, f.payloadB64);
-        return;
-      }
+      case 'media':
+        return this.onMedia(f.track, f.chunk ?? f.seq, f.payloadB64);
       case 'dtmf':
         if (f.digit) this.d.events.dtmf(f.digit);
         return;
@@ -221,6 +215,33 @@ export class MediaSession {
       default:
         return; // connected: nothing to do
     }
+  }
+
+  /**
+   * A compact media frame read from the message's bytes (src/lib/telnyx/media-frame-bytes.ts):
+   * its payload is a view of the message, base64 still. Never throws, as handleFrame.
+   */
+  handleCompactMedia(message: Uint8Array, f: CompactMedia): void {
+    if (this.phase === 'closed') return;
+    try {
+      this.onMedia(f.track, f.chunk, message.subarray(f.payloadStart, f.payloadEnd));
+    } catch (err) {
+      this.frames.handlerError.inc();
+      if (this.handlerErrorLogged) return;
+      this.handlerErrorLogged = true;
+      this.d.logger.error({ callControlId: this.callControlId, err: (err as Error)?.message }, 'media frame handling failed');
+    }
+  }
+
+  private onMedia(track: MediaTrack, key: number | undefined, payload: MediaPayload): void {
+    if (track !== 'inbound') return;
+    if (this.phase === 'awaiting_start') this.onStart('PCMU'); // media before start: assume the Telnyx default
+    if (this.phase !== 'streaming' || !this.decoder) {
+      this.frames.notStreaming.inc(); // after stop, or while a restart is pending
+      return;
+    }
+    if (key === undefined) this.reorder.pushUnnumbered(payload);
+    else this.reorder.push(key, payload);
   }
 
   private onStart(encodingName: string, sampleRate?: number): void {
@@ -253,13 +274,14 @@ export class MediaSession {
     }
   }
 
-  private decode(payloadB64: string): void {
+  private decode(payloadB64: MediaPayload): void {
     const dec = this.decoder;
     if (!dec || this.phase !== 'streaming') return;
     const need = Math.ceil((payloadB64.length * 3) / 4);
     if (need > MAX_PAYLOAD_BYTES) return this.onDecodeFailure();
     if (need > this.scratch.length) this.scratch = Buffer.alloc(Math.min(MAX_PAYLOAD_BYTES, need * 2));
-    const n = this.scratch.write(payloadB64, 'base64');
+    const n = typeof payloadB64 === 'string' ? this.scratch.write(payloadB64, 'base64') : decodeBase64Bytes(payloadB64, 0, payloadB64.length, this.scratch);
+    if (n < 0) return this.onDecodeFailure(); // not reachable from the byte parser (it checked the alphabet); kept as a bound
     const pcm = dec.decode(this.scratch.subarray(0, n));
     if (!pcm || pcm.length === 0 || (dec.encoding === 'AMR-WB' && pcm.length * 2 < this.d.amrwbMinDecodedBytes)) {
       return this.onDecodeFailure();

@@ -6,6 +6,7 @@
  * same live call (src/media/live-call.ts).
  */
 import { parseInbound } from '../../lib/telnyx/media-protocol';
+import { newCompactMedia, parseCompactMedia } from '../../lib/telnyx/media-frame-bytes';
 import { telnyxMediaOutput } from '../../lib/telnyx/media-output';
 import type { PlayoutOutput } from '../playout/types';
 import type { CallTransport, InboundAudioSink, TransportEvents } from '../ports';
@@ -20,6 +21,8 @@ export class StreamTransport implements CallTransport {
   private events: TransportEvents | undefined;
   private ended = false;
   private closeReason: string | undefined;
+  /** Filled by the byte parser for each compact media frame (one object per stream, reused). */
+  private readonly compact = newCompactMedia();
 
   constructor(
     readonly socket: MediaSocket,
@@ -49,11 +52,17 @@ export class StreamTransport implements CallTransport {
   /**
    * One text message from the socket. Hops of a `mark`: (1) the socket's handler calls receive(),
    * (2) receive() calls `played` (the playout's onMark). Everything else goes to the session.
-   * Never throws: the session counts and drops what it cannot use.
+   * Never throws: the session counts and drops what it cannot use. Bytes (the socket's message as
+   * received) are read as a compact media frame without a string when they are one, else decoded
+   * as UTF-8 and parsed in full.
    */
-  receive(text: string): void {
+  receive(data: string | Buffer): void {
     if (this.ended || !this.session) return; // a closed stream's late frames
-    const frame = parseInbound(text);
+    if (typeof data !== 'string') {
+      if (parseCompactMedia(data, this.compact)) return this.session.handleCompactMedia(data, this.compact);
+      data = data.toString('utf8');
+    }
+    const frame = parseInbound(data);
     if (frame.kind === 'mark') return this.events?.played(frame.name);
     this.session.handleFrame(frame);
   }
