@@ -206,10 +206,7 @@ async function setupCall(): Promise<void> {
       streamUrl = answer;
     }
     const u = new URL(streamUrl);
-    // An all-zero masking key: ws then skips XOR-ing every payload it sends (the generator's largest
-    // per-frame cost after the string encode). The runtime still unmasks each frame as it would
-    // Telnyx's; on loopback the key's unpredictability (a defence for proxies' caches) protects nothing.
-    const ws = new WebSocket(`${wsBase}${u.pathname}${u.search}`, { perMessageDeflate: false, generateMask: (mask: Buffer) => void mask.fill(0) });
+    const ws = new WebSocket(`${wsBase}${u.pathname}${u.search}`, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
