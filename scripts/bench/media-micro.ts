@@ -126,6 +126,9 @@ export async function frontEndBenchmarks(budgetMs: number, model: SileroModel | 
   const hpf = new HighPassFilter(16000, 100);
   const scratch = new Int16Array(320);
   out.push({ name: 'high-pass 100 Hz @16k', us: perItem(f16, (f) => hpf.process((scratch.set(f), scratch)), budgetMs) });
+  const hpf8 = new HighPassFilter(8000, 100);
+  const scratch8 = new Int16Array(160);
+  out.push({ name: 'high-pass 100 Hz @8k (before resampling: what an 8 kHz call runs)', us: perItem(f8, (f) => hpf8.process((scratch8.set(f), scratch8)), budgetMs) });
   const ev = new EnergyVad();
   out.push({ name: 'energy VAD', us: perItem(f16, (f) => ev.push(f), budgetMs) });
   // Ground-truth speech probability per 20 ms frame from the fixture's utterance spans.
@@ -164,6 +167,17 @@ export async function frontEndBenchmarks(budgetMs: number, model: SileroModel | 
       const before = { ...model.stats };
       const us = await vadLockstep(vads, frames as Int16Array[], budgetMs);
       out.push({ name: `Silero VAD, ${label}, ${calls} call${calls > 1 ? 's' : ''} in lockstep`, us, note: stat(before) });
+    }
+    // Telephony calls: Silero's 8 kHz mode on the 8 kHz audio, before resampling (per 20 ms frame).
+    const model8k = await sharedSileroModel({ sampleRate: 8000 }).catch(() => undefined);
+    if (model8k) {
+      const speech8 = fx.utterances.flatMap((u) => frameList(fx.pcm8k.subarray(Math.round(u.startMs * 8), Math.round(u.endMs * 8)), 160));
+      const vads = Array.from({ length: 32 }, () => new SileroVad(model8k));
+      const before = { ...model8k.stats };
+      const us = await vadLockstep(vads, speech8, budgetMs);
+      const n = model8k.stats.frames - before.frames;
+      const runs = model8k.stats.runs - before.runs;
+      out.push({ name: 'Silero VAD 8 kHz, speech, 32 calls in lockstep', us, note: n > 0 ? `${((model8k.stats.runMicros - before.runMicros) / n).toFixed(0)} µs/inference, mean batch ${(n / runs).toFixed(1)}` : 'no inference' });
     }
   }
   return out;

@@ -34,8 +34,9 @@
  *   --stop-on-fail  stop the ramp at the first failing step (default: run every step, for the cost table)
  *   --profile  CPU-profile the runtime during every hold (inspector; adds overhead) and print the
  *              top costs; profiles are kept in the OS temp dir.
- *   --media-workers N  the runtime's MEDIA_WORKERS (default: its own default, one per core)
- *   --runtime-node-flags '…'  extra Node flags for the runtime child, e.g. '--cpu-prof --cpu-prof-dir=DIR'
+ *   --media-workers N  the runtime's MEDIA_WORKERS (default: its own default, one per core but one)
+ *   --runtime-node-flags='…'  extra Node flags for the runtime child (the = form: a value starting with --
+ *              is not read as one), e.g. --runtime-node-flags='--cpu-prof --cpu-prof-dir=DIR'
  *              (a V8 profile per thread, the front-end workers included, written when the runtime exits)
  *   --json FILE  also write the BENCH_RESULT object (steps, maxCalls, pass) to FILE
  * Loopback only; stops by itself (hard stop at --max-seconds); kills only the processes it started.

@@ -130,7 +130,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       // as they are — a compact media frame never becomes a string (media-frame-bytes.ts).
       const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.toString(), 'utf8');
       if (stream) deliver(stream, bytes);
-      else if (pending.length < PENDING_LIMIT) pending.push(bytes);
+      else if (pending.length < PENDING_LIMIT) pending.push(Buffer.from(bytes)); // a copy: a view would keep the socket's whole read chunk
     };
     const deliver = (s: StreamHandle, bytes: Buffer) => {
       try {

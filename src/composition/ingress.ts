@@ -255,7 +255,7 @@ export async function buildIngress(s: Shared, opts: IngressOptions): Promise<Ing
 }
 
 /**
- * The speech front end's worker threads (MEDIA_WORKERS > 0): one per core by default. Not with a
+ * The speech front end's worker threads (MEDIA_WORKERS > 0): one per core but one by default. Not with a
  * PCM debug dump (it taps the audio on this thread); if they cannot start, the front end runs on
  * this thread (logged).
  */

@@ -158,7 +158,7 @@ export const configSchema = z.object({
   VAD_MODE: z.preprocess(blankToUndefined, z.enum(['silero', 'energy']).default('silero')),
   /**
    * Worker threads running the speech front end (resample, high-pass, VAD, endpointer) of the
-   * calls; 0 = on the main thread; auto (default) = one per core.
+   * calls; 0 = on the main thread; auto (default) = one per core but one (at least one).
    */
   MEDIA_WORKERS: z.preprocess((v) => blankToUndefined(v) ?? 'auto', z.union([z.literal('auto'), int({ min: 0, max: 64 })])),
   STT_TIMEOUT_MS: int({ min: 500, def: 10000 }),

@@ -2,6 +2,7 @@ import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
+import { StreamTransport } from '../../src/media/session/stream-transport';
 
 function setup(overrides: Partial<MediaSessionDeps> = {}) {
   let now = 0;
@@ -113,6 +114,30 @@ describe('MediaSession', () => {
     t.start('SPEEX', 8000);
     expect(t.restarts).toEqual([{ codec: 'PCMU', reason: 'codec_fallback' }]);
     t.session.handleMessage(JSON.stringify({ event: 'dtmf', dtmf: { digit: '7' } }));
+    expect(t.dtmf).toEqual(['7']);
+  });
+
+  it('decodes compact frames read from the socket bytes, in order and reordered, as the text path does', () => {
+    const t = setup();
+    const transport = new StreamTransport({ send: () => undefined, close() {} }, () => t.session);
+    transport.open(t.deps.sink, { dtmf: () => undefined, started: () => undefined, played: () => undefined, closed: () => undefined } as never);
+    t.start('PCMU', 8000);
+    const samples = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin(i / 5)));
+    const payload = Buffer.from(createEncoder('PCMU').encode(samples)).toString('base64');
+    const compact = (chunk: number) =>
+      Buffer.from(`{"event":"media","sequence_number":"${chunk}","stream_id":"s-1","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${payload}"}}`);
+    const got: Int16Array[] = [];
+    t.deps.sink.pushPcm = (pcm) => void got.push(pcm.slice());
+    for (const c of [1, 2, 4, 3, 5]) {
+      const msg = compact(c);
+      transport.receive(msg);
+      msg.fill(0x20); // the socket's buffer is not ours: a held frame must not depend on it
+    }
+    expect(got).toHaveLength(5);
+    const want = createEncoder('PCMU').encode(samples);
+    for (const pcm of got) expect(Buffer.from(createEncoder('PCMU').encode(pcm)).equals(Buffer.from(want))).toBe(true);
+    // Anything that is not a compact frame (here a DTMF event) still reaches the full parse.
+    transport.receive(Buffer.from('{"event":"dtmf","dtmf":{"digit":"7"}}'));
     expect(t.dtmf).toEqual(['7']);
   });
 });

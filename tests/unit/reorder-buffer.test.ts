@@ -120,4 +120,19 @@ describe('ReorderBuffer on hostile numbering', () => {
     expect(t.out.slice(-2)).toEqual([1, 2]);
     expect(t.rb.stats.late).toBe(0);
   });
+
+  it('passes in-order items untouched and stores items only through `retain` while a frame is held back', () => {
+    const out: string[] = [];
+    const retained: string[] = [];
+    const rb = new ReorderBuffer<string>(4, (x) => out.push(x), () => undefined, { retain: (x) => (retained.push(x), `${x}'`) });
+    rb.push(1, 'a');
+    rb.push(3, 'c'); // held: key 2 is missing
+    rb.push(2, 'b');
+    // While a frame is held, the next ones are stored too (then released in order).
+    expect(out).toEqual(['a', "b'", "c'"]);
+    expect(retained).toEqual(['c', 'b']);
+    rb.push(4, 'd');
+    expect(out.at(-1)).toBe('d');
+    expect(retained).toHaveLength(2);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The speech front end off the main thread: one worker per core (MEDIA_WORKERS), each running the
+ * The speech front end off the main thread: worker threads (MEDIA_WORKERS; one per core but one by default), each running the
  * resampler, high-pass, VAD (energy, or Silero with its own model session) and endpointer of the
  * calls pinned to it (front-end-worker.ts).
  *
@@ -37,7 +37,7 @@ import { LocalFrontEnd } from './local-front-end';
 import { CONSUMED, createRingBuffers, OP_CLOSE, OP_END_AFTER, OP_PCM, OP_RESET, RingWriter, SLOT_WORDS, S_DONE, S_GEN, S_IN_SPEECH, S_PAUSE } from './front-end-ring';
 import type { FromWorker, FrontEndWorkerInit, SlotSettings, ToWorker } from './front-end-wire';
 
-/** Ring size per worker in 16-bit words: 4 M words = 8 MB ≈ 2 s of 8 kHz audio for 250 calls (resident once cycled: RSS). */
+/** Ring size per worker in 16-bit words: 4 M words = 8 MB ≈ 2 s of 8 kHz audio for 250 calls, 1 s for 500 (resident once cycled: RSS). */
 const RING_WORDS = 4 * 1024 * 1024;
 const MAX_SLOTS = 8192;
 /** Larger pushes are split (the ring's record length is 16 bits). */

@@ -1,7 +1,7 @@
 /**
  * A front-end worker thread (see front-end-pool.ts): runs the speech front end (resample →
  * high-pass → VAD → endpointer) of every call pinned to it. Reads PCM and controls from its shared
- * ring every `tickMs` (and at once when the doorbell rings: controls, backpressure); publishes each call's state (in speech,
+ * ring every `tickMs` while it has calls (and at once when the doorbell rings: controls); publishes each call's state (in speech,
  * current pause, frames done) in the shared slot table; posts events back batched per turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
 
   /** Applies ring records in order; stops at a record of a call whose open has not arrived yet. */
   const drain = (): void => {
-    if (mainBehind()) return; // woken again when the main thread handles a batch
+    if (mainBehind()) return; // read again at the next tick, once the main thread has handled its batches
     for (let rec = reader.peek(); rec; rec = reader.peek()) {
       const s = slots.get(rec.slot);
       if (!s || (s.gen & 0xffff) !== rec.gen) {
@@ -148,6 +148,9 @@ async function main(): Promise<void> {
     if (m.type === 'open') {
       open(m.slot, m.gen, m.settings);
       drain();
+      // An idle worker waits without a tick: wake its loop so the tick runs again.
+      Atomics.add(reader.ctl, BELL, 1);
+      Atomics.notify(reader.ctl, BELL);
     } else if (m.type === 'stop') {
       stopping = true;
       slots.clear();
@@ -164,9 +167,9 @@ async function main(): Promise<void> {
     while (!stopping) {
       const seen = reader.doorbell;
       drain();
-      // Audio is read on a tick (the main thread rings only for controls and backpressure): one
-      // wake-up per tick for every call instead of one per main event-loop turn.
-      const w = waitAsync(reader.ctl, BELL, seen, init.tickMs);
+      // Audio is read on a tick (the main thread rings only for controls): one wake-up per tick
+      // for every call instead of one per main event-loop turn; none while the worker has no calls.
+      const w = waitAsync(reader.ctl, BELL, seen, slots.size > 0 ? init.tickMs : Infinity);
       // Let this thread's other work run (Silero results, messages) before the next drain.
       if (w.async) await w.value;
       else await yieldTurn();

@@ -58,8 +58,8 @@ export class LocalFrontEnd implements FrontEnd {
   /** The high-passed copy of an input frame (the caller's buffer is not written to). */
   private scratch = new Int16Array(0);
   private vad: Vad | undefined;
-  /** Counters of VADs replaced after a rate change (a codec fallback mid-call). */
-  private earlierStats: VadStats = NO_STATS;
+  /** VADs replaced after a rate change (a codec fallback mid-call): counted and released at close. */
+  private readonly retired: Vad[] = [];
   /** 16 kHz samples through the endpointer: the stream clock events are stamped with. */
   private samples = 0;
   /** Pushes fully through the endpointer. */
@@ -79,22 +79,24 @@ export class LocalFrontEnd implements FrontEnd {
     this.handler = handler;
   }
 
-  /** Sets the filters (and, if it cannot take this rate, the VAD) up for a new codec rate. */
+  /**
+   * Sets the filters (and, if it cannot take this rate, the VAD) up for a new codec rate. The rate
+   * is recorded last: if anything here throws, the next frame tries again.
+   */
   private setRate(rate: number): void {
-    this.inRate = rate;
     this.resampler = rate === STT_RATE ? undefined : new StreamingResampler(rate, STT_RATE);
     const cutoff = this.d.highPassCutoffHz;
-    const before = cutoff !== null && rate !== STT_RATE && cutoff < rate / 2;
+    // Before resampling only below 16 kHz (fewer samples to filter); wideband codecs filter at 16 kHz.
+    const before = cutoff !== null && rate < STT_RATE && cutoff < rate / 2;
     this.highPassIn = before ? new HighPassFilter(rate, cutoff) : undefined;
     this.highPass16k = cutoff !== null && !before ? (this.highPass16k ?? new HighPassFilter(STT_RATE, cutoff)) : undefined;
     const vad = this.vad;
-    if (vad && (vad.sampleRate === STT_RATE || vad.sampleRate === rate)) return;
-    if (typeof this.d.vad !== 'function') return; // a fixed VAD always takes 16 kHz
-    if (vad) {
-      this.earlierStats = addStats(this.earlierStats, vad.stats);
-      vad.dispose?.();
+    if (!vad || (vad.sampleRate !== STT_RATE && vad.sampleRate !== rate && typeof this.d.vad === 'function')) {
+      // The replaced VAD may still be scoring its backlog: its counters are read at close.
+      if (vad) this.retired.push(vad);
+      this.vad = typeof this.d.vad === 'function' ? this.d.vad(rate) : this.d.vad;
     }
-    this.vad = this.d.vad(rate);
+    this.inRate = rate;
   }
 
   push(pcm: Int16Array, sampleRate: number): void {
@@ -112,7 +114,8 @@ export class LocalFrontEnd implements FrontEnd {
     this.highPass16k?.process(frame);
     this.d.tap?.(frame);
     const vad = this.vad!;
-    const r = vad.push(vad.sampleRate === STT_RATE ? frame : input);
+    // A VAD made for the codec's rate scores the audio as it arrived; any other gets 16 kHz.
+    const r = vad.push(vad.sampleRate === this.inRate ? input : frame);
     if (typeof r === 'number' && this.pending.length === 0) {
       this.endpoint(frame, r);
       this.d.onProgress?.();
@@ -210,10 +213,12 @@ export class LocalFrontEnd implements FrontEnd {
   close(report: (stats: VadStats) => void): void {
     if (this.closed) return;
     this.closed = true;
-    const vad = this.vad;
-    report(vad ? addStats(this.earlierStats, vad.stats) : { ...this.earlierStats });
-    if (vad?.dispose) vad.dispose();
-    else vad?.reset();
+    const all = this.vad ? [...this.retired, this.vad] : this.retired;
+    report(all.reduce<VadStats>((sum, v) => addStats(sum, v.stats), NO_STATS));
+    for (const v of all) {
+      if (v.dispose) v.dispose();
+      else v.reset();
+    }
   }
 }
 

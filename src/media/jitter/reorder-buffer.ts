@@ -27,13 +27,19 @@ export interface ReorderStats {
 /** What happened to a frame that did not simply pass: reported so callers can count it. */
 export type ReorderEvent = 'late' | 'duplicate' | 'resync' | 'invalid';
 
-export interface ReorderOptions {
+export interface ReorderOptions<T = unknown> {
   /** Most gap frames one push may report; a longer jump resyncs. Default 10 (200 ms of 20 ms frames). */
   maxGapFill?: number;
   /** Consecutive far-behind frames with rising keys that mean a restarted numbering. Default 3. */
   lateRunToResync?: number;
   /** Called on the rare paths only (never for an in-order frame). */
   onEvent?(event: ReorderEvent): void;
+  /**
+   * Applied to an item the buffer holds back (out of order) before it is stored: e.g. a copy of a
+   * view into a larger buffer, so a held frame does not keep all of it alive. In-order items pass
+   * untouched.
+   */
+  retain?(item: T): T;
 }
 
 /** 10 × 20 ms = 200 ms: covers a real burst loss, stays below any end-of-turn silence, so a jump cannot end a turn. */
@@ -54,13 +60,14 @@ export class ReorderBuffer<T> {
   private lateRun = 0;
   private lastLateKey = -1;
   private readonly onEvent: ((event: ReorderEvent) => void) | undefined;
+  private readonly retain: ((item: T) => T) | undefined;
   readonly stats: ReorderStats = { reordered: 0, gaps: 0, late: 0, duplicates: 0, resyncs: 0, invalid: 0 };
 
   constructor(
     private readonly window: number,
     private readonly emit: (item: T) => void,
     private readonly emitGap: (missingFrames: number) => void,
-    opts: ReorderOptions = {},
+    opts: ReorderOptions<T> = {},
   ) {
     this.slots = new Array<T | undefined>(window).fill(undefined);
     this.keys = new Float64Array(window).fill(-1);
@@ -68,6 +75,7 @@ export class ReorderBuffer<T> {
     this.lateRunToResync = Math.max(1, opts.lateRunToResync ?? DEFAULT_LATE_RUN_TO_RESYNC);
     this.farAway = window + this.maxGapFill;
     this.onEvent = opts.onEvent;
+    this.retain = opts.retain;
   }
 
   push(key: number, item: T): void {
@@ -96,7 +104,7 @@ export class ReorderBuffer<T> {
       this.onEvent?.('duplicate');
       return;
     }
-    this.slots[i] = item;
+    this.slots[i] = this.retain ? this.retain(item) : item;
     this.keys[i] = key;
     this.held += 1;
     this.drain();

@@ -111,6 +111,8 @@ export class MediaSession {
       maxGapFill: MAX_GAP_FILL_FRAMES,
       lateRunToResync: LATE_RUN_TO_RESYNC,
       onEvent: (e) => this.reorderEvents[e].inc(),
+      // A held-back payload read from the socket's bytes is a view of the whole read chunk: copy it.
+      retain: (p) => (typeof p === 'string' ? p : Uint8Array.prototype.slice.call(p)),
     });
     this.monitor = new IngestHealthMonitor(d.health);
     this.monitor.onStreamStart(d.now());
