@@ -18,6 +18,7 @@ import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
 import { FinalDeduper } from '../../src/lib/stt/transcript-filter';
 import { MediaSession } from '../../src/media/session/media-session';
+import { StreamTransport } from '../../src/media/session/stream-transport';
 import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
 import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
 import { amrWbStorageFrames, chunks, fixture, oggOpusPackets, packOctetAligned, pcmFixture } from '../../tests/fixtures/codecs/reference';
@@ -184,8 +185,9 @@ export async function frontEndBenchmarks(budgetMs: number, model: SileroModel | 
 }
 
 /**
- * The whole per-frame path of the runtime minus the socket: MediaSession.handleMessage (JSON parse,
- * base64, reorder, PCMU decode) → SpeechPipeline (resample, HPF, VAD, endpointer, instant STT).
+ * The whole per-frame path of the runtime minus the socket: the message's bytes into StreamTransport
+ * (compact-frame parse, base64, reorder, PCMU decode in its MediaSession) → SpeechPipeline (HPF,
+ * VAD, resample, endpointer, instant STT).
  * `calls` sessions in lockstep, one frame each per event-loop turn.
  */
 export async function sessionBenchmark(vadMake: () => Vad, calls: number, budgetMs: number, label: string): Promise<MicroResult> {
@@ -216,8 +218,11 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
       logger,
       now: Date.now,
     });
-    s.handleMessage(JSON.stringify({ event: 'start', start: { media_format: { encoding: 'PCMU', sample_rate: 8000, channels: 1 } } }));
-    return s;
+    // Messages arrive as the socket hands them over (bytes) through the stream's transport, as in the runtime.
+    const t = new StreamTransport({ send: () => undefined, close: () => undefined }, () => s);
+    t.open(pipeline, { started: () => undefined, played: () => undefined, dtmf: () => undefined, ended: () => undefined });
+    t.receive(Buffer.from(JSON.stringify({ event: 'start', start: { media_format: { encoding: 'PCMU', sample_rate: 8000, channels: 1 } } })));
+    return t;
   });
   const turn = () => new Promise<void>((r) => setImmediate(r));
   // Each session needs consecutive chunks: one shared counter per round, same for every session.
@@ -226,8 +231,8 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
     round += 1;
     for (let k = 0; k < calls; k += 1) {
       const p = b64[(round + k * 53) % b64.length]!;
-      sessions[k]!.handleMessage(
-        `{"event":"media","sequence_number":"${round}","stream_id":"s${k}","media":{"track":"inbound","chunk":"${round}","timestamp":"${round * 20}","payload":"${p}"}}`,
+      sessions[k]!.receive(
+        Buffer.from(`{"event":"media","sequence_number":"${round}","stream_id":"s${k}","media":{"track":"inbound","chunk":"${round}","timestamp":"${round * 20}","payload":"${p}"}}`),
       );
     }
   };
@@ -245,9 +250,9 @@ export async function sessionBenchmark(vadMake: () => Vad, calls: number, budget
   }
   for (let w = 0; w < 5; w += 1) await turn(); // let queued inference finish inside the timing
   const us = (now() - t0) / (rounds * calls);
-  for (const s of sessions) s.close();
+  for (const s of sessions) s.close('bench over');
   const decoded = (await metrics.mediaFrames.get()).values.find((v) => v.labels.outcome === 'decoded')?.value ?? 0;
-  return { name: `session path (parse+base64+PCMU+pipeline), ${label}, ${calls} calls`, us, note: `${decoded} frames decoded` };
+  return { name: `session path (bytes → transport → parse+base64+PCMU+pipeline), ${label}, ${calls} calls`, us, note: `${decoded} frames decoded` };
 }
 
 export async function loadSilero(): Promise<SileroModel | undefined> {

@@ -118,7 +118,7 @@ async function micro(): Promise<Record<string, number>> {
   console.log(' front end (16 kHz after the resampler; Silero: wall time incl. inference, per call-frame):');
   const fe = await frontEndBenchmarks(MICRO_MS, model);
   printRows(fe);
-  console.log(' whole session path (MediaSession.handleMessage → SpeechPipeline, instant fake STT):');
+  console.log(' whole session path (message bytes → StreamTransport → MediaSession → SpeechPipeline, instant fake STT):');
   const sess: MicroResult[] = [];
   sess.push(await sessionBenchmark(() => new EnergyVad(), 100, MICRO_MS * 2, 'energy VAD'));
   if (model) sess.push(await sessionBenchmark(() => new SileroVad(model), 100, MICRO_MS * 2, 'Silero VAD'));

@@ -81,7 +81,7 @@ describe('parseInbound', () => {
     expect(parseInbound('{"event":"start"}')).toMatchObject({ kind: 'start', encoding: 'PCMU' });
   });
 
-  it('reads the compact Telnyx media frame on its fast path exactly as the full parse does', () => {
+  it('reads the compact Telnyx media frame exactly as the same frame with whitespace (the bytes reader is held to this parse in media-frame-bytes.test.ts)', () => {
     const p = Buffer.alloc(160, 0x7f).toString('base64');
     const canonical = [
       `{"event":"media","sequence_number":"4","stream_id":"32de0dea-53cb-4b21-89a4-9610d2bf6a6f","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"${p}"}}`,
@@ -92,7 +92,7 @@ describe('parseInbound', () => {
       `{"event":"media","sequence_number":"4","stream_id":"s","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"AAAAA"}}`,
     ];
     for (const text of canonical) {
-      // The same message with a space after the first colon never matches the fast path.
+      // The same message with a space after the first colon: not the compact form.
       const slow = parseInbound(text.replace('"event":', '"event": '));
       expect(parseInbound(text)).toEqual(slow);
     }

@@ -3,17 +3,17 @@
  * payload decoded from those bytes: no string of the message, no regex captures, no frame object.
  *
  * Why: at 500 speaking calls the main thread takes 25,000 media messages a second. Turning each
- * into a string and matching it (media-protocol.ts's regex fast path) made about a quarter of
+ * into a string and matching it with a regex (the fast path this replaced) made about a quarter of
  * everything that thread allocated (an allocation profile of bench:media: the message string
  * ~12 %, the regex captures and frame object ~13 %), and garbage-collector pauses made most of
  * the longest event-loop stalls in a CPU profile of the same run. (CPU time per frame did not
  * change measurably: the regex was already cheap.)
  *
- * The grammar is exactly the regex fast path's — `{"event":"media","sequence_number":"N",` then
+ * The grammar is the frame as Telnyx writes it — `{"event":"media","sequence_number":"N",` then
  * `"stream_id":"S",` and `"media":{…}` in either order, no whitespace, no escapes — so anything
  * else (other key orders, spaces, numbers as JSON numbers, other events) is refused here and takes
- * the full parse, which reads these same messages the same way (tests/unit/media-frame-bytes.test.ts
- * holds the two to it on mutated frames). Bounded: digit runs ≤ 16, stream id ≤ 128 of
+ * the full parse (media-protocol.ts), which reads these same messages the same way
+ * (tests/unit/media-frame-bytes.test.ts holds the two to it on mutated frames). Bounded: digit runs ≤ 16, stream id ≤ 128 of
  * [A-Za-z0-9._:-], one pass over the message, nothing allocated in proportion to what the peer
  * sent.
  */

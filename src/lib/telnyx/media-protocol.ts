@@ -80,37 +80,10 @@ function track(v: unknown): MediaTrack {
 }
 
 /**
- * The media frame exactly as Telnyx (and our simulator) writes it, compact, `stream_id` before or
- * after `media`: one regex match instead of JSON.parse and an object tree (parseInbound was ~13 %
- * of the main thread's busy time at 200 calls). Anything else — other key order, whitespace,
- * escapes, numbers as JSON numbers — takes the full parse below, which gives the same answer for
- * these messages; the captures are limited to characters JSON passes through unchanged.
+ * The full parse. The compact media frame off the socket (nearly every message) is read from its
+ * bytes before it gets here (media-frame-bytes.ts); text takes this path.
  */
-const MEDIA_HEAD = '{"event":"media","sequence_number":"';
-const MEDIA_BODY = '"media":\\{"track":"(inbound|outbound)","chunk":"(\\d{1,16})","timestamp":"(\\d{1,16})","payload":"([A-Za-z0-9+/]+={0,2})"\\}';
-const STREAM_ID = '"stream_id":"([A-Za-z0-9._:-]{0,128})"';
-const MEDIA_FAST_A = new RegExp(`^\\{"event":"media","sequence_number":"(\\d{1,16})",${STREAM_ID},${MEDIA_BODY}\\}$`);
-const MEDIA_FAST_B = new RegExp(`^\\{"event":"media","sequence_number":"(\\d{1,16})",${MEDIA_BODY},${STREAM_ID}\\}$`);
-
-function fastMedia(data: string): InboundFrame | undefined {
-  if (!data.startsWith(MEDIA_HEAD)) return undefined;
-  let seqS: string, streamId: string, tr: string, chunkS: string, tsS: string, payload: string;
-  const a = MEDIA_FAST_A.exec(data);
-  if (a) [, seqS, streamId, tr, chunkS, tsS, payload] = a as unknown as string[];
-  else {
-    const b = MEDIA_FAST_B.exec(data);
-    if (!b) return undefined;
-    [, seqS, tr, chunkS, tsS, payload, streamId] = b as unknown as string[];
-  }
-  const seq = Number(seqS);
-  const chunk = Number(chunkS);
-  if (payload!.length % 4 !== 0 || !Number.isSafeInteger(seq) || !Number.isSafeInteger(chunk)) return undefined;
-  return { kind: 'media', streamId: streamId!, track: tr === 'outbound' ? 'outbound' : 'inbound', seq, chunk, timestamp: Number(tsS), payloadB64: payload! };
-}
-
 export function parseInbound(data: string): InboundFrame | ParseFailure {
-  const fast = fastMedia(data);
-  if (fast) return fast;
   let msg: unknown;
   try {
     msg = JSON.parse(data);

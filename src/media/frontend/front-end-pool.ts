@@ -75,7 +75,6 @@ export const DEFAULT_TICK_MS = 5;
  */
 export const defaultFrontEndWorkers = (cores = os.availableParallelism?.() ?? os.cpus().length): number => Math.max(1, cores - 1);
 
-
 /** One worker: its thread, ring writer, slot table and the calls on it. */
 class FrontEndWorker {
   readonly writer: RingWriter;

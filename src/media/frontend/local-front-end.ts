@@ -90,11 +90,12 @@ export class LocalFrontEnd implements FrontEnd {
     const before = cutoff !== null && rate < STT_RATE && cutoff < rate / 2;
     this.highPassIn = before ? new HighPassFilter(rate, cutoff) : undefined;
     this.highPass16k = cutoff !== null && !before ? (this.highPass16k ?? new HighPassFilter(STT_RATE, cutoff)) : undefined;
+    const make = this.d.vad;
     const vad = this.vad;
-    if (!vad || (vad.sampleRate !== STT_RATE && vad.sampleRate !== rate && typeof this.d.vad === 'function')) {
+    if (typeof make === 'function' && (!vad || (vad.sampleRate !== STT_RATE && vad.sampleRate !== rate))) {
       // The replaced VAD may still be scoring its backlog: its counters are read at close.
       if (vad) this.retired.push(vad);
-      this.vad = typeof this.d.vad === 'function' ? this.d.vad(rate) : this.d.vad;
+      this.vad = make(rate);
     }
     this.inRate = rate;
   }

@@ -178,13 +178,19 @@ export class MediaSession {
       }
       this.onFrame(frame);
     } catch (err) {
-      // A bug or a failing sink, not bad input (that is handled above): counted always, logged
-      // once per stream so a frame-rate error cannot flood the log.
-      this.frames.handlerError.inc();
-      if (this.handlerErrorLogged) return;
-      this.handlerErrorLogged = true;
-      this.d.logger.error({ callControlId: this.callControlId, err: (err as Error)?.message }, 'media frame handling failed');
+      this.handlerFailed(err);
     }
+  }
+
+  /**
+   * A bug or a failing sink, not bad input (that is counted where it is found): counted always,
+   * logged once per stream so a frame-rate error cannot flood the log.
+   */
+  private handlerFailed(err: unknown): void {
+    this.frames.handlerError.inc();
+    if (this.handlerErrorLogged) return;
+    this.handlerErrorLogged = true;
+    this.d.logger.error({ callControlId: this.callControlId, err: (err as Error)?.message }, 'media frame handling failed');
   }
 
   private onFrame(f: InboundFrame): void {
@@ -228,10 +234,7 @@ export class MediaSession {
     try {
       this.onMedia(f.track, f.chunk, message.subarray(f.payloadStart, f.payloadEnd));
     } catch (err) {
-      this.frames.handlerError.inc();
-      if (this.handlerErrorLogged) return;
-      this.handlerErrorLogged = true;
-      this.d.logger.error({ callControlId: this.callControlId, err: (err as Error)?.message }, 'media frame handling failed');
+      this.handlerFailed(err);
     }
   }
 

@@ -29,6 +29,7 @@ import type { Logger } from '../../lib/logger';
 import { EnergyVad } from './energy-vad';
 import { FrameWaiters } from './frame-waiters';
 import { SILERO_FRAME } from './silero-model';
+import { SILERO_END_LAG_MS } from './silero-vad';
 import { OP_CLOSE, OP_OPEN, OP_PCM, OP_STOP, REC_FIELDS, type WorkerInit, type WorkerReply } from './silero-wire';
 import type { Vad, VadStats } from './vad';
 
@@ -44,7 +45,6 @@ export interface SileroWorkerOptions extends WorkerInit {
   /** How long the model may take to load (default 20 s). */
   startTimeoutMs?: number;
 }
-
 
 export class SileroWorkerClient {
   private readonly streams = new Map<number, RemoteSileroVad>();
@@ -184,7 +184,7 @@ export class RemoteSileroVad implements Vad {
   readonly sampleRate = RATE;
   readonly frameSamples = SILERO_FRAME;
   /** As SileroVad (same model, same framing). */
-  readonly endLagMs = 64;
+  readonly endLagMs = SILERO_END_LAG_MS;
   readonly stats: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
   private id: number;
   private written = 0;

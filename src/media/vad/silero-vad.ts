@@ -58,10 +58,6 @@ export class SileroVad implements Vad, SileroJob {
   /** The model's rate: 16 kHz, or 8 kHz for telephony audio scored without resampling. */
   readonly sampleRate: number;
   readonly frameSamples: number;
-  /**
-   * Silero v5 keeps its probability above the offset threshold for about two 32 ms windows after
-   * speech stops (measured with bench:turn on espeak speech: ~60 ms, p95 ~80 ms).
-   */
   readonly endLagMs = SILERO_END_LAG_MS;
   readonly stats: VadStats = { frames: 0, inferred: 0, gated: 0, dropped: 0 };
   readonly input: Float32Array;
