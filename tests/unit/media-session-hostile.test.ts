@@ -2,6 +2,7 @@ import { createEncoder } from '../../src/media/audio/codecs';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { MAX_GAP_FILL_FRAMES, MAX_GAP_FRAME_MS, MediaSession, type MediaSessionDeps } from '../../src/media/session/media-session';
+import { StreamTransport } from '../../src/media/session/stream-transport';
 import { rng } from '../support/audio-signals';
 
 /**
@@ -285,5 +286,46 @@ describe('MediaSession: Telnyx error frames', () => {
     for (let i = 0; i < 500; i += 1) t.send({ event: 'error', payload: { code: 100002, title: 'flood', detail: String(i) } });
     expect(t.logs.filter((l) => l.msg.startsWith('media stream error from Telnyx'))).toHaveLength(5);
     expect((await t.counts()).error_event).toBe(500);
+  });
+});
+
+describe('MediaSession: hostile compact frames read from the socket bytes (StreamTransport)', () => {
+  /** The session above behind a transport, fed bytes as the socket hands them over. */
+  function viaBytes() {
+    const t = setup();
+    const transport = new StreamTransport({ send() {}, close() {} }, () => t.session);
+    transport.open({ pushPcm() {}, close() {} }, { started() {}, played() {}, dtmf() {}, ended() {} }); // the session has its own sink
+    const bytes = (text: string) => transport.receive(Buffer.from(text, 'utf8'));
+    const compact = (chunk: string, payload = PCMU_FRAME, seq = chunk) =>
+      `{"event":"media","sequence_number":"${seq}","stream_id":"s","media":{"track":"inbound","chunk":"${chunk}","timestamp":"0","payload":"${payload}"}}`;
+    bytes(JSON.stringify(start()));
+    return { ...t, bytes, compact };
+  }
+
+  it('a chunk jump to 2^53 − 100 resyncs with bounded silence, as the text path does', () => {
+    const t = viaBytes();
+    t.bytes(t.compact('1'));
+    t.bytes(t.compact(String(2 ** 53 - 100)));
+    t.bytes(t.compact(String(2 ** 53 - 99)));
+    expect(t.pushes.filter((p) => !p.silent)).toHaveLength(3);
+    expect(t.pushes.filter((p) => p.silent).length).toBeLessThanOrEqual(MAX_GAP_FILL_FRAMES);
+  });
+
+  it('unsafe or over-long numbers and malformed payloads are counted invalid or failed, never thrown', async () => {
+    const t = viaBytes();
+    t.bytes(t.compact('99999999999999999999'));
+    t.bytes(t.compact('1', PCMU_FRAME, '123456789012345678'));
+    t.bytes(t.compact('2', 'AA=A'));
+    t.bytes(t.compact('3', '!!!!'));
+    t.bytes('{"event":"media","sequence_number":"4","stream_id":"s","media":{"track":"inbound","chunk":"4"');
+    expect(t.pushes).toEqual([]);
+    expect((await t.counts()).invalid).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a compact payload decoding past 64 KB is a decode failure', async () => {
+    const t = viaBytes();
+    t.bytes(t.compact('1', Buffer.alloc(70_000, 0x55).toString('base64')));
+    expect(t.pushes).toEqual([]);
+    expect(await t.counts()).toMatchObject({ decode_failed: 1 });
   });
 });
