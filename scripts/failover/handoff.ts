@@ -17,7 +17,10 @@ export interface CallOutcome {
   callControlId: string;
   from: string;
   moved: boolean;
-  /** Deploy: streaming_stop on the old stream → new stream connected. Crash: kill → new stream connected. ms */
+  /**
+   * Deploy: the last caller frame sent on the old media socket → the first one sent on the new socket.
+   * Crash: SIGKILL → the new stream connected. ms
+   */
   gapMs?: number;
   nextTurnAnswered: boolean;
   /** The brain request of the turn after the move carried the turn before it. */
@@ -53,13 +56,12 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
   const firstReplyHeard = new Set<string>();
   const script = (id: () => string) => pausedCaller(gate, () => firstReplyHeard.add(id()));
 
-  // Per call: when its old stream stopped and when a new one connected.
-  const stoppedAt = new Map<string, number>();
+  // Per call: when a new stream connected (a crash's gap runs from the kill to it).
   const reconnectedAt = new Map<string, number>();
   const off = fleet.sim.onEvent((e: SimEvent) => {
-    if (e.type === 'command' && e.action === 'streaming_stop' && !stoppedAt.has(e.call.id)) stoppedAt.set(e.call.id, performance.now());
     if (e.type === 'media_connected' && e.restart && !reconnectedAt.has(e.call.id)) reconnectedAt.set(e.call.id, performance.now());
   });
+  let killedAt: number | undefined;
 
   const calls: SimCall[] = [];
   try {
@@ -84,7 +86,7 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
     else process.kill(victim.process.pid, 'SIGTERM');
     const exitCode = await victim.process.exited;
     const exitMs = performance.now() - t0;
-    if (kind === 'crash') for (const id of victimCalls) stoppedAt.set(id, t0);
+    if (kind === 'crash') killedAt = t0;
 
     await waitFor(() => victimCalls.every((id) => reconnectedAt.has(id)), 30_000, 'the moved calls to reconnect').catch(() => undefined);
     gate.open = true;
@@ -97,13 +99,13 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
       const moved = victimCalls.includes(c.id);
       const req = afterMove.find((r) => r.body.callControlId === c.id);
       const history = Array.isArray(req?.body.history) ? (req!.body.history as { role: string; content: string }[]) : [];
-      const s = stoppedAt.get(c.id);
       const r = reconnectedAt.get(c.id);
+      const gapMs = kind === 'crash' ? (r !== undefined ? r - killedAt! : undefined) : c.streamSwitchGapsMs[0];
       return {
         callControlId: c.id,
         from: moved ? victim.name : (fleet.instanceOf(c.id)?.name ?? '?'),
         moved,
-        gapMs: moved && s !== undefined && r !== undefined ? r - s : undefined,
+        gapMs: moved ? gapMs : undefined,
         nextTurnAnswered: fleet.stand.brainReplies.some((b) => b.callControlId === c.id && b.transcript === CALLER_LINES[2]) && agentSpokeAfter(c, 2),
         historyKept: history.some((h) => h.role === 'user' && h.content === CALLER_LINES[0]) && history.some((h) => h.role === 'assistant'),
         endedBy: c.endedBy,

@@ -74,7 +74,7 @@ function scenario(kind: HandoffKind): Scenario {
         rows,
         problems,
         notes: [
-          `gap: ${kind === 'deploy' ? "streaming_stop on the old stream → the new stream connected" : 'SIGKILL → the new stream connected'}; bar ${bar.gap}; all runs p95 ${round(percentile(allGaps, 95))} ms, max ${round(allGaps.length ? Math.max(...allGaps) : undefined)} ms (n=${allGaps.length})`,
+          `gap: ${kind === 'deploy' ? 'the last caller frame on the old socket → the first on the new' : 'SIGKILL → the new stream connected'}; bar ${bar.gap}; all runs p95 ${round(percentile(allGaps, 95))} ms, max ${round(allGaps.length ? Math.max(...allGaps) : undefined)} ms (n=${allGaps.length})`,
         ],
       };
     },

@@ -117,6 +117,14 @@ export class SimCall extends EventEmitter {
   mediaConnectMs: number | undefined;
   framesSent = 0;
   framesSkipped = 0;
+  /**
+   * Per change of media stream: the last caller frame sent on the old socket → the first one sent on
+   * the new socket, ms (performance.now() at the moment of sending). What a re-pointed stream costs
+   * the caller's audio.
+   */
+  readonly streamSwitchGapsMs: number[] = [];
+  /** @internal */ lastFrameSentAt: number | undefined;
+  /** @internal */ lastFrameStream: unknown;
   /** Marks the runtime sent / we echoed once played, clears obeyed, agent media messages (all streams of the call). */
   marksReceived = 0;
   marksEchoed = 0;

@@ -440,6 +440,11 @@ export class TelnyxSimulator implements CallHost {
         }
         m.sendMedia(enc.encode(frame), FRAME_MS);
         call.framesSent += 1;
+        if (call.lastFrameStream !== m) {
+          if (call.lastFrameStream !== undefined) call.streamSwitchGapsMs.push(now - call.lastFrameSentAt!);
+          call.lastFrameStream = m;
+        }
+        call.lastFrameSentAt = now;
         call.recorder?.caller.add(frame, callerRate(call.mediaCodec), call.nextFrameAt);
         call.nextFrameAt += FRAME_MS;
       }

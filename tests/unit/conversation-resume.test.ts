@@ -5,7 +5,7 @@
  */
 import type { CallSnapshot } from '../../src/lib/calls/call-snapshot';
 import { PHRASES } from '../../src/media/conversation/phrases';
-import { setup, useFakeClock } from './conversation-harness';
+import { SETTINGS, setup, useFakeClock } from './conversation-harness';
 
 useFakeClock();
 
@@ -22,6 +22,8 @@ describe('conversation checkpoints', () => {
     await h.answer('We can send one today.');
     expect(snaps.at(-1)!.history.map((e) => e.role)).toEqual(['assistant', 'user', 'assistant']);
     expect(snaps.at(-1)!.pendingReply).toBeUndefined();
+    // Listening again: the snapshot carries when "Are you still there?" is due.
+    expect(snaps.at(-1)!.deadAirDueAt).toBe(Date.now() + SETTINGS.deadAirMs);
   });
 
   it('snapshot() mid-reply keeps the reply in progress to be said again', async () => {
@@ -74,6 +76,26 @@ describe('conversation resumed from a snapshot', () => {
     h.conv.start();
     jest.advanceTimersByTime(1000);
     expect(h.lastTurnText()).toBe(PHRASES.deadAirGoodbye);
+  });
+
+  it('keeps the dead-air deadline: a silent caller is asked when it was due, not a whole deadAirMs after the move', () => {
+    const h = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 300 }, settings: { deadAirMs: 1000 } });
+    h.conv.start();
+    jest.advanceTimersByTime(299);
+    expect(h.synth.requests).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    expect(h.lastTurnText()).toBe(PHRASES.stillThere);
+  });
+
+  it('a deadline already past asks at once; one further away than deadAirMs is cut to deadAirMs', () => {
+    const past = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() - 5000 }, settings: { deadAirMs: 1000 } });
+    past.conv.start();
+    jest.advanceTimersByTime(0);
+    expect(past.lastTurnText()).toBe(PHRASES.stillThere);
+    const far = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 60_000 }, settings: { deadAirMs: 1000 } });
+    far.conv.start();
+    jest.advanceTimersByTime(1000);
+    expect(far.lastTurnText()).toBe(PHRASES.stillThere);
   });
 
   it('keeps typed digits: the rest of the input joins them', async () => {

@@ -1,7 +1,7 @@
 /**
  * What a live call's conversation needs to go on in another instance (deploy handoff, crash
- * takeover): the history the brain gets, the dead-air count, digits typed but not yet sent, and the
- * reply the caller was in the middle of hearing. Written by the instance that owns the call at every
+ * takeover): the history the brain gets, the dead-air count and deadline, digits typed but not yet
+ * sent, and the reply the caller was in the middle of hearing. Written by the instance that owns the call at every
  * turn boundary and just before a handoff; read once by the instance the stream moves to.
  *
  * The stored value is JSON in one Redis string per call, validated and bounded on the way in AND out
@@ -25,6 +25,11 @@ export interface CallSnapshot {
   history: BrainHistoryEntry[];
   /** Unanswered "Are you still there?" prompts so far. */
   deadAirPrompts: number;
+  /**
+   * While the agent was listening: when the next "Are you still there?" is due (ms epoch). The new
+   * owner keeps it, so moving a silent call does not restart its dead-air count.
+   */
+  deadAirDueAt?: number;
   /** DTMF digits collected but not yet sent as a turn. */
   dtmf: string;
   /**
@@ -50,6 +55,7 @@ const snapshotSchema = z
       )
       .max(MAX_ENTRIES),
     deadAirPrompts: z.number().int().min(0).max(100),
+    deadAirDueAt: z.number().int().nonnegative().optional(),
     dtmf: z.string().max(64).regex(/^[0-9A-D*#]*$/),
     pendingReply: z.string().max(MAX_REPLY).optional(),
     transferring: z.boolean().optional(),

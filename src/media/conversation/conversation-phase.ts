@@ -23,8 +23,11 @@ export type ConversationPhase =
    * commits it (responding); the caller going on drops it. `expiry` drops it if no verdict comes.
    */
   | { kind: 'speculating'; turn: Turn; transcript: string; held: PlayableSegment[]; expiry: CancelTimer }
-  /** Waiting for the caller; `deadAirTimer` asks "Are you still there?" when nothing comes. */
-  | { kind: 'listening'; deadAirTimer: CancelTimer }
+  /**
+   * Waiting for the caller; `deadAirTimer` asks "Are you still there?" when nothing comes, at
+   * `deadAirDueAt` (ms epoch, the conversation's clock; a call that moves keeps its deadline).
+   */
+  | { kind: 'listening'; deadAirTimer: CancelTimer; deadAirDueAt: number }
   /** The transfer command was sent: the caller may still talk (a turn), but silence is not dead air. */
   | { kind: 'transferring' }
   /** Hangup sent, or max duration reached: caller input is ignored until the call ends. */

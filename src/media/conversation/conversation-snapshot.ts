@@ -25,5 +25,6 @@ export function conversationSnapshot(s: {
     dtmf: s.dtmf,
     ...(pendingReply ? { pendingReply } : {}),
     ...(s.phase.kind === 'transferring' ? { transferring: true } : {}),
+    ...(s.phase.kind === 'listening' ? { deadAirDueAt: s.phase.deadAirDueAt } : {}),
   };
 }

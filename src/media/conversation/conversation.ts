@@ -57,7 +57,8 @@ export class Conversation extends ReplyFlow implements CallInputListener {
     this.dtmfDigits.restore(from.dtmf);
     this.d.metrics.turns.inc({ source: 'resumed' });
     if (from.pendingReply && !from.transferring) return this.say(from.pendingReply, 'resumed', { inHistory: true });
-    this.setPhase(from.transferring ? { kind: 'transferring' } : this.listening());
+    const deadAirLeft = from.deadAirDueAt === undefined ? undefined : from.deadAirDueAt - this.d.now();
+    this.setPhase(from.transferring ? { kind: 'transferring' } : this.listening(deadAirLeft));
     this.checkpoint();
   }
 

@@ -49,9 +49,10 @@ export abstract class ReplyFlow {
     return turnOf(this.phase);
   }
 
-  /** Waiting for the caller, with a fresh dead-air count. */
-  protected listening(): ConversationPhase {
-    return { kind: 'listening', deadAirTimer: this.timers.after(this.d.settings.deadAirMs, () => this.onDeadAir()) };
+  /** Waiting for the caller, with a fresh dead-air count (or, for a call that moved here, what was left of it). */
+  protected listening(afterMs = this.d.settings.deadAirMs): ConversationPhase {
+    const ms = Math.max(0, Math.min(afterMs, this.d.settings.deadAirMs));
+    return { kind: 'listening', deadAirTimer: this.timers.after(ms, () => this.onDeadAir()), deadAirDueAt: this.d.now() + ms };
   }
 
   protected checkpoint(): void {
