@@ -6,7 +6,8 @@
  *                 each speech provider folder (stt, tts, brain) holds its port, its client and an in-memory fake
  *   media/audio/  pure DSP (codecs, filters, resampler, endpointer) and media/jitter/ (reorder buffer)
  *   media/vad/    voice activity detection, incl. the Silero worker thread
- *   media/ports.ts, media/playout/, media/conversation/, media/session/ (Telnyx media streams),
+ *   media/ports.ts, media/playout/, media/conversation/, media/speech/ (a caller's speech pipeline),
+ *   media/frontend/ (its front end, on worker threads), media/session/ (Telnyx media streams),
  *   media/webrtc/ (browser calls), media/live-call*.ts (a call's transport + conversation): talk out only
  *   through ports, never to jobs or api; the port and the live call know no transport implementation
  *   jobs/         queues, producers, processors: never a live call's media code
@@ -84,10 +85,12 @@ module.exports = {
       to: { path: '^src/media/(session|webrtc)/' },
     },
     {
-      name: 'conversation-and-playout-know-no-transport',
+      name: 'conversation-playout-and-speech-know-no-transport',
       severity: 'error',
-      comment: 'Conversation and playout work for both transports: they never import a session or the WebRTC code.',
-      from: { path: '^src/media/(conversation|playout)/' },
+      comment:
+        'Conversation, playout and the speech pipeline (media/speech: front end → endpointer → STT) work for both ' +
+        'transports: they never import a session or the WebRTC code.',
+      from: { path: '^src/media/(conversation|playout|speech)/' },
       to: { path: '^src/media/(session|webrtc)/' },
     },
     {

@@ -20,7 +20,7 @@ import { FinalDeduper } from '../../src/lib/stt/transcript-filter';
 import { MediaSession } from '../../src/media/session/media-session';
 import { StreamTransport } from '../../src/media/session/stream-transport';
 import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
-import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
+import { SpeechPipeline } from '../../src/media/speech/speech-pipeline';
 import { amrWbStorageFrames, chunks, fixture, oggOpusPackets, packOctetAligned, pcmFixture } from '../../tests/fixtures/codecs/reference';
 import { speechFixture } from '../../tests/support/speech-fixture';
 

@@ -129,12 +129,14 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       // ws hands a text message over as one Buffer (binaryType 'nodebuffer'); its bytes are parsed
       // as they are — a compact media frame never becomes a string (media-frame-bytes.ts).
       const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.toString(), 'utf8');
-      if (stream) deliver(stream, bytes);
-      else if (pending.length < PENDING_LIMIT) pending.push(Buffer.from(bytes)); // a copy: a view would keep the socket's whole read chunk
-    };
-    const deliver = (s: StreamHandle, bytes: Buffer) => {
+      if (!stream) {
+        if (pending.length < PENDING_LIMIT) pending.push(Buffer.from(bytes)); // a copy: a view would keep the socket's whole read chunk
+        return;
+      }
       try {
-        s.receive(bytes); // the stream's transport (src/media/session/stream-transport.ts): a mark is at the playout one call later
+        // The stream's transport (src/media/session/stream-transport.ts): a mark's first hop; the
+        // transport hands it to the playout's onMark (the second).
+        stream.receive(bytes);
       } catch (err) {
         // A frame the session could not handle is dropped; the call and the process go on.
         deps.metrics.mediaFrames.inc({ outcome: 'invalid' });
@@ -162,10 +164,9 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       };
       const tenant = await deps.prepareCall(call);
       if (closed) return;
-      const attached = deps.liveCalls.attach(call, tenant, socket);
-      stream = attached;
+      stream = deps.liveCalls.attach(call, tenant, socket);
       deps.metrics.mediaConnections.inc({ outcome: 'accepted' });
-      for (const t of pending.splice(0)) deliver(attached, t);
+      for (const t of pending.splice(0)) onMessage(t, false);
     };
     start().catch((err: unknown) => {
       deps.logger.error({ callControlId: callId, err: errorMessage(err) }, 'media session setup failed');

@@ -39,7 +39,8 @@ import { PHRASES } from '../media/conversation/phrases';
 import type { CallInputListener } from '../media/ports';
 import type { CallConversation } from '../media/live-call';
 import { LiveCalls } from '../media/live-calls';
-import { createSessionFactory, createSpeechPipeline } from '../media/session/session-factory';
+import { createSessionFactory } from '../media/session/session-factory';
+import { createSpeechPipeline } from '../media/speech/create-speech-pipeline';
 import type { Shared } from './shared';
 
 export interface IngressOptions {

@@ -16,7 +16,7 @@ import type { SttDebugDumper } from '../lib/stt/debug-dump';
 import type { SpeechToText } from '../lib/stt/port';
 import { RateLimiter } from '../lib/rate-limit/rate-limiter';
 import type { VadFactory } from '../media/vad/vad-factory';
-import { createSpeechPipeline } from '../media/session/session-factory';
+import { createSpeechPipeline } from '../media/speech/create-speech-pipeline';
 import type { FrontEndPool } from '../media/frontend/front-end-pool';
 import { WebrtcCalls } from '../media/webrtc/webrtc-calls';
 import { weriftLoader } from '../media/webrtc/werift-loader';

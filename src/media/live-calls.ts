@@ -38,7 +38,7 @@ export interface LiveCallsDeps {
   commands: CallCommands;
   /** Builds a call's conversation (the composition root's one factory for phone and browser calls). */
   conversationFor(c: { call: CallRecord; tenant: TenantConfig | undefined; voice: AgentVoice; commands: CallCommands; speech: SpeechControl }): CallConversation;
-  /** One stream's speech pipeline (src/media/session/session-factory.ts createSpeechPipeline). */
+  /** One stream's speech pipeline (src/media/speech/create-speech-pipeline.ts). */
   pipelineFor(call: CallRecord, tenant: TenantConfig | undefined, listener: CallInputListener): LiveStream['pipeline'];
   /** One stream's media session (src/media/session/session-factory.ts createSessionFactory). */
   sessionFor(callControlId: string, socket: MediaSocket, sink: InboundAudioSink, events: MediaSessionEvents, restartsSoFar: number): MediaSession;

@@ -66,6 +66,7 @@ const TREE: Record<string, string> = {
   'src/media/live-call.ts': "import { live } from './session/live';\nexport const bad = live;\n",
   'src/media/session/bad-client.ts': "import { client } from '../../lib/stt/whisper-client';\nexport const bad = client;\n",
   'src/composition/bad-fake.ts': "import { fakeBrain } from '../lib/brain/fake-brain';\nexport const bad = fakeBrain;\n",
+  'src/media/speech/bad-speech.ts': "import { live } from '../session/live';\nexport const bad = live;\n",
 };
 
 const EXPECTED: Record<string, string> = {
@@ -81,6 +82,7 @@ const EXPECTED: Record<string, string> = {
   'src/media/live-call.ts': 'live-call-knows-only-the-port',
   'src/media/session/bad-client.ts': 'speech-providers-are-picked-by-the-composition-root',
   'src/composition/bad-fake.ts': 'speech-fakes-stay-out-of-the-runtime',
+  'src/media/speech/bad-speech.ts': 'conversation-playout-and-speech-know-no-transport',
 };
 
 describe('layer rules (.dependency-cruiser.js)', () => {

@@ -8,7 +8,8 @@ import { createMetrics } from '../../src/lib/metrics';
 import { createSttDebugDumper } from '../../src/lib/stt/debug-dump';
 import { FakeSpeechToText } from '../../src/lib/stt/fake-stt';
 import { createVadFactory } from '../../src/media/vad/vad-factory';
-import { createSessionFactory, createSpeechPipeline, type SessionFactoryDeps } from '../../src/media/session/session-factory';
+import { createSessionFactory, type SessionFactoryDeps } from '../../src/media/session/session-factory';
+import { createSpeechPipeline, type SpeechPipelineFactoryDeps } from '../../src/media/speech/create-speech-pipeline';
 import { RecordingListeners } from '../fakes/recording-listener';
 import { encodedSpeech } from '../support/media-harness';
 import { testEnv } from '../support/test-config';
@@ -24,7 +25,7 @@ async function run(env: Record<string, string>, opts: { dumpDir?: string; partia
   const stt = new FakeSpeechToText();
   const listeners = new RecordingListeners();
   const metrics = createMetrics({ defaultMetrics: false });
-  const deps: SessionFactoryDeps = {
+  const deps: SessionFactoryDeps & SpeechPipelineFactoryDeps = {
     config,
     vadFactory: await createVadFactory({ mode: 'energy' }),
     stt,

@@ -1,6 +1,6 @@
 import { createEncoder, type Encoding } from '../../src/media/audio/codecs';
 import type { Runtime } from '../../src/runtime';
-import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
+import { SpeechPipeline } from '../../src/media/speech/speech-pipeline';
 import { FakeMediaClient } from '../fakes/fake-media-client';
 import { waitUntil, type Harness } from './call-harness';
 import { encodeAmrWbOctetAligned } from './amrwb-encoder';

@@ -12,7 +12,7 @@ import type { SpeechToText } from '../../src/lib/stt/port';
 import { FinalDeduper } from '../../src/lib/stt/transcript-filter';
 import { Endpointer } from '../../src/media/audio/endpointer';
 import { LocalFrontEnd } from '../../src/media/frontend/local-front-end';
-import { SpeechPipeline } from '../../src/media/session/speech-pipeline';
+import { SpeechPipeline } from '../../src/media/speech/speech-pipeline';
 import type { CallInputListener } from '../../src/media/ports';
 import type { Vad } from '../../src/media/vad/vad';
 

@@ -1,5 +1,5 @@
 import { MEDIA_PATH, mediaPathFor } from '../../src/lib/telnyx/media-route';
-import { streamUrlFor } from '../../src/lib/telnyx/stream-params';
+import { streamingStartBody, streamUrlFor } from '../../src/lib/telnyx/stream-params';
 
 const settings = { publicBaseUrl: 'https://voice.example.test', mediaStreamToken: 'test-media-token', codec: 'PCMU', playbackMode: 'url' as const };
 
@@ -21,5 +21,13 @@ describe('Telnyx media route', () => {
     expect(MEDIA_PATH.test('/v1/telnyx/mediax/a')).toBe(false);
     expect(MEDIA_PATH.test('/x/v1/telnyx/media/a')).toBe(false);
     expect(MEDIA_PATH.test('/v1/telnyx/media/a')).toBe(true);
+  });
+
+  it('streaming_start asks for the codec\'s own bidirectional rate in stream mode, and none for an unknown codec or URL mode', () => {
+    const stream = { ...settings, playbackMode: 'stream' as const };
+    expect(streamingStartBody(stream, 'c1', 'PCMU')).toMatchObject({ stream_codec: 'PCMU', stream_bidirectional_codec: 'PCMU', stream_bidirectional_sampling_rate: 8000 });
+    expect(streamingStartBody(stream, 'c1', 'G722')).toMatchObject({ stream_bidirectional_sampling_rate: 16000 });
+    expect(streamingStartBody(stream, 'c1', 'toString')).not.toHaveProperty('stream_bidirectional_sampling_rate');
+    expect(streamingStartBody(settings, 'c1', 'PCMU')).not.toHaveProperty('stream_bidirectional_sampling_rate');
   });
 });

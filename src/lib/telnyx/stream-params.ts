@@ -34,11 +34,16 @@ export function answerWithStream(s: StreamSettings, callControlId: string, clien
   return body;
 }
 
+/** The bidirectional (outbound) sample rate Telnyx uses for each stream codec. */
+const BIDIRECTIONAL_RATE: Readonly<Record<string, number>> = { PCMU: 8000, PCMA: 8000, G722: 16000, 'AMR-WB': 16000, OPUS: 16000, L16: 16000 };
+
 /**
- * Body of `streaming_start` used to restart a stalled stream or to fall back to another codec
- * (`streaming_start` also takes stream_bidirectional_sampling_rate, unlike `answer`).
+ * Body of `streaming_start` used to restart a stalled stream, re-point a moved call or fall back to
+ * another codec (`streaming_start` also takes stream_bidirectional_sampling_rate, unlike `answer`;
+ * it is set from the codec's rate).
  */
-export function streamingStartBody(s: StreamSettings, callControlId: string, codec: string, bidirectionalRate?: number): Record<string, unknown> {
+export function streamingStartBody(s: StreamSettings, callControlId: string, codec: string): Record<string, unknown> {
+  const bidirectionalRate = Object.hasOwn(BIDIRECTIONAL_RATE, codec) ? BIDIRECTIONAL_RATE[codec] : undefined;
   const body: Record<string, unknown> = {
     stream_url: streamUrlFor(s, callControlId),
     stream_track: 'inbound_track',
