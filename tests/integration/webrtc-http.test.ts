@@ -204,3 +204,62 @@ describe('an offer that fails after admission', () => {
     }
   });
 });
+
+describe('a browser call in the call lifecycle', () => {
+  const redis = createRedis(testRedisUrl(), 'request');
+  const capacity = new Capacity({ redis, prefix: `t${randomBytes(4).toString('hex')}:cap:webrtc` });
+  const held = new Set<string>();
+  const closed: string[] = [];
+  let calls: WebrtcCalls;
+  let s: { url: string; close(): Promise<void> };
+  /** Every method a no-op: the lifecycle is what is under test, not the conversation or the speech. */
+  const inert = <T extends object>(fields: Record<string, unknown> = {}): T =>
+    new Proxy(fields, { get: (t, k) => (k in t ? t[k as string] : () => undefined) }) as T;
+  beforeAll(async () => {
+    const { logger } = memoryLogger('silent');
+    const peer: Peer = { answerSdp: 'v=0\r\n', start: () => undefined, sendAudio: () => undefined, sendChannel: () => false, close: () => closed.push('peer') };
+    calls = new WebrtcCalls({
+      loadLibrary: weriftLoader(async () => ({ RTCPeerConnection: function RTCPeerConnection() {} }) as unknown as Werift),
+      peerFactory: () => async () => peer,
+      admission: browserAdmission({
+        tenants: {
+          resolve: async () => ({ kind: 'not_configured' }),
+          byTenantId: async (id) => ({ kind: 'ok', tenantId: id, config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
+        },
+        capacity,
+        leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
+        logger,
+      }),
+      requireJoinToken: false,
+      maxDurationMs: 60_000,
+      media: { conversationFor: () => inert(), speechFor: () => inert({ inSpeech: false }), audioStorageDir: '/nonexistent', logger },
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+    });
+    s = await serve(webrtcRouter({ calls, allowedOrigins: [] }));
+  });
+  afterAll(async () => {
+    await calls.closeAll();
+    await s.close();
+    await closeRedis(redis);
+  });
+
+  it('is active once answered and gives its slot back once when it ends, however often it is ended', async () => {
+    const r = await client.post(`${s.url}/v1/webrtc/offer`, { tenant_id: 'acme', offer: { type: 'offer', sdp: SDP } });
+    expect(r.status).toBe(200);
+    const sessionId = (r.data as { session_id: string }).session_id;
+    expect(calls.lifecyclePhaseOf(sessionId)).toBe('active');
+    expect((await capacity.usage('acme')).tenant).toBe(1);
+    expect(held.size).toBe(1);
+
+    const h = await client.post(`${s.url}/v1/webrtc/hangup`, { session_id: sessionId });
+    expect(h.status).toBe(200);
+    expect(calls.lifecyclePhaseOf(sessionId)).toBeUndefined();
+    expect(calls.hangup(sessionId)).toBe(false);
+    await waitUntil(async () => (await capacity.usage('acme')).tenant === 0, 5000);
+    expect(held.size).toBe(0);
+    expect(closed).toEqual(['peer']);
+    // The slot was released, not cancelled: the call still counts in the tenant's calls of the last minute.
+    expect(await capacity.usage('acme')).toEqual({ global: 0, tenant: 0, tenantLastMinute: 1 });
+  });
+});

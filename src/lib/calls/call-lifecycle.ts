@@ -1,7 +1,9 @@
 /**
- * The lifecycle of a phone call as one pure function: `transition(state, event)` returns the next
- * state, the commands to issue and what to tell the logs and metrics. No I/O: CallFlow loads the
- * record, transitions, persists the change and issues the commands. An event a phase does not
+ * The lifecycle of a call as one pure function: `transition(state, event)` returns the next
+ * state, the commands to issue and what to tell the logs and metrics. No I/O: for a phone call
+ * CallFlow (jobs/calls/call-flow.ts) loads the record, transitions, persists the change and issues
+ * the commands to Telnyx; a browser call (media/webrtc/webrtc-calls.ts) keeps its state in memory
+ * and carries the commands out as a browser call can (its `answer` is the offer's SDP answer). An event a phase does not
  * expect is ignored (same state object back, nothing to do), which also makes a re-delivered
  * event harmless: each event has its effect once.
  *

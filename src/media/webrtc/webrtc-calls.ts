@@ -7,9 +7,16 @@
  * slot is released when the call ends, however it ends; an offer that fails after admission gives
  * back its slot and its place in the calls-per-minute window. Errors are AppErrors; the HTTP
  * layer maps them (api/error-handler.ts).
+ *
+ * A browser call goes through the same lifecycle as a phone call (lib/calls/call-lifecycle.ts
+ * `transition`), held here in memory instead of in the Redis call record: admitted → answering
+ * (the offer's SDP answer is its `answer`) → active → ended, where the `release_slot` command gives
+ * the slot back once, however the call ended.
  */
 import { randomUUID } from 'node:crypto';
 import type { AdmittedCall, CallAdmission, ResolvedTenant } from '../../lib/calls/admission';
+import { transition, type CallCommand, type CallEvent, type CallNotification, type CallState } from '../../lib/calls/call-lifecycle';
+import type { CallPhase } from '../../lib/calls/call-store';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
@@ -53,13 +60,20 @@ export interface OfferAnswer {
 const shuttingDown = () => new AppError('shutting_down', 'the server is shutting down', { status: 503, retryable: true });
 const cannotAdmit = (cause: unknown) => new AppError('at_capacity', 'calls cannot be admitted right now; try again later', { status: 503, retryable: true, cause });
 
+/** One browser call: its live call, its slot and where it is in the call lifecycle. */
+interface BrowserLine {
+  live: LiveCall<WebrtcTransport>;
+  slot: AdmittedCall;
+  state: CallState | undefined;
+}
+
 export class WebrtcCalls {
   /**
    * The browser calls up on this instance, by session id: their own registry beside the phone
-   * calls' (LiveCalls), since a browser call has no media sockets or call-bus messages to route and
-   * its slot is released here.
+   * calls' (LiveCalls), since a browser call has no media sockets or call-bus messages to route, and
+   * cannot move to another instance.
    */
-  private readonly sessions = new Map<string, LiveCall<WebrtcTransport>>();
+  private readonly sessions = new Map<string, BrowserLine>();
   private readonly releases = new Set<Promise<void>>();
   private closing = false;
 
@@ -70,7 +84,12 @@ export class WebrtcCalls {
   }
 
   phaseOf(sessionId: string): string | undefined {
-    return this.sessions.get(sessionId)?.stream?.transport.phase;
+    return this.sessions.get(sessionId)?.live.stream?.transport.phase;
+  }
+
+  /** Where a browser call is in the call lifecycle (undefined once it has ended and left). */
+  lifecyclePhaseOf(sessionId: string): CallPhase | undefined {
+    return this.sessions.get(sessionId)?.state?.phase;
   }
 
   async offer(req: OfferRequest): Promise<OfferAnswer> {
@@ -102,23 +121,21 @@ export class WebrtcCalls {
       this.settle(call.cancel());
       throw e;
     }
-    this.d.metrics.calls.inc({ outcome: 'accepted' });
-    this.d.logger.info({ callControlId: sessionId, tenantId: call.tenantId, transport: 'webrtc' }, 'webrtc call accepted');
     return { sessionId, answerSdp: peer.answerSdp };
   }
 
   /** Hangup from the page; false when this instance holds no such session. */
   hangup(sessionId: string): boolean {
-    const s = this.sessions.get(sessionId);
-    if (!s) return false;
-    s.end({ code: 1000, reason: 'caller_hangup' });
+    const line = this.sessions.get(sessionId);
+    if (!line) return false;
+    line.live.end({ code: 1000, reason: 'caller_hangup' });
     return true;
   }
 
   /** Ends every call and waits until their slots are released. */
   async closeAll(): Promise<void> {
     this.closing = true;
-    for (const s of [...this.sessions.values()]) s.end({ code: 1001, reason: 'server_shutdown' });
+    for (const line of [...this.sessions.values()]) line.live.end({ code: 1001, reason: 'server_shutdown' });
     await Promise.all([...this.releases]);
   }
 
@@ -130,7 +147,7 @@ export class WebrtcCalls {
       throw cannotAdmit(t.error);
     }
     if (t.kind !== 'resolved') return this.refuse(req.tenantId, tenantRefusal(t));
-    const check = checkBrowserCaller({ tenantId: req.tenantId, tenant: t.tenant.config, joinToken: req.joinToken, origin: req.origin, requireJoinToken: this.d.requireJoinToken, now: (this.d.now ?? Date.now)() });
+    const check = checkBrowserCaller({ tenantId: req.tenantId, tenant: t.tenant.config, joinToken: req.joinToken, origin: req.origin, requireJoinToken: this.d.requireJoinToken, now: this.now() });
     return check.ok ? t.tenant : this.refuse(req.tenantId, check);
   }
 
@@ -159,13 +176,58 @@ export class WebrtcCalls {
     const clock = this.d.media.clock ?? sharedPlayoutScheduler();
     const transport = new WebrtcTransport({ id: sessionId, tenantId, peer, maxDurationMs: this.d.maxDurationMs, playoutNow: () => clock.now(), logger: this.d.logger });
     const live = browserCall(this.d.media, { sessionId, tenantId, tenant }, transport, clock);
+    const line: BrowserLine = { live, slot: call, state: undefined };
     live.on('stateChange', (next: LiveCallState) => {
       if (next.kind !== 'ended') return;
       this.sessions.delete(sessionId);
-      // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
-      this.settle(call.release());
+      this.apply(line, { type: 'hangup', cause: transport.endReason, at: this.now() });
     });
-    this.sessions.set(sessionId, live);
+    this.sessions.set(sessionId, line);
+    this.apply(line, { type: 'initiated', call: { callControlId: sessionId }, admission: { kind: 'admitted', tenantId }, at: this.now() });
+    // The offer's SDP answer is the browser call's `answer`: it is up once the HTTP reply goes out.
+    this.apply(line, { type: 'answered' });
+  }
+
+  private apply(line: BrowserLine, event: CallEvent): void {
+    const step = transition(line.state, event);
+    if (step.state === line.state) return; // not an event for this phase (e.g. a second end)
+    line.state = step.state;
+    for (const n of step.notifications) this.notify(line, n);
+    for (const c of step.commands) this.run(line, c);
+  }
+
+  /** A lifecycle command as a browser call carries it out. */
+  private run(line: BrowserLine, c: CallCommand): void {
+    switch (c.type) {
+      case 'release_slot':
+        // However the call ended: the slot goes back (a failed release is logged; the lease then expires).
+        this.settle(line.slot.release());
+        return;
+      case 'hangup':
+        line.live.end({ code: 1000, reason: 'hangup' });
+        return;
+      case 'answer': // the offer's SDP answer, already made
+      case 'schedule_max_duration': // the session's own timer ends the call at maxDurationMs (webrtc-session.ts)
+      case 'cancel_max_duration': // ... and is cancelled when the session ends
+      case 'cancel_fallback_hangup': // no prompt job: a browser call is never refused once it is a call
+      case 'say':
+      case 'tell_session':
+        return;
+    }
+  }
+
+  private notify(line: BrowserLine, n: CallNotification): void {
+    const callControlId = line.slot.callId;
+    if (n.type === 'accepted') {
+      this.d.metrics.calls.inc({ outcome: 'accepted' });
+      this.d.logger.info({ callControlId, tenantId: n.tenantId, transport: 'webrtc' }, 'webrtc call accepted');
+    } else if (n.type === 'ended') {
+      this.d.logger.info({ callControlId, tenantId: n.tenantId, durationMs: n.durationMs, transport: 'webrtc' }, 'call ended');
+    }
+  }
+
+  private now(): number {
+    return (this.d.now ?? Date.now)();
   }
 
   /** closeAll waits for slots being given back. */

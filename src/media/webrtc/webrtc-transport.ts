@@ -34,9 +34,15 @@ export class WebrtcTransport implements CallTransport {
   private input: RtpAudioInput | undefined;
   private session: WebrtcSession | undefined;
   private closedUnopened = false;
+  /** Why the call ended (the session's reason, e.g. caller_hangup, max_duration), once it has. */
+  private ended: string | undefined;
 
   constructor(private readonly d: WebrtcTransportDeps) {
     this.audioOut = new RtpAudioOutput({ send: (pkt) => d.peer.sendAudio(pkt), now: d.playoutNow, timers: d.timers });
+  }
+
+  get endReason(): string | undefined {
+    return this.ended;
   }
 
   /** The connection's phase (`connecting` until opened). */
@@ -90,7 +96,10 @@ export class WebrtcTransport implements CallTransport {
         if (phase === 'active') events.link?.('up');
         else if (phase === 'disconnected') events.link?.('interrupted');
       },
-      onEnded: (reason) => events.ended(reason),
+      onEnded: (reason) => {
+        this.ended = reason;
+        events.ended(reason);
+      },
     });
   }
 
@@ -103,6 +112,7 @@ export class WebrtcTransport implements CallTransport {
     if (this.session) return this.session.end(reason);
     if (this.closedUnopened) return;
     this.closedUnopened = true;
+    this.ended = reason;
     this.d.peer.close();
   }
 
