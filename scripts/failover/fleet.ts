@@ -43,6 +43,8 @@ export interface Fleet {
   instanceOf(callControlId: string): FleetInstance | undefined;
   /** Capacity slots held right now (global leases of this fleet's prefix). */
   slotsHeld(): Promise<number>;
+  /** Starts one more instance (same settings), ready and behind the load balancer (e.g. a deploy's replacement). */
+  addInstance(): Promise<FleetInstance>;
   close(): Promise<void>;
 }
 
@@ -74,10 +76,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     await redis.set(`${prefixes.tenantmap}:did:${DEMO_DID}`, DEMO_TENANT_ID);
     await redis.set(`tenantcfg:${DEMO_TENANT_ID}`, JSON.stringify(demoTenantConfig()));
 
-    const n = o.instances ?? 2;
-    for (let i = 0; i < n; i += 1) {
+    const launch = async (name: string): Promise<FleetInstance> => {
       const port = await freePort();
-      const name = String.fromCharCode(65 + i);
       const proc = spawnRuntime({
         logFile: path.join(logDir, `instance-${name}.log`),
         env: {
@@ -116,15 +116,18 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
           ...o.env,
         },
       });
-      started.instances.push({ name, process: proc, url: proc.url });
-    }
-    await Promise.all(
-      started.instances.map((i) =>
-        i.process.waitReady(60_000).catch((err: unknown) => {
-          throw new Error(`instance ${i.name}: ${(err as Error).message}\n${i.process.tail(15).join('\n')}`);
-        }),
-      ),
-    );
+      const inst = { name, process: proc, url: proc.url };
+      started.instances.push(inst);
+      return inst;
+    };
+    const ready = (i: FleetInstance) =>
+      i.process.waitReady(60_000).catch((err: unknown) => {
+        throw new Error(`instance ${i.name}: ${(err as Error).message}\n${i.process.tail(15).join('\n')}`);
+      });
+    const n = o.instances ?? 2;
+    const first: FleetInstance[] = [];
+    for (let i = 0; i < n; i += 1) first.push(await launch(String.fromCharCode(65 + i)));
+    await Promise.all(first.map(ready));
     lb.setBackends(started.instances.map((i) => i.url));
     await lb.checkNow();
     const byOrigin = new Map(started.instances.map((i) => [new URL(i.url).origin, i]));
@@ -142,6 +145,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       },
       async slotsHeld() {
         return redis.zcard(`${prefixes.cap}:global:leases`);
+      },
+      async addInstance() {
+        const inst = await launch(String.fromCharCode(65 + started.instances.length));
+        await ready(inst);
+        byOrigin.set(new URL(inst.url).origin, inst);
+        // A stopped instance stays listed: the load balancer's readiness checks skip it.
+        lb.setBackends(started.instances.map((i) => i.url));
+        await lb.checkNow();
+        return inst;
       },
       close,
     };

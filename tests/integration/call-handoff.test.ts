@@ -80,3 +80,43 @@ describe('a deploy with no other instance alive', () => {
     expect(await only.process.exited).toBe(0);
   });
 });
+
+describe('a deploy with no other instance alive, past DRAIN_TIMEOUT_MS', () => {
+  const DRAIN_MS = 3000;
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet({ redisUrl: testRedisUrl(), instances: 1, env: { DRAIN_TIMEOUT_MS: String(DRAIN_MS) } });
+  });
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('exits 0 once the timeout passes, leaving the call to the next instance, which takes it over', async () => {
+    const gate = { open: false };
+    let firstReply = false;
+    const ref: { call?: SimCall } = {};
+    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: pausedCaller(gate, () => (firstReply = true)) } });
+    const call = ref.call;
+    await waitFor(() => firstReply, 60_000, 'the first reply');
+    const only = fleet.instances[0]!;
+    const t0 = performance.now();
+    process.kill(only.process.pid, 'SIGTERM');
+    expect(await only.process.exited).toBe(0);
+    const exitMs = performance.now() - t0;
+    // Served until the timeout (the caller stayed silent and on the line), then shut down: not at once, not forever.
+    expect(exitMs).toBeGreaterThanOrEqual(DRAIN_MS);
+    expect(exitMs).toBeLessThan(DRAIN_MS + 12_000);
+    // The runtime did not hang up on the caller: the call is still up with Telnyx.
+    expect(call.isUp).toBe(true);
+    expect(call.commands.filter((c) => c.action === 'hangup')).toEqual([]);
+
+    // The replacement instance (a rolling deploy's next one) finds the call's owner lease lapsed and takes it over.
+    await fleet.addInstance();
+    await waitFor(() => call.streamSwitchGapsMs.length > 0, 30_000, 'the call to be re-homed');
+    gate.open = true;
+    await call.ended;
+    expect(call.endedBy).toBe('caller');
+    expect(agentSpokeAfter(call, 2)).toBe(true);
+    await waitFor(async () => (await fleet.slotsHeld()) === 0, 15_000, 'the capacity slot to be released');
+  });
+});
