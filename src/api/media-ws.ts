@@ -8,6 +8,7 @@ import type { Metrics } from '../lib/metrics';
 import { verifyMediaToken } from '../lib/telnyx/media-token';
 import { MEDIA_PATH } from '../lib/telnyx/media-route';
 import type { TenantConfig } from '../lib/tenants/tenant-config';
+import { realTimers, type Timers } from '../lib/timers';
 import type { LiveCalls, StreamHandle } from '../media/live-calls';
 import type { MediaSocket } from '../media/session/media-session';
 
@@ -31,6 +32,8 @@ export interface MediaServerDeps {
   acceptsStreams?(): boolean;
   metrics: Metrics;
   logger: Logger;
+  /** The keepalive ping round. Default: real timers. */
+  timers?: Timers;
 }
 
 /** Longest request target we look at; a stream URL with its token is ~200 characters. */
@@ -174,7 +177,7 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
     });
   }
 
-  const keepalive = setInterval(() => {
+  const stopKeepalive = (deps.timers ?? realTimers).every(KEEPALIVE_MS, () => {
     for (const ws of wss.clients) {
       if (alive.get(ws) === false) {
         ws.terminate();
@@ -183,12 +186,11 @@ export function attachMediaServer(server: http.Server, deps: MediaServerDeps): {
       alive.set(ws, false);
       ws.ping();
     }
-  }, KEEPALIVE_MS);
-  keepalive.unref();
+  });
 
   return {
     close() {
-      clearInterval(keepalive);
+      stopKeepalive();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       wss.close();
     },

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger';
+import { realTimers, type Timers } from '../lib/timers';
 import type { IngestOutcome } from '../jobs/events/event-ingest';
 import { toHttpError } from './error-handler';
 import { handleWebhook, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATHS, type WebhookDeps } from './telnyx-webhook';
@@ -23,6 +24,8 @@ export interface WebhookFastPathOptions extends WebhookDeps {
   logger: Logger;
   /** Period of the access-log summary line. */
   summaryIntervalMs?: number;
+  /** The summary's ticker. Default: real timers. */
+  timers?: Timers;
 }
 
 export interface WebhookFastPath {
@@ -65,8 +68,7 @@ export function webhookFastPath(opts: WebhookFastPathOptions): WebhookFastPath {
     aborted = 0;
     errorLogged = false;
   };
-  const timer = setInterval(summarize, intervalMs);
-  timer.unref();
+  const stopSummaries = (opts.timers ?? realTimers).every(intervalMs, summarize);
 
   const answer = (res: ServerResponse, path: string, requestId: string, endTimer: (labels: Record<string, string>) => void, status: number, body: object | Buffer) => {
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
@@ -135,7 +137,7 @@ export function webhookFastPath(opts: WebhookFastPathOptions): WebhookFastPath {
       return true;
     },
     close() {
-      clearInterval(timer);
+      stopSummaries();
       summarize();
     },
   };

@@ -1,5 +1,6 @@
 import { Queue, type DefaultJobOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../lib/with-timeout';
 import { ALL_QUEUE_KEYS, QUEUE_NAMES, type QueueKey } from './queue-names';
 
 /**
@@ -25,12 +26,5 @@ export function createQueues(connection: Redis, prefix: string): Queues {
 
 /** Closes every queue; gives up after `timeoutMs` (Redis unreachable) so shutdown stays bounded. */
 export async function closeQueues(queues: Queues, timeoutMs = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(Object.values(queues).map((q) => q.close())),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await withTimeout(Promise.allSettled(Object.values(queues).map((q) => q.close())), timeoutMs, () => undefined);
 }

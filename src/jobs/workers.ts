@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job, type MinimalJob, type Processor }
 import type { Redis } from 'ioredis';
 import { AppError, errorMessage, isRetryable } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { withTimeout } from '../lib/with-timeout';
 import { QUEUE_NAMES, type QueueKey } from './queue-names';
 
 export interface WorkerSpec {
@@ -71,8 +72,5 @@ export function startWorkers(
  * another instance).
  */
 export async function closeWorkers(workers: Worker[], redisReady: boolean, graceMs = 6000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const all = Promise.allSettled(workers.map((w) => w.close(!redisReady)));
-  await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-  clearTimeout(timer);
+  await withTimeout(Promise.allSettled(workers.map((w) => w.close(!redisReady))), graceMs, () => undefined);
 }

@@ -12,6 +12,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger';
+import { withTimeout } from './with-timeout';
 
 export type RedisRole = 'request' | 'bullmq' | 'subscriber';
 
@@ -139,14 +140,13 @@ export async function closeRedis(client: Redis, timeoutMs = 1000): Promise<void>
     client.disconnect();
     return;
   }
-  const timer = setTimeout(() => client.disconnect(), timeoutMs);
   try {
-    await client.quit();
+    await withTimeout(client.quit(), timeoutMs, () => undefined);
   } catch {
     // disconnect() below
   } finally {
-    clearTimeout(timer);
-    // After QUIT too: only disconnect() closes a Sentinel client's subscriptions to the sentinels.
+    // A QUIT still pending after timeoutMs ends here. After QUIT too: only disconnect() closes a
+    // Sentinel client's subscriptions to the sentinels.
     client.disconnect();
   }
 }

@@ -32,10 +32,11 @@ export const realTimers: Timers = {
 
 /**
  * Resolves `ms` from now on `timers` (0: on the next microtask), or rejects with `abortError()` as soon
- * as `signal` aborts, cancelling the timer.
+ * as `signal` aborts (at once if it already has), cancelling the timer.
  */
 export function abortableDelay(timers: Timers, ms: number, signal: AbortSignal | undefined, abortError: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
     const onAbort = () => {
       cancel();
       reject(abortError());

@@ -121,7 +121,7 @@ export class LiveCalls {
   }
 
   private audioOutput(call: CallRecord, output: PlayoutOutput, events: VoiceEvents): AudioOutput {
-    if (this.d.playbackMode !== 'stream') return { voice: new UrlVoice(call.callControlId, this.d.commands, this.d.audioPublicBaseUrl, events) };
+    if (this.d.playbackMode !== 'stream') return { voice: new UrlVoice(call.callControlId, this.d.commands, this.d.audioPublicBaseUrl, events, undefined, this.timers) };
     const encoding = normalizeEncoding(this.d.bidirectionalCodec) ?? 'PCMU';
     const voice = new StreamVoice(
       (ev) => new StreamPlayout({ output, encoding, codecRate: nativeRate(encoding), events: ev, logger: this.d.logger }),

@@ -18,6 +18,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../logger';
+import { realTimers, type CancelTimer, type Timers } from '../timers';
 import { decodeBrainEvent, SseParser } from './sse-parser';
 import {
   brainAborted,
@@ -49,6 +50,8 @@ export interface BrainClientOptions {
   maxResponseBytes?: number;
   /** How long to skip a stream endpoint that answered 404/405/406 or non-SSE; default 60 s, 0 = never skip. */
   streamRetryMs?: number;
+  /** The deadline, idle and lingering-response timers. Default: real timers. */
+  timers?: Timers;
 }
 
 type Why = 'caller' | 'deadline' | 'idle';
@@ -103,6 +106,7 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
   const host = replyUrl.origin;
   const maxBytes = opts.maxResponseBytes ?? 1024 * 1024;
   const streamRetryMs = opts.streamRetryMs ?? 60_000;
+  const timers = opts.timers ?? realTimers;
   const ownHttp = opts.httpAgent ? undefined : new http.Agent({ keepAlive: true, keepAliveMsecs: 1000 });
   const ownHttps = opts.httpsAgent ? undefined : new https.Agent({ keepAlive: true, keepAliveMsecs: 1000 });
   const agentFor = (u: URL): http.Agent => (u.protocol === 'https:' ? (opts.httpsAgent ?? ownHttps!) : (opts.httpAgent ?? ownHttp!));
@@ -113,7 +117,7 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
     const ac = new AbortController();
     const started = performance.now();
     let why: Why | undefined;
-    let idle: NodeJS.Timeout | undefined;
+    let cancelIdle: CancelTimer = () => {};
     const abort = (w: Why) => {
       if (why) return;
       why = w;
@@ -121,7 +125,7 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
     };
     const onCaller = () => abort('caller');
     o.signal?.addEventListener('abort', onCaller, { once: true });
-    const deadline = setTimeout(() => abort('deadline'), opts.timeoutMs);
+    const cancelDeadline = timers.after(opts.timeoutMs, () => abort('deadline'));
     const turn = {
       signal: ac.signal,
       delivered: '',
@@ -130,11 +134,11 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
         return why !== undefined;
       },
       armIdle() {
-        clearTimeout(idle);
-        idle = setTimeout(() => abort('idle'), opts.pingMs);
+        cancelIdle();
+        cancelIdle = timers.after(opts.pingMs, () => abort('idle'));
       },
       clearIdle() {
-        clearTimeout(idle);
+        cancelIdle();
       },
       deliver(text: string) {
         if (text === '') return;
@@ -158,8 +162,8 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
         return new BrainError('brain_failed', `brain ${host} request failed: ${detail}`, { retryable: true, partialText, cause: err });
       },
       dispose() {
-        clearTimeout(deadline);
-        clearTimeout(idle);
+        cancelDeadline();
+        cancelIdle();
         o.signal?.removeEventListener('abort', onCaller);
       },
     };
@@ -223,7 +227,7 @@ export function createBrainClient(opts: BrainClientOptions): Brain {
             if (text.startsWith(turn.delivered)) turn.deliver(text.slice(turn.delivered.length));
             settle(() => resolve(result(text, ev.transfer)));
             // The server should end the body now; don't let a lingering response hold the socket.
-            if (!res.complete) setTimeout(() => res.destroy(), 1000).unref();
+            if (!res.complete) timers.after(1000, () => res.destroy());
           }
         },
       });

@@ -27,6 +27,7 @@ import { buildWav } from '../audio/wav';
 import { buildMultipart } from './multipart';
 import { abortedError as limiterAborted, createLimiter } from '../limiter';
 import type { GuardedLookup } from '../net/guarded-lookup';
+import { abortableDelay, realTimers, type Timers } from '../timers';
 import { STT_SAMPLE_RATE, type SpeechToText, type TranscribeRequest } from './port';
 
 /** The TCP keep-alive initial delay axios (1.x http adapter) sets on each request socket. */
@@ -52,6 +53,8 @@ export interface WhisperClientOptions {
   logger?: Logger;
   /** Largest answer accepted; default 1 MiB. */
   maxResponseBytes?: number;
+  /** The pause before the retry. Default: real timers. */
+  timers?: Timers;
 }
 
 /** The Whisper implementation of the SpeechToText port, plus its load (for shedding partials). */
@@ -178,24 +181,10 @@ function classify(err: unknown, url: string, timeoutMs: number, signal?: AbortSi
   return { error: fail(`STT request to ${host} failed: ${message}`, { retryable: true, cause: err }), retry: true };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(limiterAborted('stt', signal.reason));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(limiterAborted('stt', signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export function createWhisperClient(opts: WhisperClientOptions): WhisperClient {
   if (!(opts.timeoutMs > 0)) throw new Error('timeoutMs must be > 0');
   const retryDelayMs = opts.retryDelayMs ?? 100;
+  const timers = opts.timers ?? realTimers;
   const limiter = createLimiter({
     kind: 'stt',
     maxConcurrent: opts.maxConcurrent,
@@ -253,7 +242,7 @@ export function createWhisperClient(opts: WhisperClientOptions): WhisperClient {
               { err: error.message, host: safeOrigin(req.url), protocol: built.protocol, retryInMs: retryDelayMs },
               'STT request failed; retrying once',
             );
-            await sleep(retryDelayMs, req.signal);
+            await abortableDelay(timers, retryDelayMs, req.signal, () => limiterAborted('stt', req.signal?.reason));
           }
         }
       }, req.signal);

@@ -29,6 +29,8 @@ import { Endpointer } from '../audio/endpointer';
 import { disableOnnxTelemetry } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { realTimers, type Timers } from '../../lib/timers';
+import { withTimeout } from '../../lib/with-timeout';
 import { EnergyVad } from '../vad/energy-vad';
 import type { VadStats } from '../vad/vad';
 import type { EndpointerEvent } from '../audio/endpointer';
@@ -52,6 +54,8 @@ export interface FrontEndPoolOptions {
   startTimeoutMs?: number;
   /** How often a worker reads the audio in its ring (default DEFAULT_TICK_MS). */
   tickMs?: number;
+  /** The start and close bounds and the full-ring retry. Default: real timers. */
+  timers?: Timers;
 }
 
 /**
@@ -88,7 +92,7 @@ class FrontEndWorker {
   constructor(
     readonly worker: Worker,
     rings: FrontEndWorkerInit['rings'],
-    private readonly pool: FrontEndPool,
+    readonly pool: FrontEndPool,
   ) {
     this.writer = new RingWriter(rings);
     this.table = new Int32Array(rings.slots);
@@ -154,12 +158,15 @@ export class FrontEndPool {
   private gen = 0;
   closing = false;
 
-  private constructor(readonly logger: Logger | undefined) {}
+  private constructor(
+    readonly logger: Logger | undefined,
+    readonly timers: Timers,
+  ) {}
 
   /** Starts the workers (and, with Silero, their models); rejects (everything stopped) if any fails. */
   static async start(opts: FrontEndPoolOptions): Promise<FrontEndPool> {
     if (opts.vad === 'silero') disableOnnxTelemetry(); // the workers' process.env never reaches onnxruntime
-    const pool = new FrontEndPool(opts.logger);
+    const pool = new FrontEndPool(opts.logger, opts.timers ?? realTimers);
     const started = await Promise.allSettled(Array.from({ length: Math.max(1, opts.workers) }, () => startWorker(opts)));
     const failed = started.find((r) => r.status === 'rejected');
     for (const r of started) if (r.status === 'fulfilled') pool.workers.push(new FrontEndWorker(r.value.worker, r.value.rings, pool));
@@ -196,10 +203,7 @@ export class FrontEndPool {
         const exited = new Promise<void>((resolve) => w.worker.once('exit', () => resolve()));
         w.post({ type: 'stop' });
         w.writer.ring();
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-        const r = await Promise.race([exited, late]);
-        clearTimeout(timer);
+        const r = await withTimeout(exited, graceMs, () => 'late' as const, this.timers);
         if (r === 'late') await w.worker.terminate();
         w.lost('closed');
       }),
@@ -211,7 +215,7 @@ function startWorker(opts: FrontEndPoolOptions): Promise<{ worker: Worker; rings
   const rings = createRingBuffers(RING_WORDS, MAX_SLOTS);
   const init: FrontEndWorkerInit = { rings, vad: opts.vad, model: opts.model ?? {}, tickMs: opts.tickMs ?? DEFAULT_TICK_MS };
   const entry = workerModule(__dirname, 'front-end-worker', __filename);
-  return startWorkerThread(entry, { ...init }, { label: 'front-end worker', timeoutMs: opts.startTimeoutMs ?? 20_000 }).then((worker) => ({ worker, rings }));
+  return startWorkerThread(entry, { ...init }, { label: 'front-end worker', timeoutMs: opts.startTimeoutMs ?? 20_000, timers: opts.timers }).then((worker) => ({ worker, rings }));
 }
 
 /** One call's front end on a worker. */
@@ -334,7 +338,7 @@ class RemoteFrontEnd implements FrontEnd {
   private control(op: number, a: number, b: number): void {
     if (this.w.dead) return;
     if (!this.w.writer.write(op, this.slot, this.gen, a, b)) {
-      setTimeout(() => this.control(op, a, b), 20).unref();
+      this.w.pool.timers.after(20, () => this.control(op, a, b));
       return;
     }
     this.w.wake();

@@ -26,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { disableOnnxTelemetry } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { withTimeout } from '../../lib/with-timeout';
 import { EnergyVad } from './energy-vad';
 import { FrameWaiters } from './frame-waiters';
 import { SILERO_FRAME } from './silero-model';
@@ -168,10 +169,7 @@ export class SileroWorkerClient {
       const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
       this.op(OP_STOP, 0, 0, 0);
       this.flush();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-      const r = await Promise.race([exited, late]);
-      clearTimeout(timer);
+      const r = await withTimeout(exited, graceMs, () => 'late' as const);
       if (r === 'late') await this.worker.terminate();
     }
     this.lost('closed');

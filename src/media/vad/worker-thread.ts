@@ -8,19 +8,20 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../lib/errors';
+import { realTimers, type Timers } from '../../lib/timers';
 
 /** The worker module `name` (without extension) in `dir`, as this build runs it (`.ts` from sources, else `.js`). */
 export function workerModule(dir: string, name: string, callerFile: string): string {
   return path.join(dir, `${name}${callerFile.endsWith('.ts') ? '.ts' : '.js'}`);
 }
 
-export function startWorkerThread(entry: string, data: Record<string, unknown>, opts: { label: string; timeoutMs: number }): Promise<Worker> {
+export function startWorkerThread(entry: string, data: Record<string, unknown>, opts: { label: string; timeoutMs: number; timers?: Timers }): Promise<Worker> {
   const worker = new Worker(path.join(__dirname, 'silero-worker-boot.js'), { workerData: { entry, ...data } });
   return new Promise((resolve, reject) => {
     // Only our own listeners come off: removeAllListeners() would also drop the Worker's internal
     // ones that keep its port referenced.
     const off = () => {
-      clearTimeout(timer);
+      cancelTimer();
       worker.off('error', onError);
       worker.off('exit', onExit);
       worker.off('message', onMessage);
@@ -37,7 +38,7 @@ export function startWorkerThread(entry: string, data: Record<string, unknown>, 
       off();
       resolve(worker);
     };
-    const timer = setTimeout(() => fail(`${opts.label} did not start in time`), opts.timeoutMs);
+    const cancelTimer = (opts.timers ?? realTimers).after(opts.timeoutMs, () => fail(`${opts.label} did not start in time`));
     worker.on('error', onError);
     worker.on('exit', onExit);
     worker.on('message', onMessage);

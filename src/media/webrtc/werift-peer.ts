@@ -7,6 +7,7 @@
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver } from 'werift';
 import { AppError, errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { realTimers, type Timers } from '../../lib/timers';
 import type { Peer, PeerFactory, PeerHandlers, PeerState, RtpOut } from './peer';
 import type { Werift } from './werift-loader';
 
@@ -15,7 +16,8 @@ const GATHER_TIMEOUT_MS = 3000;
 
 const invalidOffer = (why: string, cause?: unknown) => new AppError('invalid_offer', `cannot answer the offer: ${why}`, { status: 400, cause });
 
-export function weriftPeerFactory(lib: Werift, logger: Logger): PeerFactory {
+/** `timers` bounds ICE gathering (default: real timers). */
+export function weriftPeerFactory(lib: Werift, logger: Logger, timers: Timers = realTimers): PeerFactory {
   return async (offerSdp) => {
     const pc = new lib.RTCPeerConnection({
       iceServers: [],
@@ -37,7 +39,7 @@ export function weriftPeerFactory(lib: Werift, logger: Logger): PeerFactory {
       const transceiver = audio[0]!;
       transceiver.setDirection('sendrecv');
       await pc.setLocalDescription(await pc.createAnswer());
-      await gathered(pc);
+      await gathered(pc, timers);
       const sdp = pc.localDescription?.sdp;
       if (!sdp) throw invalidOffer('no local description');
       return new WeriftPeer(lib, pc, transceiver, sdp, logger);
@@ -49,13 +51,13 @@ export function weriftPeerFactory(lib: Werift, logger: Logger): PeerFactory {
   };
 }
 
-function gathered(pc: RTCPeerConnection): Promise<void> {
+function gathered(pc: RTCPeerConnection, timers: Timers): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(done, GATHER_TIMEOUT_MS);
+    const cancelTimer = timers.after(GATHER_TIMEOUT_MS, done);
     const sub = pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && done());
     function done() {
-      clearTimeout(timer);
+      cancelTimer();
       sub.unSubscribe();
       resolve();
     }
