@@ -5,6 +5,8 @@ const common = {
   transform,
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/tests/support/onnx-realm.ts'],
+  // Jest's transform cache lives with the project, not in the system temp dir.
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
 };
 module.exports = {
   testTimeout: 30000,

@@ -17,7 +17,8 @@
  *            that keeps up is measured at exactly that load; one that cannot is saturated, and its
  *            acks/s is its ceiling. The generator shares the machine's cores with the runtime.
  *
- * Each benchmark's own output goes to a log file (printed at the end; --verbose also streams it).
+ * Each benchmark's own output goes to a log file (--verbose also streams it), in --log-dir DIR when given
+ * (kept), else in a temp dir that is removed at the end unless a benchmark crashed (then it is printed).
  *
  * Usage: npm run bench -- [--quick] [--only setup,media,turn,turn-taking,webhook] [--strict] [--out FILE]
  *          [--verbose] [--log-dir DIR] [--webhook-duration 10] [--webhook-concurrency 64]
@@ -440,6 +441,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const dir = o.logDir ? path.resolve(o.logDir) : mkdtempSync(path.join(os.tmpdir(), 'veralux-bench-'));
   mkdirSync(dir, { recursive: true });
+  // The benchmarks' own temp files (and what their tools write to "the temp dir": tsx's cache, espeak-ng's
+  // audio runtime dir) go in a scratch dir removed at the end, never straight into the system's.
+  const scratch = mkdtempSync(path.join(dir, 'tmp-'));
+  process.env.TMPDIR = scratch;
+  process.env.PULSE_RUNTIME_PATH = path.join(scratch, 'pulse');
   const startedAt = new Date();
   const load0 = os.loadavg();
   console.log(
@@ -475,7 +481,13 @@ async function main(argv: string[]): Promise<number> {
   const load1 = os.loadavg();
   console.log(`\nBars (docs/design.md §Bars) — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log(renderTable(rows));
-  console.log(`\n${t.pass} met, ${t.fail} not met${t.skip ? `, ${t.skip} not run` : ''}${t.error ? `, ${t.error} without a result (benchmark crashed — see its log)` : ''}. Logs and per-benchmark JSON: ${dir}`);
+  // A temp log dir of our own goes once every benchmark gave a result; a crash keeps it for its log.
+  const keepLogs = Boolean(o.logDir) || t.error > 0 || interrupted;
+  rmSync(keepLogs ? scratch : dir, { recursive: true, force: true });
+  console.log(
+    `\n${t.pass} met, ${t.fail} not met${t.skip ? `, ${t.skip} not run` : ''}${t.error ? `, ${t.error} without a result (benchmark crashed — see its log)` : ''}. ` +
+      (keepLogs ? `Logs and per-benchmark JSON: ${dir}` : 'Logs removed (--log-dir DIR keeps them).'),
+  );
   if (o.out) {
     writeFileSync(o.out, `${JSON.stringify({ date: startedAt.toISOString(), quick: o.quick, cpus: os.cpus().length, node: process.version, loadavg: { start: load0, end: load1 }, outcomes, rows }, null, 2)}\n`);
     console.log(`results written to ${o.out}`);

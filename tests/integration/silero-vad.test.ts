@@ -1,7 +1,7 @@
 /**
  * The real Silero v5 model (onnxruntime-node CPU) on real synthetic speech: espeak-ng renders a
  * sentence, sox converts it to 16 kHz (and 8 kHz, the telephone path through our resampler).
- * The speech tests skip when espeak-ng or sox is not installed.
+ * Needs espeak-ng and sox (scripts/setup-system.sh installs them): without them these tests fail, never skip.
  */
 import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
