@@ -482,16 +482,19 @@ async function main(argv: string[]): Promise<number> {
   console.log(`\nBars (docs/design.md §Bars) — ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, ${o.quick ? 'quick' : 'full'} run; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log(renderTable(rows));
   // A temp log dir of our own goes once every benchmark gave a result; a crash keeps it for its log.
-  const keepLogs = Boolean(o.logDir) || t.error > 0 || interrupted;
-  rmSync(keepLogs ? scratch : dir, { recursive: true, force: true });
+  if (o.out) writeFileSync(o.out, `${JSON.stringify({ date: startedAt.toISOString(), quick: o.quick, cpus: os.cpus().length, node: process.version, loadavg: { start: load0, end: load1 }, outcomes, rows }, null, 2)}\n`);
+  let keepLogs = Boolean(o.logDir) || t.error > 0 || interrupted;
+  try {
+    rmSync(keepLogs ? scratch : dir, { recursive: true, force: true });
+  } catch (err) {
+    keepLogs = true;
+    console.error(`bench: could not remove ${keepLogs ? scratch : dir}: ${(err as Error).message}`);
+  }
   console.log(
     `\n${t.pass} met, ${t.fail} not met${t.skip ? `, ${t.skip} not run` : ''}${t.error ? `, ${t.error} without a result (benchmark crashed — see its log)` : ''}. ` +
       (keepLogs ? `Logs and per-benchmark JSON: ${dir}` : 'Logs removed (--log-dir DIR keeps them).'),
   );
-  if (o.out) {
-    writeFileSync(o.out, `${JSON.stringify({ date: startedAt.toISOString(), quick: o.quick, cpus: os.cpus().length, node: process.version, loadavg: { start: load0, end: load1 }, outcomes, rows }, null, 2)}\n`);
-    console.log(`results written to ${o.out}`);
-  }
+  if (o.out) console.log(`results written to ${o.out}`);
   return interrupted ? 130 : exitCodeFor(outcomes, rows, o.strict);
 }
 

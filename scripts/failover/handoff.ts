@@ -81,6 +81,8 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
     }
     const [victim, victimCalls] = [...holders.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
     const brainBefore = fleet.stand.brain.requests.length;
+    // A call's stream may have switched before (a stall, a codec fallback): the move's gap is the next one.
+    const switchesBefore = new Map(calls.map((c) => [c.id, c.streamSwitchGapsMs.length]));
     const t0 = performance.now();
     if (kind === 'crash') process.kill(victim.process.pid, 'SIGKILL');
     else process.kill(victim.process.pid, 'SIGTERM');
@@ -100,7 +102,7 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
       const req = afterMove.find((r) => r.body.callControlId === c.id);
       const history = Array.isArray(req?.body.history) ? (req!.body.history as { role: string; content: string }[]) : [];
       const r = reconnectedAt.get(c.id);
-      const gapMs = kind === 'crash' ? (r !== undefined ? r - killedAt! : undefined) : c.streamSwitchGapsMs[0];
+      const gapMs = kind === 'crash' ? (r !== undefined ? r - killedAt! : undefined) : c.streamSwitchGapsMs[switchesBefore.get(c.id) ?? 0];
       return {
         callControlId: c.id,
         from: moved ? victim.name : (fleet.instanceOf(c.id)?.name ?? '?'),

@@ -4,6 +4,7 @@
  * reply said again, DTMF digits kept, dead-air count kept).
  */
 import type { CallSnapshot } from '../../src/lib/calls/call-snapshot';
+import { RESUME_DEAD_AIR_GRACE_MS } from '../../src/media/conversation/conversation';
 import { PHRASES } from '../../src/media/conversation/phrases';
 import { SETTINGS, setup, useFakeClock } from './conversation-harness';
 
@@ -79,22 +80,24 @@ describe('conversation resumed from a snapshot', () => {
   });
 
   it('keeps the dead-air deadline: a silent caller is asked when it was due, not a whole deadAirMs after the move', () => {
-    const h = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 300 }, settings: { deadAirMs: 1000 } });
+    const h = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 3000 }, settings: { deadAirMs: 8000 } });
     h.conv.start();
-    jest.advanceTimersByTime(299);
+    jest.advanceTimersByTime(2999);
     expect(h.synth.requests).toHaveLength(0);
     jest.advanceTimersByTime(1);
     expect(h.lastTurnText()).toBe(PHRASES.stillThere);
   });
 
-  it('a deadline already past asks at once; one further away than deadAirMs is cut to deadAirMs', () => {
-    const past = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() - 5000 }, settings: { deadAirMs: 1000 } });
+  it('a deadline already past waits the resume grace first; one further away than deadAirMs is cut to deadAirMs', () => {
+    const past = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() - 5000, deadAirPrompts: 2 }, settings: { deadAirMs: 8000, maxDeadAirPrompts: 2 } });
     past.conv.start();
-    jest.advanceTimersByTime(0);
-    expect(past.lastTurnText()).toBe(PHRASES.stillThere);
-    const far = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 60_000 }, settings: { deadAirMs: 1000 } });
+    jest.advanceTimersByTime(RESUME_DEAD_AIR_GRACE_MS - 1);
+    expect(past.synth.requests).toHaveLength(0); // no goodbye the moment the call arrives
+    jest.advanceTimersByTime(1);
+    expect(past.lastTurnText()).toBe(PHRASES.deadAirGoodbye);
+    const far = setup({ resumeFrom: { ...base, deadAirDueAt: Date.now() + 60_000 }, settings: { deadAirMs: 3000 } });
     far.conv.start();
-    jest.advanceTimersByTime(1000);
+    jest.advanceTimersByTime(3000);
     expect(far.lastTurnText()).toBe(PHRASES.stillThere);
   });
 

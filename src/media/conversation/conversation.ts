@@ -15,6 +15,12 @@ export type { ConversationDeps, ConversationSettings, HistoryStore, SegmentSynth
 const DEFAULT_INTERRUPTION_VERDICT_MS = 3000;
 /** A reply resumed after a backchannel starts this much before where it was cut. */
 const RESUME_OVERLAP_MS = 400;
+/**
+ * A moved call's dead-air deadline is kept, but never falls due sooner than this after the move: the
+ * new stream's first audio must have a chance to show the caller is there (after a crash the deadline
+ * is from the last turn boundary and the caller may have spoken since).
+ */
+export const RESUME_DEAD_AIR_GRACE_MS = 2000;
 /** A speculative reply whose final never came (dropped as a duplicate) is let go after this. */
 const SPECULATION_EXPIRY_MS = 10_000;
 
@@ -57,7 +63,7 @@ export class Conversation extends ReplyFlow implements CallInputListener {
     this.dtmfDigits.restore(from.dtmf);
     this.d.metrics.turns.inc({ source: 'resumed' });
     if (from.pendingReply && !from.transferring) return this.say(from.pendingReply, 'resumed', { inHistory: true });
-    const deadAirLeft = from.deadAirDueAt === undefined ? undefined : from.deadAirDueAt - this.d.now();
+    const deadAirLeft = from.deadAirDueAt === undefined ? undefined : Math.max(from.deadAirDueAt - this.d.now(), RESUME_DEAD_AIR_GRACE_MS);
     this.setPhase(from.transferring ? { kind: 'transferring' } : this.listening(deadAirLeft));
     this.checkpoint();
   }

@@ -180,7 +180,9 @@ export class WebrtcCalls {
     live.on('stateChange', (next: LiveCallState) => {
       if (next.kind !== 'ended') return;
       this.sessions.delete(sessionId);
-      this.apply(line, { type: 'hangup', cause: transport.endReason, at: this.now() });
+      // Ended before its lifecycle began (inside start()): nothing to transition, the slot still goes back.
+      if (line.state === undefined) this.settle(call.release());
+      else this.apply(line, { type: 'hangup', cause: transport.endReason, at: this.now() });
     });
     this.sessions.set(sessionId, line);
     this.apply(line, { type: 'initiated', call: { callControlId: sessionId }, admission: { kind: 'admitted', tenantId }, at: this.now() });
