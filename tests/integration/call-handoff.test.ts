@@ -52,6 +52,15 @@ describe.each(['deploy', 'crash'] as const)('live calls across a %s', (kind) => 
   });
 });
 
+/** A caller that heard its first reply and stays silent until `gate.open`, then takes its second turn. */
+async function pausedCallAfterFirstReply(fleet: Fleet): Promise<{ call: SimCall; gate: { open: boolean } }> {
+  const gate = { open: false };
+  let firstReply = false;
+  const call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: pausedCaller(gate, () => (firstReply = true)) } });
+  await waitFor(() => firstReply, 60_000, 'the first reply');
+  return { call, gate };
+}
+
 describe('a deploy with no other instance alive', () => {
   let fleet: Fleet;
   beforeAll(async () => {
@@ -62,12 +71,7 @@ describe('a deploy with no other instance alive', () => {
   });
 
   it('says not-ready at once, serves its live call to the end, then exits 0', async () => {
-    const gate = { open: false };
-    let firstReply = false;
-    const ref: { call?: SimCall } = {};
-    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: pausedCaller(gate, () => (firstReply = true)) } });
-    const call = ref.call;
-    await waitFor(() => firstReply, 60_000, 'the first reply');
+    const { call, gate } = await pausedCallAfterFirstReply(fleet);
     const only = fleet.instances[0]!;
     process.kill(only.process.pid, 'SIGTERM');
     // Still listening, but the load balancer is told to send nothing new.
@@ -92,12 +96,7 @@ describe('a deploy with no other instance alive, past DRAIN_TIMEOUT_MS', () => {
   });
 
   it('exits 0 once the timeout passes, leaving the call to the next instance, which takes it over', async () => {
-    const gate = { open: false };
-    let firstReply = false;
-    const ref: { call?: SimCall } = {};
-    ref.call = await fleet.sim.placeCall({ to: DEMO_DID, codec: 'PCMU', callerAudio: { script: pausedCaller(gate, () => (firstReply = true)) } });
-    const call = ref.call;
-    await waitFor(() => firstReply, 60_000, 'the first reply');
+    const { call, gate } = await pausedCallAfterFirstReply(fleet);
     const only = fleet.instances[0]!;
     const t0 = performance.now();
     process.kill(only.process.pid, 'SIGTERM');

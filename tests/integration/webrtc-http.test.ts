@@ -30,6 +30,19 @@ function browserAdmission(d: Pick<CallAdmissionDeps, 'tenants' | 'capacity' | 'l
   return new CallAdmission({ ...d, line: 'webrtc', limitsFor: () => ({ globalMax: 1, tenantMax: 1, tenantPerMinute: 1 }), leaseMs: 60_000, metrics: { denied: () => undefined, active: () => undefined } });
 }
 
+/** The browser line's admission for any tenant id (a minimal valid config), leases tracked in `held`. */
+function anyTenantAdmission(capacity: Capacity, held: Set<string>, logger: CallAdmissionDeps['logger']): CallAdmission {
+  return browserAdmission({
+    tenants: {
+      resolve: async () => ({ kind: 'not_configured' }),
+      byTenantId: async (id) => ({ kind: 'ok', tenantId: id, config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
+    },
+    capacity,
+    leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
+    logger,
+  });
+}
+
 async function serve(router: ReturnType<typeof webrtcRouter>): Promise<{ url: string; close(): Promise<void> }> {
   const { logger } = memoryLogger('silent');
   const server = http.createServer(createApp({ logger, metrics: createMetrics({ defaultMetrics: false }), routers: [router] }));
@@ -162,15 +175,7 @@ describe('an offer that fails after admission', () => {
       loadLibrary: weriftLoader(async () => ({ RTCPeerConnection: function RTCPeerConnection() {} }) as unknown as Werift),
       peerFactory: () => async () => peer(++peers),
       // One call per minute: a second attempt is admitted only if the first gave its admission back.
-      admission: browserAdmission({
-        tenants: {
-          resolve: async () => ({ kind: 'not_configured' }),
-          byTenantId: async (id) => ({ kind: 'ok', tenantId: id, config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
-        },
-        capacity,
-        leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
-        logger,
-      }),
+      admission: anyTenantAdmission(capacity, held, logger),
       requireJoinToken: false,
       maxDurationMs: 60_000,
       media: {
@@ -221,15 +226,7 @@ describe('a browser call in the call lifecycle', () => {
     calls = new WebrtcCalls({
       loadLibrary: weriftLoader(async () => ({ RTCPeerConnection: function RTCPeerConnection() {} }) as unknown as Werift),
       peerFactory: () => async () => peer,
-      admission: browserAdmission({
-        tenants: {
-          resolve: async () => ({ kind: 'not_configured' }),
-          byTenantId: async (id) => ({ kind: 'ok', tenantId: id, config: { contractVersion: 'v1', tenantId: id, dids: [], caps: {} } }),
-        },
-        capacity,
-        leases: { add: (id) => void held.add(id), remove: (id) => held.delete(id), get size() { return held.size; } },
-        logger,
-      }),
+      admission: anyTenantAdmission(capacity, held, logger),
       requireJoinToken: false,
       maxDurationMs: 60_000,
       media: { conversationFor: () => inert(), speechFor: () => inert({ inSpeech: false }), audioStorageDir: '/nonexistent', logger },
