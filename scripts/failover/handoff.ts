@@ -61,7 +61,6 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
   const off = fleet.sim.onEvent((e: SimEvent) => {
     if (e.type === 'media_connected' && e.restart && !reconnectedAt.has(e.call.id)) reconnectedAt.set(e.call.id, performance.now());
   });
-  let killedAt: number | undefined;
 
   const calls: SimCall[] = [];
   try {
@@ -88,7 +87,6 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
     else process.kill(victim.process.pid, 'SIGTERM');
     const exitCode = await victim.process.exited;
     const exitMs = performance.now() - t0;
-    if (kind === 'crash') killedAt = t0;
 
     await waitFor(() => victimCalls.every((id) => reconnectedAt.has(id)), 30_000, 'the moved calls to reconnect').catch(() => undefined);
     gate.open = true;
@@ -102,7 +100,7 @@ export async function runHandoff(fleet: Fleet, kind: HandoffKind, callCount = 4)
       const req = afterMove.find((r) => r.body.callControlId === c.id);
       const history = Array.isArray(req?.body.history) ? (req!.body.history as { role: string; content: string }[]) : [];
       const r = reconnectedAt.get(c.id);
-      const gapMs = kind === 'crash' ? (r !== undefined ? r - killedAt! : undefined) : c.streamSwitchGapsMs[switchesBefore.get(c.id) ?? 0];
+      const gapMs = kind === 'crash' ? (r !== undefined ? r - t0 : undefined) : c.streamSwitchGapsMs[switchesBefore.get(c.id) ?? 0];
       return {
         callControlId: c.id,
         from: moved ? victim.name : (fleet.instanceOf(c.id)?.name ?? '?'),

@@ -181,7 +181,7 @@ export class WebrtcCalls {
       if (next.kind !== 'ended') return;
       this.sessions.delete(sessionId);
       // Ended before its lifecycle began (inside start()): nothing to transition, the slot still goes back.
-      if (line.state === undefined) this.settle(call.release());
+      if (line.state === undefined) this.settle(line.slot.release());
       else this.apply(line, { type: 'hangup', cause: transport.endReason, at: this.now() });
     });
     this.sessions.set(sessionId, line);
